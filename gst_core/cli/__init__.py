@@ -1,0 +1,49 @@
+"""The `gst` command line: a thin layer over the Python API.
+
+Each subcommand lives in its own module with ``add_parser(subparsers)``,
+which sets ``func=run`` where ``run(args) -> int`` is the exit status.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from gst_core.errors import GstError
+
+# Modules under gst_core.cli, one per subcommand, in the order `gst --help` lists them.
+SUBCOMMANDS = ["plugins"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="gst",
+        description="GANs and neural style transfer from registered, pluggable parts.",
+    )
+    sub = parser.add_subparsers(title="commands", metavar="COMMAND")
+    for name in SUBCOMMANDS:
+        importlib.import_module(f"gst_core.cli.{name}").add_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "func"):
+        parser.print_help()
+        return 0
+    try:
+        return int(args.func(args) or 0)
+    except GstError as exc:
+        # Our own errors already say what to do; a traceback would bury that.
+        print(f"gst: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("gst: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,141 @@
+"""Reading and writing images as tensors, via Pillow.
+
+Tensors are float ``(B, C, H, W)`` in ``[0, 1]`` unless a function says
+otherwise. Reading accepts every mode Pillow opens (grayscale, RGBA,
+palette, 16-bit, CMYK) and converts to RGB; writing is atomic, so an image a
+person is watching is never half-written.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image, ImageOps, UnidentifiedImageError
+from torch import Tensor
+
+from gst_core.errors import GstError
+
+__all__ = [
+    "ImageReadError",
+    "load_image",
+    "make_grid",
+    "pil_to_tensor",
+    "save_image",
+    "tensor_to_pil",
+]
+
+
+class ImageReadError(GstError, OSError):
+    """An image file is missing, unreadable or not an image."""
+
+
+def _to_rgb(image: Image.Image) -> Image.Image:
+    # 16-bit and 32-bit grayscale ("I;16", "I", "F") do not convert to RGB
+    # directly without clipping to 0..255; scale them first.
+    if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        array = np.asarray(image, dtype=np.float64)
+        top = 65535.0 if image.mode.startswith("I;16") or array.max() > 255 else 255.0
+        image = Image.fromarray(np.clip(array / top * 255.0 + 0.5, 0, 255).astype(np.uint8), "L")
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        # Composite transparent pixels onto white rather than dropping alpha,
+        # which would reveal whatever colour the transparent pixels happen to hold.
+        rgba = image.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        image = Image.alpha_composite(background, rgba)
+    return image.convert("RGB")
+
+
+def pil_to_tensor(image: Image.Image) -> Tensor:
+    """A Pillow image as a ``(1, 3, H, W)`` float32 tensor in ``[0, 1]``."""
+    array = np.asarray(_to_rgb(image), dtype=np.float32) / 255.0
+    return torch.from_numpy(array.copy()).permute(2, 0, 1).unsqueeze(0)
+
+
+def load_image(path: str | Path, size: int | tuple[int, int] | None = None) -> Tensor:
+    """Read an image file as ``(1, 3, H, W)`` in ``[0, 1]``.
+
+    ``size``: an int scales the *longer* side to that many pixels (keeping the
+    aspect ratio, as the style-transfer literature does); a ``(H, W)`` pair
+    resizes exactly. EXIF orientation is applied.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ImageReadError(f"image file {str(path)!r} does not exist")
+    try:
+        with Image.open(path) as opened:
+            opened.load()
+            image = ImageOps.exif_transpose(opened) or opened
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
+        raise ImageReadError(
+            f"cannot read {str(path)!r} as an image ({type(exc).__name__}: {exc}); "
+            "is the file complete and in a format Pillow reads (PNG, JPEG, ...)?"
+        ) from exc
+    if size is not None:
+        if isinstance(size, int):
+            scale = size / max(image.size)
+            target = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+        else:
+            target = (int(size[1]), int(size[0]))
+        if target != image.size:
+            image = _to_rgb(image).resize(target, Image.Resampling.LANCZOS)
+    return pil_to_tensor(image)
+
+
+def tensor_to_pil(image: Tensor) -> Image.Image:
+    """A ``(3, H, W)``, ``(1, H, W)`` or ``(1, C, H, W)`` tensor in ``[0, 1]`` as a Pillow image."""
+    if image.dim() == 4:
+        if image.shape[0] != 1:
+            raise ValueError(
+                f"tensor_to_pil takes one image, got a batch of {image.shape[0]}; "
+                "use make_grid() first"
+            )
+        image = image[0]
+    if image.dim() != 3 or image.shape[0] not in (1, 3):
+        raise ValueError(
+            f"expected an image of shape (3, H, W) or (1, H, W), got {tuple(image.shape)}"
+        )
+    array = (image.detach().float().clamp(0, 1) * 255.0 + 0.5).to(torch.uint8).cpu()
+    array = array.permute(1, 2, 0).numpy()
+    return Image.fromarray(
+        array[..., 0] if array.shape[2] == 1 else array, "L" if array.shape[2] == 1 else "RGB"
+    )
+
+
+def save_image(image: Tensor, path: str | Path) -> Path:
+    """Write an image tensor (see :func:`tensor_to_pil`) atomically; the format follows the suffix."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pil = tensor_to_pil(image)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            pil.save(f, format=Image.registered_extensions().get(path.suffix.lower(), "PNG"))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def make_grid(
+    images: Tensor, nrow: int | None = None, padding: int = 2, pad_value: float = 1.0
+) -> Tensor:
+    """Tile a batch ``(B, C, H, W)`` into one ``(C, H', W')`` image, ``nrow`` images per row."""
+    if images.dim() != 4:
+        raise ValueError(f"make_grid takes a batch (B, C, H, W), got shape {tuple(images.shape)}")
+    b, c, h, w = images.shape
+    nrow = nrow or max(1, math.ceil(math.sqrt(b)))
+    rows = math.ceil(b / nrow)
+    grid = images.new_full(
+        (c, rows * (h + padding) + padding, nrow * (w + padding) + padding), pad_value
+    )
+    for i in range(b):
+        r, col = divmod(i, nrow)
+        top, left = padding + r * (h + padding), padding + col * (w + padding)
+        grid[:, top : top + h, left : left + w] = images[i]
+    return grid
