@@ -107,7 +107,7 @@ def tensor_to_pil(image: Tensor) -> Image.Image:
 
 
 def save_image(image: Tensor, path: str | Path) -> Path:
-    """Write an image tensor (see :func:`tensor_to_pil`) atomically; the format follows the suffix."""
+    """Write an image tensor (see :func:`tensor_to_pil`) atomically; format from the suffix."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     pil = tensor_to_pil(image)

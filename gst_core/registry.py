@@ -185,7 +185,7 @@ class Registry(Generic[T]):
         return message + " (`gst plugins list` shows every installed component)"
 
     def get(self, name: str) -> Factory:
-        """The factory (class or function) registered as ``name``, importing its module if needed."""
+        """The factory (class or function) named ``name``, importing its module if needed."""
         entry = self.entry(name)
         if entry.conflicts_with:
             sources = "\n  ".join(e.source for e in [entry, *entry.conflicts_with])
