@@ -48,10 +48,17 @@ def _entries(kind: str | None) -> list[Entry]:
     return [e for r in registries for e in r.entries()]
 
 
-def rows(kind: str | None = None) -> list[ComponentRow]:
-    """One row per registered component (conflicting duplicates each get a row). Imports nothing."""
+def rows(
+    kind: str | None = None, errors: dict[tuple[str, str], BaseException] | None = None
+) -> list[ComponentRow]:
+    """One row per registered component (conflicting duplicates each get a row). Imports nothing.
+
+    ``errors`` maps ``(kind, name)`` to the exception that using it raised.
+    """
+    errors = errors or {}
     out = []
     for e in _entries(kind):
+        error = errors.get((e.kind, e.name), e.error)
         for same in [e, *e.conflicts_with]:
             out.append(
                 ComponentRow(
@@ -61,7 +68,7 @@ def rows(kind: str | None = None) -> list[ComponentRow]:
                     version=same.version,
                     target=same.target,
                     status=same.status,
-                    error=_describe(same.error) if same.error else None,
+                    error=_describe(error) if error else None,
                 )
             )
     return out
@@ -69,17 +76,13 @@ def rows(kind: str | None = None) -> list[ComponentRow]:
 
 def check(kind: str | None = None) -> list[ComponentRow]:
     """Import every component, recording the failure of each that does not load."""
+    errors = {}
     for e in _entries(kind):
         try:
             KINDS[e.kind].get(e.name)
         except Exception as exc:  # reported, not raised: one broken plugin must not hide others
-            if e.error is None:
-                e.error = exc
-    result = rows(kind)
-    for row in result:
-        if row.status == "conflict" and row.error is None:
-            row.error = "the same name is registered by another distribution (see rows above/below)"
-    return result
+            errors[(e.kind, e.name)] = exc
+    return rows(kind, errors)
 
 
 def probe_in_subprocess(kind: str | None = None, timeout: float = 300.0) -> dict[tuple, dict]:
