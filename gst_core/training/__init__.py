@@ -1,0 +1,1 @@
+"""Training: the trainer loop, objectives, EMA, callbacks and checkpoints."""
