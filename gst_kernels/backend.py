@@ -64,10 +64,11 @@ def interpreter_enabled() -> bool:
 
 
 def resolve_backend(backend: str, tensor: torch.Tensor, *, name: str = "features") -> str:
-    """Turn ``"auto" | "triton" | "torch"`` into the backend that will run: ``"triton"`` or ``"torch"``."""
+    """Map ``"auto" | "triton" | "torch"`` to the backend that runs: ``"triton"`` or ``"torch"``."""
     if backend not in _BACKENDS:
         raise KernelInputError(
-            f"backend={backend!r} is not a known backend; expected one of {', '.join(map(repr, _BACKENDS))}"
+            f"backend={backend!r} is not a known backend; "
+            f"expected one of {', '.join(map(repr, _BACKENDS))}"
         )
     if backend == "torch":
         return "torch"
@@ -108,12 +109,14 @@ def prepare_features(features: torch.Tensor, *, name: str = "features") -> torch
     """Check ``features`` and return it as ``(B, C, N)`` (a view whenever the strides allow)."""
     if not isinstance(features, torch.Tensor):
         raise KernelInputError(
-            f"{name} must be a torch.Tensor of shape (B, C, H, W) or (B, C, N); got {type(features).__name__}"
+            f"{name} must be a torch.Tensor of shape (B, C, H, W) or (B, C, N); "
+            f"got {type(features).__name__}"
         )
     if features.dim() not in (3, 4):
         raise KernelInputError(
             f"{name} must have shape (B, C, H, W) or (B, C, N); got {features.dim()} dimensions "
-            f"with shape {tuple(features.shape)} (add a batch dimension with .unsqueeze(0) for one image)"
+            f"with shape {tuple(features.shape)} "
+            "(add a batch dimension with .unsqueeze(0) for one image)"
         )
     if features.dtype not in _FLOAT_DTYPES:
         raise KernelDtypeError(
@@ -133,7 +136,12 @@ def prepare_features(features: torch.Tensor, *, name: str = "features") -> torch
 
 
 def prepare_target(
-    target: torch.Tensor, batch: int, channels: int, device: torch.device, *, name: str = "target_gram"
+    target: torch.Tensor,
+    batch: int,
+    channels: int,
+    device: torch.device,
+    *,
+    name: str = "target_gram",
 ) -> torch.Tensor:
     """Check a target Gram and return it as ``(C, C)`` or ``(B, C, C)`` (unchanged dtype)."""
     if not isinstance(target, torch.Tensor):
@@ -145,7 +153,8 @@ def prepare_target(
     if tuple(target.shape) not in ok_shapes:
         raise KernelInputError(
             f"{name} must have shape ({channels}, {channels}) or ({batch}, {channels}, {channels}) "
-            f"to match features with {batch} sample(s) and {channels} channels; got {tuple(target.shape)}"
+            f"to match features with {batch} sample(s) and {channels} channels; "
+            f"got {tuple(target.shape)}"
         )
     if target.dtype not in _FLOAT_DTYPES:
         raise KernelDtypeError(f"{name} must be a floating-point tensor; got dtype {target.dtype}")

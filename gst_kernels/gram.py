@@ -10,7 +10,9 @@ from .torch_impl import TorchGram
 __all__ = ["gram"]
 
 
-def gram(features: torch.Tensor, *, backend: str = "auto", allow_tf32: bool | None = None) -> torch.Tensor:
+def gram(
+    features: torch.Tensor, *, backend: str = "auto", allow_tf32: bool | None = None
+) -> torch.Tensor:
     """Gram matrix of each sample: ``(B, C, H, W)`` or ``(B, C, N)`` → ``(B, C, C)`` float32.
 
     ``G[b] = F[b] F[b]ᵀ / (C·N)`` with ``F[b]`` the ``(C, N = H·W)`` features of

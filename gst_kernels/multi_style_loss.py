@@ -7,7 +7,13 @@ from collections.abc import Sequence
 
 import torch
 
-from .backend import KernelInputError, prepare_features, prepare_target, resolve_backend, resolve_tf32
+from .backend import (
+    KernelInputError,
+    prepare_features,
+    prepare_target,
+    resolve_backend,
+    resolve_tf32,
+)
 from .torch_impl import TorchStyleLoss
 
 __all__ = ["multi_style_loss"]
@@ -40,14 +46,16 @@ def multi_style_loss(
         raise KernelInputError("features must hold at least one layer; got an empty sequence")
     if len(targets) != len(feats):
         raise KernelInputError(
-            f"targets must hold one Gram per layer: got {len(targets)} targets for {len(feats)} feature maps"
+            f"targets must hold one Gram per layer: got {len(targets)} targets "
+            f"for {len(feats)} feature maps"
         )
     if weights is None:
         ws = [1.0] * len(feats)
     else:
         if len(weights) != len(feats):
             raise KernelInputError(
-                f"weights must hold one number per layer: got {len(weights)} weights for {len(feats)} layers"
+                f"weights must hold one number per layer: got {len(weights)} weights "
+                f"for {len(feats)} layers"
             )
         try:
             ws = [float(w) for w in weights]
@@ -59,7 +67,8 @@ def multi_style_loss(
     for i, f in enumerate(feats):
         if f.device != device:
             raise KernelInputError(
-                f"features[{i}] is on '{f.device}' but features[0] is on '{device}'; all layers must share a device"
+                f"features[{i}] is on '{f.device}' but features[0] is on '{device}'; "
+                "all layers must share a device"
             )
     ts = [
         prepare_target(t, f.shape[0], f.shape[1], device, name=f"targets[{i}]")
@@ -72,4 +81,6 @@ def multi_style_loss(
         return TritonMultiStyleLoss.apply(tuple(ws), resolve_tf32(allow_tf32), *feats, *ts)
     # torch (also when "auto" splits, e.g. a float64 layer among float32 ones)
     losses = [TorchStyleLoss.apply(f, t) for f, t in zip(feats, ts, strict=True)]
-    return sum((w * loss for w, loss in zip(ws, losses, strict=True)), torch.zeros((), device=device))
+    return sum(
+        (w * loss for w, loss in zip(ws, losses, strict=True)), torch.zeros((), device=device)
+    )

@@ -26,7 +26,10 @@ def gram_reference(features: torch.Tensor) -> torch.Tensor:
 
 
 def style_loss_reference(features: torch.Tensor, target_gram: torch.Tensor) -> torch.Tensor:
-    """``mean((gram(features) - target)²)`` over all ``B·C·C`` entries; target ``(C, C)`` or ``(B, C, C)``."""
+    """``mean((gram(features) - target)²)`` over all ``B·C·C`` entries.
+
+    The target is ``(C, C)`` (broadcast over the batch) or ``(B, C, C)``.
+    """
     g = gram_reference(features)
     b, c, _ = g.shape
     t = prepare_target(target_gram, b, c, features.device).to(g.dtype)

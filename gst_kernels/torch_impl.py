@@ -36,7 +36,7 @@ def gram_into(f: torch.Tensor) -> torch.Tensor:
 
 
 def sym_matmul(s: torch.Tensor, f: torch.Tensor, scale: float | torch.Tensor) -> torch.Tensor:
-    """``scale · (S + Sᵀ) · F`` per sample, returned in ``f``'s dtype: the gradient of every op here."""
+    """``scale · (S + Sᵀ) · F`` per sample, in ``f``'s dtype: the gradient of every op here."""
     fa = f.to(accumulation_dtype(f.dtype))
     s = (s + s.transpose(1, 2)).mul_(scale)
     out = torch.empty_like(fa, memory_format=torch.contiguous_format)

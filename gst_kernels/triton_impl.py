@@ -44,11 +44,25 @@ __all__ = ["TritonGram", "TritonMultiStyleLoss", "gram_config"]
 
 @triton.jit
 def _gram_kernel(
-    f_ptr, g_ptr, t_ptr, loss_ptr, tiles_ptr,
-    C, N, stride_fb, stride_fc, stride_fn, stride_tb,
-    k_per_split, scale, loss_weight,
-    BLOCK_C: tl.constexpr, BLOCK_K: tl.constexpr,
-    USE_ATOMIC: tl.constexpr, LOSS: tl.constexpr, INPUT_PRECISION: tl.constexpr,
+    f_ptr,
+    g_ptr,
+    t_ptr,
+    loss_ptr,
+    tiles_ptr,
+    C,
+    N,
+    stride_fb,
+    stride_fc,
+    stride_fn,
+    stride_tb,
+    k_per_split,
+    scale,
+    loss_weight,
+    BLOCK_C: tl.constexpr,
+    BLOCK_K: tl.constexpr,
+    USE_ATOMIC: tl.constexpr,
+    LOSS: tl.constexpr,
+    INPUT_PRECISION: tl.constexpr,
 ):
     pid_t = tl.program_id(0)
     b = tl.program_id(1).to(tl.int64)
@@ -62,8 +76,12 @@ def _gram_kernel(
     k_end = tl.minimum(k_start + k_per_split, N)
 
     base = f_ptr + b * stride_fb
-    a_ptrs = base + rm[:, None] * stride_fc + (k_start + rk)[None, :] * stride_fn  # (BLOCK_C, BLOCK_K)
-    b_ptrs = base + rn[None, :] * stride_fc + (k_start + rk)[:, None] * stride_fn  # (BLOCK_K, BLOCK_C)
+    a_ptrs = (
+        base + rm[:, None] * stride_fc + (k_start + rk)[None, :] * stride_fn
+    )  # (BLOCK_C, BLOCK_K)
+    b_ptrs = (
+        base + rn[None, :] * stride_fc + (k_start + rk)[:, None] * stride_fn
+    )  # (BLOCK_K, BLOCK_C)
     acc = tl.zeros((BLOCK_C, BLOCK_C), dtype=tl.float32)
     for k in range(k_start, k_end, BLOCK_K):
         kk = k + rk
@@ -82,7 +100,9 @@ def _gram_kernel(
         d = tl.where(mask, acc - tl.load(t_base + upper, mask=mask, other=0.0).to(tl.float32), 0.0)
         part = tl.sum(tl.sum(d * d, axis=1), axis=0)
         if ti != tj:
-            e = tl.where(mask, acc - tl.load(t_base + mirror, mask=mask, other=0.0).to(tl.float32), 0.0)
+            e = tl.where(
+                mask, acc - tl.load(t_base + mirror, mask=mask, other=0.0).to(tl.float32), 0.0
+            )
             part += tl.sum(tl.sum(e * e, axis=1), axis=0)
         tl.atomic_add(loss_ptr, part * loss_weight)
     else:
@@ -98,7 +118,9 @@ def _gram_kernel(
 
 
 @triton.jit
-def _diff_loss_kernel(g_ptr, t_ptr, loss_ptr, total, CC, stride_tb, loss_weight, BLOCK: tl.constexpr):
+def _diff_loss_kernel(
+    g_ptr, t_ptr, loss_ptr, total, CC, stride_tb, loss_weight, BLOCK: tl.constexpr
+):
     offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
     mask = offs < total
     t_offs = (offs // CC) * stride_tb + offs % CC
@@ -111,9 +133,20 @@ def _diff_loss_kernel(g_ptr, t_ptr, loss_ptr, total, CC, stride_tb, loss_weight,
 
 @triton.jit
 def _sym_matmul_kernel(
-    s_ptr, f_ptr, out_ptr, gscale_ptr,
-    C, N, stride_fb, stride_fc, stride_fn, scale,
-    HAS_GSCALE: tl.constexpr, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_K: tl.constexpr,
+    s_ptr,
+    f_ptr,
+    out_ptr,
+    gscale_ptr,
+    C,
+    N,
+    stride_fb,
+    stride_fc,
+    stride_fn,
+    scale,
+    HAS_GSCALE: tl.constexpr,
+    BLOCK_M: tl.constexpr,
+    BLOCK_N: tl.constexpr,
+    BLOCK_K: tl.constexpr,
     INPUT_PRECISION: tl.constexpr,
 ):
     pid_n = tl.program_id(0)
@@ -137,7 +170,11 @@ def _sym_matmul_kernel(
     if HAS_GSCALE:
         acc = acc * tl.load(gscale_ptr).to(tl.float32)
     om = (rm[:, None] < C) & (rn[None, :] < N)
-    tl.store(out_ptr + b * C * N + rm[:, None] * N + rn[None, :], acc.to(out_ptr.dtype.element_ty), mask=om)
+    tl.store(
+        out_ptr + b * C * N + rm[:, None] * N + rn[None, :],
+        acc.to(out_ptr.dtype.element_ty),
+        mask=om,
+    )
 
 
 # ---------------------------------------------------------------- launchers
@@ -161,8 +198,13 @@ def _pow2_at_least(x: int, lo: int, hi: int) -> int:
     return max(lo, min(hi, triton.next_power_of_2(x)))
 
 
-def gram_config(f: torch.Tensor, *, block_c: int | None = None, block_k: int | None = None,
-                split: int | None = None) -> dict[str, int]:
+def gram_config(
+    f: torch.Tensor,
+    *,
+    block_c: int | None = None,
+    block_k: int | None = None,
+    split: int | None = None,
+) -> dict[str, int]:
     """Tile sizes, K-split and warps for the Gram kernel on ``f`` of shape (B, C, N).
 
     Heuristic (untuned on hardware): C-tiles of up to 128 (tl.dot needs ≥ 16
@@ -181,8 +223,14 @@ def gram_config(f: torch.Tensor, *, block_c: int | None = None, block_k: int | N
     k_per_split = triton.cdiv(triton.cdiv(n, split), bk) * bk
     split = triton.cdiv(n, k_per_split)
     return {
-        "block_c": bc, "block_k": bk, "tiles": tiles, "n_tiles": n_tiles, "split": split,
-        "k_per_split": k_per_split, "num_warps": 8 if bc == 128 else 4, "num_stages": 3,
+        "block_c": bc,
+        "block_k": bk,
+        "tiles": tiles,
+        "n_tiles": n_tiles,
+        "split": split,
+        "k_per_split": k_per_split,
+        "num_warps": 8 if bc == 128 else 4,
+        "num_stages": 3,
     }
 
 
@@ -190,9 +238,16 @@ def _precision(allow_tf32: bool) -> str:
     return "tf32" if allow_tf32 else "ieee"
 
 
-def launch_gram(f: torch.Tensor, allow_tf32: bool, *, out: torch.Tensor | None = None,
-                target: torch.Tensor | None = None, loss: torch.Tensor | None = None,
-                loss_weight: float = 0.0, **cfg_overrides: int) -> torch.Tensor | None:
+def launch_gram(
+    f: torch.Tensor,
+    allow_tf32: bool,
+    *,
+    out: torch.Tensor | None = None,
+    target: torch.Tensor | None = None,
+    loss: torch.Tensor | None = None,
+    loss_weight: float = 0.0,
+    **cfg_overrides: int,
+) -> torch.Tensor | None:
     """Gram of ``f`` (B, C, N) into ``out`` (B, C, C) fp32, or, with ``target`` and
     ``loss``, ``loss += loss_weight · Σ (G − T)²`` without writing G (only when unsplit).
 
@@ -210,30 +265,57 @@ def launch_gram(f: torch.Tensor, allow_tf32: bool, *, out: torch.Tensor | None =
     grid = (cfg["n_tiles"], b, cfg["split"])
     dummy = tiles  # unused pointer arguments still need a tensor
     _gram_kernel[grid](
-        f, out if out is not None else dummy, target if fused else dummy,
-        loss if fused else dummy, tiles,
-        c, n, f.stride(0), f.stride(1), f.stride(2),
+        f,
+        out if out is not None else dummy,
+        target if fused else dummy,
+        loss if fused else dummy,
+        tiles,
+        c,
+        n,
+        f.stride(0),
+        f.stride(1),
+        f.stride(2),
         (target.stride(0) if fused and target.dim() == 3 else 0),
-        cfg["k_per_split"], 1.0 / (c * n), loss_weight,
-        BLOCK_C=cfg["block_c"], BLOCK_K=cfg["block_k"], USE_ATOMIC=cfg["split"] > 1,
-        LOSS=fused, INPUT_PRECISION=_precision(allow_tf32),
-        num_warps=cfg["num_warps"], num_stages=cfg["num_stages"],
+        cfg["k_per_split"],
+        1.0 / (c * n),
+        loss_weight,
+        BLOCK_C=cfg["block_c"],
+        BLOCK_K=cfg["block_k"],
+        USE_ATOMIC=cfg["split"] > 1,
+        LOSS=fused,
+        INPUT_PRECISION=_precision(allow_tf32),
+        num_warps=cfg["num_warps"],
+        num_stages=cfg["num_stages"],
     )
     return out
 
 
-def launch_diff_loss(g: torch.Tensor, target: torch.Tensor, loss: torch.Tensor, weight: float) -> None:
+def launch_diff_loss(
+    g: torch.Tensor, target: torch.Tensor, loss: torch.Tensor, weight: float
+) -> None:
     """``g ← g − target`` in place and ``loss += weight · mean((g − target)²)``."""
     b, c, _ = g.shape
     total = g.numel()
     block = 1024
     _diff_loss_kernel[(triton.cdiv(total, block),)](
-        g, target, loss, total, c * c, (c * c if target.dim() == 3 else 0), weight / total, BLOCK=block,
+        g,
+        target,
+        loss,
+        total,
+        c * c,
+        (c * c if target.dim() == 3 else 0),
+        weight / total,
+        BLOCK=block,
     )
 
 
-def launch_sym_matmul(s: torch.Tensor, f: torch.Tensor, scale: float, allow_tf32: bool,
-                      gscale: torch.Tensor | None = None) -> torch.Tensor:
+def launch_sym_matmul(
+    s: torch.Tensor,
+    f: torch.Tensor,
+    scale: float,
+    allow_tf32: bool,
+    gscale: torch.Tensor | None = None,
+) -> torch.Tensor:
     """``scale · gscale · (S + Sᵀ) · F`` per sample, as a contiguous tensor of ``f``'s dtype."""
     b, c, n = f.shape
     out = torch.empty(b, c, n, dtype=f.dtype, device=f.device)
@@ -242,10 +324,23 @@ def launch_sym_matmul(s: torch.Tensor, f: torch.Tensor, scale: float, allow_tf32
     bk = _pow2_at_least(c, 16, 32)
     grid = (triton.cdiv(n, bn), triton.cdiv(c, bm), b)
     _sym_matmul_kernel[grid](
-        s, f, out, gscale if gscale is not None else s,
-        c, n, f.stride(0), f.stride(1), f.stride(2), scale,
-        HAS_GSCALE=gscale is not None, BLOCK_M=bm, BLOCK_N=bn, BLOCK_K=bk,
-        INPUT_PRECISION=_precision(allow_tf32), num_warps=4 if bm < 64 else 8, num_stages=3,
+        s,
+        f,
+        out,
+        gscale if gscale is not None else s,
+        c,
+        n,
+        f.stride(0),
+        f.stride(1),
+        f.stride(2),
+        scale,
+        HAS_GSCALE=gscale is not None,
+        BLOCK_M=bm,
+        BLOCK_N=bn,
+        BLOCK_K=bk,
+        INPUT_PRECISION=_precision(allow_tf32),
+        num_warps=4 if bm < 64 else 8,
+        num_stages=3,
     )
     return out
 
@@ -287,7 +382,9 @@ class TritonMultiStyleLoss(torch.autograd.Function):
         need_grad = any(ctx.needs_input_grad[2:])
         cfgs = [gram_config(f) for f in feats]
         fuse = [not need_grad and cfg["split"] == 1 for cfg in cfgs]
-        sizes = [0 if fz else f.shape[0] * f.shape[1] ** 2 for f, fz in zip(feats, fuse, strict=True)]
+        sizes = [
+            0 if fz else f.shape[0] * f.shape[1] ** 2 for f, fz in zip(feats, fuse, strict=True)
+        ]
         # one allocation: every layer's G, then the loss scalar at the end
         buf = torch.zeros(sum(sizes) + 1, dtype=torch.float32, device=device)
         loss = buf[-1:]
@@ -297,10 +394,12 @@ class TritonMultiStyleLoss(torch.autograd.Function):
             b, c, _ = f.shape
             t = t.contiguous()
             if fz:
-                launch_gram(f, allow_tf32, target=t, loss=loss, loss_weight=w / (b * c * c), split=1)
+                launch_gram(
+                    f, allow_tf32, target=t, loss=loss, loss_weight=w / (b * c * c), split=1
+                )
                 diffs.append(None)
                 continue
-            g = buf[offset:offset + size].view(b, c, c)
+            g = buf[offset : offset + size].view(b, c, c)
             offset += size
             launch_gram(f, allow_tf32, out=g)
             launch_diff_loss(g, t, loss, w)
@@ -324,7 +423,8 @@ class TritonMultiStyleLoss(torch.autograd.Function):
             k = 2.0 * w / (b * c * c)  # d(w·mean(D²))/dD
             dfs.append(
                 launch_sym_matmul(d, f, k / (c * n), ctx.allow_tf32, gscale=grad)
-                if ctx.needs_input_grad[2 + i] else None
+                if ctx.needs_input_grad[2 + i]
+                else None
             )
             if ctx.needs_input_grad[2 + layers + i]:
                 shape, dtype = ctx.target_meta[i]

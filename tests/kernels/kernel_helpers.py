@@ -39,7 +39,9 @@ def style_grad64(x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
     f = x.detach().double().reshape(b, c, -1)
     n = f.shape[2]
     d = gram64(x) - t.detach().double()
-    return (torch.matmul(d + d.transpose(-1, -2), f) * (2.0 / (b * c * c) / (c * n))).reshape(x.shape)
+    return (torch.matmul(d + d.transpose(-1, -2), f) * (2.0 / (b * c * c) / (c * n))).reshape(
+        x.shape
+    )
 
 
 def style_target_grad64(x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:

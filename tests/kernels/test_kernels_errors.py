@@ -12,7 +12,6 @@ import torch
 from kernel_helpers import HAS_TRITON
 
 from gst_kernels import (
-    BackendUnavailableError,
     KernelDtypeError,
     KernelInputError,
     gram,
@@ -25,7 +24,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.mark.parametrize("shape", [(5, 5), (1, 2, 3, 4, 5)])
 def test_wrong_rank(shape) -> None:
-    with pytest.raises(KernelInputError, match=r"features must have shape \(B, C, H, W\) or \(B, C, N\); got"):
+    with pytest.raises(
+        KernelInputError, match=r"features must have shape \(B, C, H, W\) or \(B, C, N\); got"
+    ):
         gram(torch.randn(*shape))
     assert issubclass(KernelInputError, ValueError)
 
@@ -36,9 +37,13 @@ def test_empty_features() -> None:
 
 
 def test_integer_dtype() -> None:
-    with pytest.raises(KernelDtypeError, match=r"features must be a floating-point tensor .* got dtype torch.int64"):
+    with pytest.raises(
+        KernelDtypeError, match=r"features must be a floating-point tensor .* got dtype torch.int64"
+    ):
         gram(torch.ones(1, 2, 3, dtype=torch.long))
-    with pytest.raises(TypeError, match=r"target_gram must be a floating-point tensor; got dtype torch.int32"):
+    with pytest.raises(
+        TypeError, match=r"target_gram must be a floating-point tensor; got dtype torch.int32"
+    ):
         style_loss(torch.randn(1, 2, 3), torch.ones(2, 2, dtype=torch.int32))
 
 
@@ -57,21 +62,27 @@ def test_mismatched_target(shape) -> None:
 
 
 def test_unknown_backend() -> None:
-    with pytest.raises(KernelInputError, match=r"backend='cuda' is not a known backend; expected one of 'auto'"):
+    with pytest.raises(
+        KernelInputError, match=r"backend='cuda' is not a known backend; expected one of 'auto'"
+    ):
         gram(torch.randn(1, 2, 3), backend="cuda")
 
 
 def test_bad_allow_tf32() -> None:
     if not HAS_TRITON:
         pytest.skip("allow_tf32 is only read on the triton backend")
-    with pytest.raises(KernelInputError, match=r"allow_tf32 must be True, False or None; got 'yes'"):
+    with pytest.raises(
+        KernelInputError, match=r"allow_tf32 must be True, False or None; got 'yes'"
+    ):
         gram(torch.randn(1, 16, 16), backend="triton", allow_tf32="yes")  # type: ignore[arg-type]
 
 
 def test_float64_on_triton() -> None:
     if not HAS_TRITON:
         pytest.skip("triton is not installed")
-    with pytest.raises(KernelDtypeError, match=r"backend='triton' got features of dtype torch.float64"):
+    with pytest.raises(
+        KernelDtypeError, match=r"backend='triton' got features of dtype torch.float64"
+    ):
         gram(torch.randn(1, 2, 3, dtype=torch.float64), backend="triton")
 
 
@@ -94,7 +105,9 @@ def test_multi_style_loss_errors() -> None:
 def _run(code: str, **env: str) -> subprocess.CompletedProcess[str]:
     full_env = {k: v for k, v in os.environ.items() if k != "TRITON_INTERPRET"}
     full_env.update(env, PYTHONPATH=os.pathsep.join([str(ROOT), full_env.get("PYTHONPATH", "")]))
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=full_env, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=full_env, timeout=120
+    )
 
 
 def test_triton_on_cpu_without_interpreter_says_how() -> None:

@@ -56,7 +56,9 @@ def test_noncontiguous_inputs() -> None:
     for x in cases:
         assert rel_err(gram(x, backend="torch"), gram64(x)) < 1e-5
     x = cases[1]
-    assert style_loss(x, t, backend="torch").item() == pytest.approx(style_loss64(x, t).item(), rel=1e-5)
+    assert style_loss(x, t, backend="torch").item() == pytest.approx(
+        style_loss64(x, t).item(), rel=1e-5
+    )
 
 
 @pytest.mark.parametrize("target_batched", [False, True])
@@ -122,7 +124,9 @@ def test_multi_style_loss_is_weighted_sum() -> None:
     got = multi_style_loss(xs, ts, ws, backend="torch")
     assert got.item() == pytest.approx(want.item(), rel=1e-5)
     unweighted = sum(style_loss64(x, t) for x, t in zip(xs, ts, strict=True))
-    assert multi_style_loss(xs, ts, backend="torch").item() == pytest.approx(unweighted.item(), rel=1e-5)
+    assert multi_style_loss(xs, ts, backend="torch").item() == pytest.approx(
+        unweighted.item(), rel=1e-5
+    )
 
 
 def test_auto_uses_torch_on_cpu_and_matches() -> None:

@@ -1,0 +1,106 @@
+"""GPU-only checks: what Triton's interpreter cannot show (tf32, bf16, real launch limits, memory).
+
+Skipped without a CUDA GPU. benchmarks/gpu_run.sh runs them on an H100.
+"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from kernel_helpers import gram64, rel_err, requires_gpu, style_grad64, style_loss64
+
+from gst_kernels import gram, multi_style_loss, style_loss
+
+pytestmark = requires_gpu
+
+# VGG19 style layers (relu1_1 … relu5_1) for a square image of side s
+VGG = [(64, 1), (128, 2), (256, 4), (512, 8), (512, 16)]
+
+
+def _layers(b: int, s: int, dtype: torch.dtype) -> list[torch.Tensor]:
+    # post-ReLU features are non-negative
+    return [torch.rand(b, c, s // d, s // d, device="cuda").to(dtype) for c, d in VGG]
+
+
+@pytest.mark.parametrize("s", [256, 512])
+def test_gram_large_fp32_ieee_and_tf32(s: int) -> None:
+    for x in _layers(2, s, torch.float32):
+        want = gram64(x)
+        assert rel_err(gram(x, backend="triton", allow_tf32=False), want) < 1e-5
+        # tf32 rounds the inputs to 10 mantissa bits: relative error ~1e-3 on a positive Gram
+        assert rel_err(gram(x, backend="triton", allow_tf32=True), want) < 5e-3
+
+
+def test_allow_tf32_none_follows_torch_flag() -> None:
+    x = torch.rand(1, 64, 128, 128, device="cuda")
+    old = torch.backends.cuda.matmul.allow_tf32
+    try:
+        torch.backends.cuda.matmul.allow_tf32 = False
+        assert torch.equal(gram(x, backend="triton"), gram(x, backend="triton", allow_tf32=False))
+        torch.backends.cuda.matmul.allow_tf32 = True
+        assert torch.equal(gram(x, backend="triton"), gram(x, backend="triton", allow_tf32=True))
+    finally:
+        torch.backends.cuda.matmul.allow_tf32 = old
+
+
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])
+def test_half_precision_large(dtype: torch.dtype) -> None:
+    xs = _layers(2, 256, dtype)
+    ts = [gram64(x).float() * 0.9 for x in xs]
+    xgs = [x.clone().requires_grad_() for x in xs]
+    loss = multi_style_loss(xgs, ts, backend="triton")
+    loss.backward()
+    want = sum(style_loss64(x, t) for x, t in zip(xs, ts, strict=True))
+    assert loss.item() == pytest.approx(
+        want.item(), rel=1e-3
+    )  # products of the rounded inputs are exact
+    for x, t, xg in zip(xs, ts, xgs, strict=True):
+        assert xg.grad.dtype == dtype
+        assert rel_err(xg.grad, style_grad64(x, t)) < 2e-2  # gradient rounded to the input dtype
+
+
+def test_fp16_overflow_on_gpu() -> None:
+    x = torch.full(
+        (1, 64, 64, 64), 30.0, device="cuda", dtype=torch.float16
+    )  # F·Fᵀ = 900·4096 ≫ 65504
+    t = torch.zeros(64, 64, device="cuda")
+    loss = style_loss(x, t, backend="triton")
+    assert torch.isfinite(loss) and loss.item() == pytest.approx((900.0 / 64) ** 2, rel=1e-5)
+
+
+def test_style_loss_large_batch4_grads() -> None:
+    xs = _layers(4, 512, torch.float32)
+    ts = [gram64(x[:1])[0].float() for x in xs]
+    for x, t in zip(xs, ts, strict=True):
+        xg = x.clone().requires_grad_()
+        loss = style_loss(xg, t, backend="triton", allow_tf32=False)
+        loss.backward()
+        assert loss.item() == pytest.approx(style_loss64(x, t).item(), rel=1e-4)
+        assert rel_err(xg.grad, style_grad64(x, t)) < 1e-4
+
+
+def test_fused_loss_peak_memory_not_above_eager() -> None:
+    xs = [x.requires_grad_() for x in _layers(4, 512, torch.float32)]
+    ts = [torch.rand(x.shape[1], x.shape[1], device="cuda") for x in xs]
+
+    def peak(fn) -> int:
+        torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats()
+        base = torch.cuda.memory_allocated()
+        fn().backward()
+        torch.cuda.synchronize()
+        for x in xs:
+            x.grad = None
+        return torch.cuda.max_memory_allocated() - base
+
+    def eager():
+        loss = 0.0
+        for x, t in zip(xs, ts, strict=True):
+            f = x.flatten(2)
+            g = torch.bmm(f, f.transpose(1, 2)) / f[0].numel()
+            loss = loss + torch.nn.functional.mse_loss(g, t.expand_as(g))
+        return loss
+
+    peak(eager)  # warm-up (cuBLAS workspace, Triton compilation)
+    peak(lambda: multi_style_loss(xs, ts, backend="triton"))
+    assert peak(lambda: multi_style_loss(xs, ts, backend="triton")) <= peak(eager)
