@@ -1,0 +1,422 @@
+"""Neural style transfer by image optimisation (Gatys, Ecker & Bethge, CVPR 2016).
+
+The pipeline takes built components — a feature extractor and the content,
+style and total-variation losses — and optimises the pixels of an image so its
+features match the content image's and its Gram matrices match the style
+images'. Targets are computed once per pyramid level, without gradients.
+
+    from gst_core.pipelines import stylize
+    from gst_core.images import load_image, save_image
+    save_image(stylize(load_image("content.jpg", 512), [load_image("style.jpg", 512)]), "out.png")
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any, Literal
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+from tqdm.auto import tqdm
+
+from gst_core.errors import GstError
+from gst_core.images import save_image
+from gst_core.interfaces import FeatureExtractor, Loss
+
+from .color import match_color_histogram, transfer_luminance
+from .memory import available_memory_bytes, check_fits
+
+__all__ = [
+    "NonFiniteLossError",
+    "StyleTransfer",
+    "StyleTransferError",
+    "StylizeOptions",
+    "blend_grams",
+    "stylize",
+]
+
+
+class StyleTransferError(GstError, ValueError):
+    """Options or inputs of a style transfer are invalid."""
+
+
+class NonFiniteLossError(GstError, FloatingPointError):
+    """The loss became NaN or infinite; ``image`` holds the last image with a finite loss."""
+
+    def __init__(self, message: str, image: Tensor, step: int) -> None:
+        super().__init__(message)
+        self.image = image
+        self.step = step
+
+
+@dataclass
+class StylizeOptions:
+    """Everything about a run that is not a component. Field names match the CLI flags."""
+
+    steps: int = 300  # per pyramid level; L-BFGS: function evaluations, Adam: updates
+    optimizer: Literal["lbfgs", "adam"] = "lbfgs"
+    lr: float | None = None  # None: 1.0 for L-BFGS, 0.02 for Adam (pixels are in [0, 1])
+    content_weight: float = 1.0
+    style_weight: float = 1e6  # the PyTorch tutorial's value for this loss normalisation
+    tv_weight: float = 0.0
+    style_blend_weights: Sequence[float] | None = None  # one per style; normalised to sum 1
+    init: Literal["content", "noise", "style"] = "content"
+    scales: int = 1  # coarse-to-fine levels, each half the size of the next
+    style_scale: float = 1.0  # style's longer side relative to the content's
+    preserve_color: Literal["luminance", "histogram"] | None = None
+    seed: int = 0
+    device: str = "cpu"
+    save_every: int = 0  # write the image every N steps (needs save_path)
+    save_path: str | Path | None = None  # intermediate files: <stem>_<step><suffix>
+    progress: bool = True
+    max_memory_bytes: int | None = None  # None: the memory free on the device
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any], *, source: str = "options") -> StylizeOptions:
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise StyleTransferError(
+                f"{source}: unknown option(s) {', '.join(unknown)}; "
+                f"known: {', '.join(sorted(known))}"
+            )
+        return cls(**values)
+
+    def validate(self) -> None:
+        def bad(message: str) -> StyleTransferError:
+            return StyleTransferError(message)
+
+        if not isinstance(self.steps, int) or self.steps < 1:
+            raise bad(f"steps must be a positive integer, got {self.steps!r}")
+        if self.optimizer not in ("lbfgs", "adam"):
+            raise bad(f"optimizer must be 'lbfgs' or 'adam', got {self.optimizer!r}")
+        for name in ("content_weight", "style_weight", "tv_weight"):
+            value = getattr(self, name)
+            if not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
+                raise bad(f"{name} must be a finite number ≥ 0, got {value!r}")
+        if self.lr is not None and not (math.isfinite(self.lr) and self.lr > 0):
+            raise bad(f"lr must be a positive number, got {self.lr!r}")
+        if self.init not in ("content", "noise", "style"):
+            raise bad(f"init must be 'content', 'noise' or 'style', got {self.init!r}")
+        if not isinstance(self.scales, int) or not 1 <= self.scales <= 6:
+            raise bad(f"scales must be an integer from 1 to 6, got {self.scales!r}")
+        if not self.style_scale > 0:
+            raise bad(f"style_scale must be positive, got {self.style_scale!r}")
+        if self.preserve_color not in (None, "luminance", "histogram"):
+            raise bad(
+                "preserve_color must be 'luminance', 'histogram' or None, "
+                f"got {self.preserve_color!r}"
+            )
+        if self.save_every < 0:
+            raise bad(f"save_every must be ≥ 0, got {self.save_every!r}")
+        if self.save_every and self.save_path is None:
+            raise bad("save_every needs save_path (where to write the intermediate images)")
+        if self.style_blend_weights is not None:
+            w = [float(x) for x in self.style_blend_weights]
+            if any(not math.isfinite(x) or x < 0 for x in w) or sum(w) <= 0:
+                raise bad(f"style_blend_weights must be finite, ≥ 0 and not all 0, got {w!r}")
+
+
+class StyleTransfer:
+    """Gatys-style image optimisation from built components.
+
+    Args:
+        extractor: any :class:`FeatureExtractor`. Its ``layers`` are set to what
+            the losses need (it then computes nothing deeper).
+        content_loss: ``forward(features, targets)``, with ``layers`` (e.g. the
+            ``content`` loss). Empty ``layers`` take the extractor's
+            ``default_content_layers``.
+        style_loss: ``forward(features, target_grams)``, ``target_grams(features)``
+            and ``layers`` (e.g. the ``style`` loss); empty layers take
+            ``default_style_layers``.
+        tv_loss: optional ``forward(image)`` regulariser (``total_variation``).
+        options: a :class:`StylizeOptions`, or keyword arguments for one.
+    """
+
+    def __init__(
+        self,
+        extractor: FeatureExtractor,
+        content_loss: Loss | None = None,
+        style_loss: Loss | None = None,
+        tv_loss: Loss | None = None,
+        options: StylizeOptions | None = None,
+        **option_kwargs: Any,
+    ) -> None:
+        if content_loss is None or style_loss is None or tv_loss is None:
+            from gst_core.kinds import losses
+
+            content_loss = content_loss or losses.build("content")
+            style_loss = style_loss or losses.build("style")
+            tv_loss = tv_loss or losses.build("total_variation")
+        self.extractor = extractor
+        self.content_loss = content_loss
+        self.style_loss = style_loss
+        self.tv_loss = tv_loss
+        base = options or StylizeOptions()
+        self.options = replace(base, **option_kwargs) if option_kwargs else base
+        self._resolve_layers()
+
+    def _resolve_layers(self) -> None:
+        ex = self.extractor
+        for loss, attr in (
+            (self.content_loss, "default_content_layers"),
+            (self.style_loss, "default_style_layers"),
+        ):
+            if not getattr(loss, "layers", ()):
+                default = getattr(ex, attr, ())
+                if not default:
+                    raise StyleTransferError(
+                        f"{type(loss).__name__} has no layers and {type(ex).__name__} has no "
+                        f"{attr}; pass layers=(...) to the loss"
+                    )
+                loss.set_layers(default)
+        needed = set(self.content_loss.layers) | set(self.style_loss.layers)
+        available = list(getattr(ex, "available_layers", ()) or ex.layers)
+        unknown = sorted(needed - set(available))
+        if unknown:
+            raise StyleTransferError(
+                f"{type(ex).__name__} has no layer(s) {', '.join(unknown)}; "
+                f"available: {', '.join(available)}"
+            )
+        ex.layers = tuple(name for name in available if name in needed)
+
+    # ------------------------------------------------------------------ run
+    def run(
+        self,
+        content: Tensor,
+        styles: Tensor | Sequence[Tensor],
+        *,
+        callback: Callable[[int, Tensor], None] | None = None,
+    ) -> Tensor:
+        """Stylize ``content`` ``(1, 3, H, W)`` with ``styles`` (each ``(1, 3, h, w)``, any size).
+
+        Returns ``(1, 3, H, W)`` in [0, 1] on the CPU. ``callback(step, image)``
+        is called after every step with the current image.
+        """
+        opts = self.options
+        styles = [styles] if isinstance(styles, Tensor) else list(styles)
+        _check_image(content, "content image")
+        if not styles:
+            raise StyleTransferError("give at least one style image")
+        for i, s in enumerate(styles):
+            _check_image(s, f"style image {i + 1}")
+        blend = opts.style_blend_weights
+        if blend is not None and len(blend) != len(styles):
+            raise StyleTransferError(
+                f"{len(blend)} style blend weight(s) for {len(styles)} style image(s); "
+                "give one weight per style"
+            )
+        device = torch.device(opts.device)
+        torch.manual_seed(opts.seed)
+        generator = torch.Generator().manual_seed(opts.seed)
+        self.extractor.to(device)
+        content = content.to(device, torch.float32).contiguous()
+        styles = [s.to(device, torch.float32) for s in styles]
+        if opts.preserve_color == "histogram":
+            styles = [match_color_histogram(s, content) for s in styles]
+
+        budget = opts.max_memory_bytes or available_memory_bytes(str(device))
+        per_pixel = _bytes_per_pixel(self.extractor)
+        h, w = content.shape[-2:]
+        check_fits(h, w, per_pixel, budget, what="content image")
+
+        image = content  # replaced by the initial image at the first level
+        total_steps = 0
+        for level in range(opts.scales):
+            factor = 2.0 ** (level - opts.scales + 1)
+            size = (max(1, round(h * factor)), max(1, round(w * factor)))
+            content_l = _resize(content, size)
+            long_side = max(size) * opts.style_scale
+            styles_l = [_resize_long_side(s, long_side) for s in styles]
+            for s in styles_l:
+                check_fits(*s.shape[-2:], per_pixel, budget, what="style image")
+            if level == 0:
+                image = self._initial_image(content_l, styles_l, generator)
+            else:
+                image = _resize(image, size)
+            content_targets, style_targets = self._targets(content_l, styles_l)
+            image = self._optimise(
+                image, content_targets, style_targets, level, total_steps, callback
+            )
+            total_steps += opts.steps
+        return self._finish(image, content).cpu()
+
+    @torch.no_grad()
+    def _targets(
+        self, content: Tensor, styles: Sequence[Tensor]
+    ) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
+        features = self.extractor(content)
+        content_targets = {n: features[n].detach() for n in self.content_loss.layers}
+        grams = [self.style_loss.target_grams(self.extractor(s)) for s in styles]
+        return content_targets, blend_grams(grams, self.options.style_blend_weights)
+
+    def _initial_image(
+        self, content: Tensor, styles: Sequence[Tensor], generator: torch.Generator
+    ) -> Tensor:
+        init = self.options.init
+        if init == "content":
+            return content.clone()
+        if init == "style":
+            return _resize(styles[0], content.shape[-2:])
+        return torch.rand(content.shape, generator=generator).to(content.device)
+
+    def _finish(self, image: Tensor, content: Tensor) -> Tensor:
+        image = image.detach().clamp(0, 1)
+        if self.options.preserve_color == "luminance":
+            image = transfer_luminance(image, content)
+        return image
+
+    def _optimise(
+        self,
+        image: Tensor,
+        content_targets: Mapping[str, Tensor],
+        style_targets: Mapping[str, Tensor],
+        level: int,
+        step_offset: int,
+        callback: Callable[[int, Tensor], None] | None,
+    ) -> Tensor:
+        opts = self.options
+        image = image.detach().clone(memory_format=torch.contiguous_format).requires_grad_(True)
+        lbfgs = opts.optimizer == "lbfgs"
+        lr = opts.lr or (1.0 if lbfgs else 0.02)
+        if lbfgs:
+            optimizer: torch.optim.Optimizer = torch.optim.LBFGS(
+                [image], lr=lr, max_iter=opts.steps, max_eval=opts.steps, history_size=100
+            )
+        else:
+            optimizer = torch.optim.Adam([image], lr=lr)
+        label = f"stylize {tuple(image.shape[-2:])}" if opts.scales > 1 else "stylize"
+        bar = tqdm(total=opts.steps, desc=label, disable=not opts.progress, leave=True)
+        state = {"evals": 0, "last_good": image.detach().clone()}
+
+        def closure() -> Tensor:
+            with torch.no_grad():
+                image.clamp_(0, 1)  # as the PyTorch tutorial: stay a valid image
+            optimizer.zero_grad(set_to_none=True)
+            features = self.extractor(image)
+            c = self.content_loss(features, content_targets) * opts.content_weight
+            s = self.style_loss(features, style_targets) * opts.style_weight
+            total = c + s
+            t = None
+            if opts.tv_weight:
+                t = self.tv_loss(image) * opts.tv_weight
+                total = total + t
+            step = step_offset + state["evals"]
+            if not torch.isfinite(total):
+                raise NonFiniteLossError(
+                    f"the loss became {total.item()} at step {step + 1} (content {c.item():.4g}, "
+                    f"style {s.item():.4g}); stopped, keeping the image from step {step}. "
+                    "Lower the weights or the learning rate (--lr), or use --optimizer adam",
+                    image=self._finish(state["last_good"], image).cpu(),
+                    step=step,
+                )
+            total.backward()
+            state["last_good"] = image.detach().clone()
+            state["evals"] += 1
+            postfix = {"content": f"{c.item():.3g}", "style": f"{s.item():.3g}"}
+            if t is not None:
+                postfix["tv"] = f"{t.item():.3g}"
+            bar.set_postfix(postfix, refresh=False)
+            bar.update(1)
+            self._after_step(step + 1, image, callback)
+            return total
+
+        try:
+            while state["evals"] < opts.steps:
+                before = state["evals"]
+                if lbfgs:
+                    remaining = opts.steps - before
+                    optimizer.param_groups[0]["max_iter"] = remaining
+                    optimizer.param_groups[0]["max_eval"] = remaining
+                optimizer.step(closure)
+                if lbfgs and state["evals"] - before <= 1:
+                    break  # L-BFGS has converged (gradient or change below tolerance)
+        finally:
+            bar.close()
+        with torch.no_grad():
+            image.clamp_(0, 1)
+        return image.detach()
+
+    def _after_step(
+        self, step: int, image: Tensor, callback: Callable[[int, Tensor], None] | None
+    ) -> None:
+        opts = self.options
+        if callback is not None:
+            callback(step, image.detach())
+        if opts.save_every and step % opts.save_every == 0 and opts.save_path is not None:
+            path = Path(opts.save_path)
+            # Intermediates show the raw optimisation (colour preservation is applied at the end).
+            name = f"{path.stem}_{step:05d}{path.suffix or '.png'}"
+            save_image(image.detach().clamp(0, 1).cpu(), path.with_name(name))
+
+
+def blend_grams(
+    grams: Sequence[Mapping[str, Tensor]], weights: Sequence[float] | None = None
+) -> dict[str, Tensor]:
+    """Mix several styles' Gram targets, ``Σ_i a_i T_i`` with ``a`` normalised to sum 1.
+
+    That is neural-style's ``-style_blend_weights``: the blended target is the
+    Gram of a style whose statistics are the mixture of the inputs'.
+    """
+    weights = [1.0] * len(grams) if weights is None else [float(w) for w in weights]
+    total = sum(weights)
+    return {
+        name: sum(w / total * g[name] for w, g in zip(weights, grams, strict=True))
+        for name in grams[0]
+    }
+
+
+def _check_image(image: Tensor, what: str) -> None:
+    if not isinstance(image, Tensor) or image.dim() != 4 or image.shape[:2] != (1, 3):
+        shape = tuple(image.shape) if isinstance(image, Tensor) else type(image).__name__
+        raise StyleTransferError(
+            f"the {what} must be a (1, 3, H, W) tensor in [0, 1] (gst_core.images.load_image "
+            f"reads one), got {shape}"
+        )
+    if min(image.shape[-2:]) < 16:
+        raise StyleTransferError(
+            f"the {what} is {image.shape[-1]}×{image.shape[-2]} pixels; it needs at least 16 "
+            "pixels on each side"
+        )
+
+
+def _resize(image: Tensor, size: Sequence[int]) -> Tensor:
+    size = (int(size[0]), int(size[1]))
+    if tuple(image.shape[-2:]) == size:
+        return image
+    return F.interpolate(
+        image, size=size, mode="bilinear", align_corners=False, antialias=True
+    ).clamp(0, 1)
+
+
+def _resize_long_side(image: Tensor, long_side: float) -> Tensor:
+    h, w = image.shape[-2:]
+    scale = long_side / max(h, w)
+    return _resize(image, (max(16, round(h * scale)), max(16, round(w * scale))))
+
+
+def _bytes_per_pixel(extractor: FeatureExtractor) -> float:
+    estimate = getattr(extractor, "activation_bytes_per_pixel", None)
+    return float(estimate()) if callable(estimate) else 0.0
+
+
+def stylize(
+    content: Tensor,
+    styles: Tensor | Sequence[Tensor],
+    *,
+    extractor: FeatureExtractor | None = None,
+    **options: Any,
+) -> Tensor:
+    """Stylize in one call; without ``extractor`` the default one is chosen
+    (VGG19 when weights are configured, else the offline random extractor)."""
+    from .extractor_choice import default_extractor
+
+    extractor = extractor or default_extractor()
+    return StyleTransfer(extractor, options=StylizeOptions(**options)).run(content, styles)

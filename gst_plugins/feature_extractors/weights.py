@@ -1,0 +1,94 @@
+"""Finding and reading torchvision-format VGG weights from local files.
+
+Where the weights come from, first match wins:
+
+1. the ``weights=`` argument (also ``--weights`` and ``weights = "..."`` in TOML);
+2. the environment variable ``GST_VGG_WEIGHTS``;
+3. torchvision's own download cache (``torch.hub.get_dir()/checkpoints/``),
+   where ``torchvision.models.vgg19(weights=...)`` leaves ``vgg19-dcbb9e9d.pth``.
+   The file is an ordinary state dict, so torchvision itself is not needed.
+
+Nothing is ever downloaded.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import torch
+from torch import Tensor
+
+from gst_core.errors import GstError
+
+__all__ = [
+    "ENV_VAR",
+    "TORCHVISION_FILES",
+    "WeightsError",
+    "find_weights",
+    "read_state_dict",
+]
+
+ENV_VAR = "GST_VGG_WEIGHTS"
+# File names torchvision's ImageNet weights are cached under (IMAGENET1K_V1).
+TORCHVISION_FILES = {"vgg16": "vgg16-397923af.pth", "vgg19": "vgg19-dcbb9e9d.pth"}
+
+
+class WeightsError(GstError, ValueError):
+    """A weights file is missing, unreadable, or does not fit the network."""
+
+
+def torchvision_cache_file(arch: str) -> Path | None:
+    """The cached torchvision checkpoint for ``arch``, if one is on disk."""
+    name = TORCHVISION_FILES.get(arch)
+    if name is None:
+        return None
+    path = Path(torch.hub.get_dir()) / "checkpoints" / name
+    return path if path.is_file() else None
+
+
+def find_weights(arch: str, weights: str | os.PathLike[str] | None) -> Path | None:
+    """The weights file to use for ``arch`` (see the module docstring), or ``None``."""
+    if weights is not None:
+        return Path(weights)
+    from_env = os.environ.get(ENV_VAR, "").strip()
+    if from_env:
+        return Path(from_env)
+    return torchvision_cache_file(arch)
+
+
+def read_state_dict(path: str | os.PathLike[str]) -> dict[str, Tensor]:
+    """Read a ``.pth``/``.pt`` (``torch.load(weights_only=True)``) or ``.safetensors`` file."""
+    path = Path(path)
+    if not path.is_file():
+        raise WeightsError(
+            f"weights file {str(path)!r} does not exist; pass the path of a torchvision VGG "
+            f"state dict (.pth) or a .safetensors file, or unset {ENV_VAR}"
+        )
+    try:
+        if path.suffix.lower() == ".safetensors":
+            try:
+                from safetensors.torch import load_file
+            except ImportError as exc:
+                raise WeightsError(
+                    f"{str(path)!r} is a safetensors file but the 'safetensors' package is not "
+                    "installed; pip install safetensors"
+                ) from exc
+            state = load_file(str(path))
+        else:
+            state = torch.load(path, map_location="cpu", weights_only=True)
+    except WeightsError:
+        raise
+    except Exception as exc:
+        raise WeightsError(
+            f"cannot read weights file {str(path)!r} ({type(exc).__name__}: {exc}); expected a "
+            "torchvision VGG state dict saved with torch.save, or a .safetensors file"
+        ) from exc
+    if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
+        state = state["state_dict"]  # a training checkpoint wrapping the state dict
+    if not isinstance(state, dict) or not all(isinstance(v, Tensor) for v in state.values()):
+        raise WeightsError(
+            f"{str(path)!r} does not hold a state dict (a mapping of names to tensors); "
+            f"got {type(state).__name__}"
+        )
+    return state

@@ -1,0 +1,37 @@
+"""Per-layer weights shared by the feature-matching losses."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from gst_core.errors import GstError
+
+__all__ = ["LayerWeightError", "layer_weights"]
+
+
+class LayerWeightError(GstError, ValueError):
+    """Per-layer weights do not match the layers."""
+
+
+def layer_weights(
+    layers: Sequence[str], weights: Mapping[str, float] | Sequence[float] | None, owner: str
+) -> dict[str, float]:
+    """``{layer: weight}``; ``None`` weighs every layer 1 (as the tutorial and neural-style do)."""
+    layers = (layers,) if isinstance(layers, str) else tuple(layers)
+    if weights is None:
+        return dict.fromkeys(layers, 1.0)
+    if isinstance(weights, Mapping):
+        extra = sorted(set(weights) - set(layers))
+        if extra:
+            raise LayerWeightError(
+                f"{owner}: layer_weights name {', '.join(extra)}, which are not among its "
+                f"layers ({', '.join(layers)}); add them to layers or drop the weights"
+            )
+        return {name: float(weights.get(name, 1.0)) for name in layers}
+    weights = list(weights)
+    if len(weights) != len(layers):
+        raise LayerWeightError(
+            f"{owner}: {len(weights)} layer weight(s) for {len(layers)} layer(s) "
+            f"({', '.join(layers)}); give one weight per layer"
+        )
+    return {name: float(w) for name, w in zip(layers, weights, strict=True)}

@@ -1,0 +1,48 @@
+"""Content loss: mean squared error between feature maps (Gatys et al. 2016, eq. 1)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import torch.nn.functional as F
+from torch import Tensor
+
+from gst_core.interfaces import Loss
+
+from ._layers import layer_weights
+
+__all__ = ["ContentLoss"]
+
+
+class ContentLoss(Loss):
+    """``Σ_l w_l · mean((F_l − P_l)²)`` over the content layers.
+
+    ``forward(features, targets)`` takes two ``{layer: (B, C, H, W)}`` dicts, the
+    image's features and the content image's (computed once, without gradients).
+    ``layers=()`` lets a pipeline use its extractor's ``default_content_layers``.
+    """
+
+    def __init__(
+        self,
+        layers: Sequence[str] = (),
+        layer_weights: Mapping[str, float] | Sequence[float] | None = None,
+    ) -> None:
+        super().__init__()
+        self.set_layers(layers, layer_weights)
+
+    def set_layers(
+        self,
+        layers: Sequence[str],
+        weights: Mapping[str, float] | Sequence[float] | None = None,
+    ) -> None:
+        self.weights = layer_weights(layers, weights, "content loss")
+        self.layers = tuple(self.weights)
+
+    def forward(self, features: Mapping[str, Tensor], targets: Mapping[str, Tensor]) -> Tensor:
+        total = None
+        for name, weight in self.weights.items():
+            term = weight * F.mse_loss(features[name], targets[name])
+            total = term if total is None else total + term
+        if total is None:
+            raise ValueError("content loss has no layers; set layers=(...)")
+        return total
