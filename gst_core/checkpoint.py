@@ -1,0 +1,79 @@
+"""Checkpoint files: written atomically, read with ``weights_only=True``.
+
+A checkpoint is a plain dict of tensors, numbers, strings, lists and dicts, so
+``torch.load(weights_only=True)`` can read it without unpickling arbitrary
+objects (a checkpoint from the internet cannot run code). Writing goes to a
+temporary file in the same folder, is flushed to disk, and then replaces
+the target with ``os.replace``, which is atomic on POSIX and Windows: a kill
+mid-write leaves the previous checkpoint intact.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import tempfile
+import zipfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from gst_core.errors import GstError
+
+__all__ = ["CHECKPOINT_FORMAT", "CheckpointError", "load_checkpoint", "save_checkpoint"]
+
+CHECKPOINT_FORMAT = "gst.training/1"
+
+
+class CheckpointError(GstError, ValueError):
+    """A checkpoint is missing, corrupt, from another program, or does not fit the model."""
+
+
+def save_checkpoint(state: Mapping[str, Any], path: str | Path) -> Path:
+    """Write ``state`` (tagged with :data:`CHECKPOINT_FORMAT`) to ``path`` atomically."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            torch.save({"format": CHECKPOINT_FORMAT, **state}, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
+    """Read a checkpoint written by :func:`save_checkpoint`, refusing anything else clearly."""
+    path = Path(path)
+    if path.is_dir():
+        candidate = path / "checkpoints" / "last.pt"
+        if not candidate.is_file():
+            raise CheckpointError(
+                f"{str(path)!r} is a folder without checkpoints/last.pt; pass a checkpoint file "
+                "or a run folder that has saved one"
+            )
+        path = candidate
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint {str(path)!r} does not exist")
+    try:
+        state = torch.load(path, map_location=map_location, weights_only=True)
+    except (pickle.UnpicklingError, zipfile.BadZipFile, RuntimeError, EOFError, OSError) as exc:
+        raise CheckpointError(
+            f"checkpoint {str(path)!r} is corrupt or not a torch checkpoint "
+            f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}); "
+            "use an earlier checkpoint or start a new run"
+        ) from exc
+    if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
+        found = state.get("format") if isinstance(state, dict) else type(state).__name__
+        raise CheckpointError(
+            f"{str(path)!r} is not a gst training checkpoint (format {found!r}, expected "
+            f"{CHECKPOINT_FORMAT!r}); it was not written by gst's trainer"
+        )
+    state["path"] = str(path)
+    return state

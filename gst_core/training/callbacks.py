@@ -1,0 +1,169 @@
+"""Things that happen around training steps: progress, metrics, image grids, TensorBoard.
+
+A callback overrides any of the hooks below. ``on_log`` receives plain
+floats every ``log_every`` steps; ``on_step_end`` runs every step with the
+raw (tensor) metrics and should stay cheap.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import warnings
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tqdm.auto import tqdm
+
+from gst_core.images import make_grid, save_image
+
+if TYPE_CHECKING:
+    from torch import Tensor
+
+    from gst_core.training.trainer import Trainer
+
+__all__ = [
+    "Callback",
+    "ImageGridWriter",
+    "MetricsLogger",
+    "ProgressBar",
+    "TensorBoardLogger",
+    "tensorboard_available",
+]
+
+
+class Callback:
+    """Base class: every hook does nothing."""
+
+    def on_fit_start(self, trainer: Trainer) -> None: ...
+
+    def on_step_end(self, trainer: Trainer, step: int, metrics: Mapping[str, Tensor]) -> None: ...
+
+    def on_log(self, trainer: Trainer, step: int, metrics: Mapping[str, float]) -> None: ...
+
+    def on_checkpoint(self, trainer: Trainer, step: int, path: Path) -> None: ...
+
+    def on_fit_end(self, trainer: Trainer, error: BaseException | None) -> None: ...
+
+
+class ProgressBar(Callback):
+    """A tqdm bar over the steps, with the latest metrics after it."""
+
+    def __init__(self, **tqdm_kwargs: Any) -> None:
+        self.kwargs = tqdm_kwargs
+        self.bar: tqdm | None = None
+
+    def on_fit_start(self, trainer: Trainer) -> None:
+        self.bar = tqdm(
+            total=trainer.config.steps,
+            initial=trainer.step,
+            unit="step",
+            dynamic_ncols=True,
+            **self.kwargs,
+        )
+
+    def on_step_end(self, trainer: Trainer, step: int, metrics: Mapping[str, Tensor]) -> None:
+        if self.bar is not None:
+            self.bar.update(1)
+
+    def on_log(self, trainer: Trainer, step: int, metrics: Mapping[str, float]) -> None:
+        if self.bar is not None:
+            self.bar.set_postfix({k: f"{v:.3g}" for k, v in metrics.items()}, refresh=False)
+
+    def on_fit_end(self, trainer: Trainer, error: BaseException | None) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+class MetricsLogger(Callback):
+    """Appends one JSON object per log step to ``metrics.jsonl``: step, wall time, metrics."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.started = 0.0
+
+    def on_fit_start(self, trainer: Trainer) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.started = time.perf_counter()
+
+    def on_log(self, trainer: Trainer, step: int, metrics: Mapping[str, float]) -> None:
+        record = {"step": step, "seconds": round(time.perf_counter() - self.started, 3), **metrics}
+        with self.path.open("a") as f:
+            f.write(json.dumps(record) + "\n")
+
+    def on_fit_end(self, trainer: Trainer, error: BaseException | None) -> None:
+        if error is not None:
+            with self.path.open("a") as f:
+                f.write(json.dumps({"step": trainer.step, "error": str(error)}) + "\n")
+
+
+class ImageGridWriter(Callback):
+    """Saves the objective's preview as a PNG grid every ``every`` steps and at the end."""
+
+    def __init__(self, folder: str | Path, every: int, count: int = 64) -> None:
+        self.folder = Path(folder)
+        self.every = every
+        self.count = count
+        self.last: Path | None = None
+
+    def write(self, trainer: Trainer, step: int) -> Path:
+        images, nrow = trainer.preview(self.count)
+        grid = make_grid((images.float().cpu() + 1) / 2, nrow=nrow)
+        self.last = save_image(grid, self.folder / f"step_{step:07d}.png")
+        return self.last
+
+    def on_step_end(self, trainer: Trainer, step: int, metrics: Mapping[str, Tensor]) -> None:
+        if self.every and step % self.every == 0:
+            self.write(trainer, step)
+
+    def on_fit_end(self, trainer: Trainer, error: BaseException | None) -> None:
+        if error is None and (
+            self.last is None or not self.last.name.endswith(f"{trainer.step:07d}.png")
+        ):
+            self.write(trainer, trainer.step)
+
+
+def tensorboard_available() -> bool:
+    try:
+        import torch.utils.tensorboard  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+class TensorBoardLogger(Callback):
+    """Scalars and preview grids for TensorBoard (needs the ``tensorboard`` package)."""
+
+    def __init__(self, log_dir: str | Path, image_every: int = 0, count: int = 64) -> None:
+        self.log_dir = Path(log_dir)
+        self.image_every = image_every
+        self.count = count
+        self.writer: Any = None
+
+    def on_fit_start(self, trainer: Trainer) -> None:
+        try:
+            from torch.utils.tensorboard import SummaryWriter
+        except ImportError:
+            warnings.warn(
+                "TensorBoard logging was asked for but the tensorboard package is not "
+                "installed (pip install tensorboard); continuing without it",
+                stacklevel=2,
+            )
+            return
+        self.writer = SummaryWriter(str(self.log_dir))
+
+    def on_log(self, trainer: Trainer, step: int, metrics: Mapping[str, float]) -> None:
+        if self.writer is not None:
+            for key, value in metrics.items():
+                self.writer.add_scalar(key, value, step)
+
+    def on_step_end(self, trainer: Trainer, step: int, metrics: Mapping[str, Tensor]) -> None:
+        if self.writer is not None and self.image_every and step % self.image_every == 0:
+            images, nrow = trainer.preview(self.count)
+            self.writer.add_image("samples", make_grid((images.float().cpu() + 1) / 2, nrow), step)
+
+    def on_fit_end(self, trainer: Trainer, error: BaseException | None) -> None:
+        if self.writer is not None:
+            self.writer.close()

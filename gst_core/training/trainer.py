@@ -1,0 +1,360 @@
+"""The training loop shared by every objective.
+
+Three lines of Python::
+
+    objective = GANObjective(generator, discriminator, losses.build("hinge"))
+    trainer = Trainer(objective, ProceduralShapes(image_size=32), {"steps": 2000})
+    trainer.fit()
+
+The trainer owns what every adversarial method needs: the data stream, the
+optimisers, mixed precision (CUDA), the non-finite guard, EMA copies,
+callbacks, checkpoints and exact resuming. What one step does is the
+:class:`~gst_core.training.objective.Objective`'s business.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import json
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor
+from torch.utils.data import DataLoader, Dataset
+
+from gst_core.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from gst_core.training.batches import ResumableBatchSampler
+from gst_core.training.callbacks import (
+    Callback,
+    ImageGridWriter,
+    MetricsLogger,
+    ProgressBar,
+    TensorBoardLogger,
+)
+from gst_core.training.config import TrainConfig
+from gst_core.training.ema import make_ema
+from gst_core.training.errors import NonFiniteLossError, TrainingSetupError
+from gst_core.training.objective import Objective, Preview
+from gst_core.training.rng import capture_rng_state, restore_rng_state, seed_everything
+
+__all__ = ["Trainer"]
+
+
+def _to_device(batch: Any, device: torch.device) -> Any:
+    if isinstance(batch, Tensor):
+        return batch.to(device, non_blocking=True)
+    if isinstance(batch, Mapping):
+        return {k: _to_device(v, device) for k, v in batch.items()}
+    if isinstance(batch, list | tuple):
+        return type(batch)(_to_device(v, device) for v in batch)
+    return batch
+
+
+class Trainer:
+    """Runs an :class:`Objective` on data for ``config.steps`` steps.
+
+    ``data`` is a map-style dataset (shuffled in a resumable order) or any
+    iterable of batches (cycled; a resumed run then restarts its order).
+    ``components`` is recorded in checkpoints so ``gst sample`` and
+    ``--resume`` can rebuild the networks (the ``[generator]`` etc. sections).
+    The trainer itself is the step context handed to the objective.
+    """
+
+    def __init__(
+        self,
+        objective: Objective,
+        data: Dataset | Iterable[Any],
+        config: TrainConfig | Mapping[str, Any] | None = None,
+        *,
+        callbacks: Sequence[Callback] = (),
+        components: Mapping[str, Any] | None = None,
+    ) -> None:
+        if config is None:
+            config = TrainConfig()
+        elif isinstance(config, Mapping):
+            config = TrainConfig.from_mapping(config)
+        config.validate()
+        self.config = config
+        self.objective = objective
+        self.data = data
+        self.components = dict(components or {})
+        self.device = torch.device(
+            ("cuda" if torch.cuda.is_available() else "cpu")
+            if config.device == "auto"
+            else config.device
+        )
+        self.amp = bool(config.amp if config.amp is not None else self.device.type == "cuda")
+        if self.amp and self.device.type != "cuda":
+            raise TrainingSetupError("amp = true needs a CUDA device; set amp = false on CPU")
+        self.step = 0  # completed steps
+        self.batches = 0  # batches drawn from the data stream
+        self.run_dir = Path(config.run_dir) if config.run_dir else None
+
+        self.networks = objective.networks()
+        for net in self.networks.values():
+            net.to(self.device)
+        objective.check_data(data)
+        self.optimizers = self._build_optimizers()
+        self.scalers = (
+            {name: torch.amp.GradScaler("cuda") for name in self.optimizers} if self.amp else {}
+        )
+        self.ema = (
+            {n: make_ema(self.networks[n], config.ema_decay) for n in objective.ema_networks}
+            if config.ema_decay
+            else {}
+        )
+        self.callbacks = [*self._default_callbacks(), *callbacks]
+        self._stream: Iterator[Any] | None = None
+
+    # -- set-up ------------------------------------------------------------
+
+    def _build_optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        groups = self.objective.optimizer_groups()
+        unknown = set(self.config.optimizers) - set(groups)
+        if unknown:
+            raise TrainingSetupError(
+                f"[train.optimizers] names {sorted(unknown)}, but the {self.objective.name} "
+                f"objective's optimisers are {sorted(groups)}"
+            )
+        built = {}
+        for name, nets in groups.items():
+            spec = {**self.config.optimizer, **self.config.optimizers.get(name, {})}
+            cls_name = spec.pop("name", "Adam")
+            cls = getattr(torch.optim, str(cls_name), None)
+            if not (isinstance(cls, type) and issubclass(cls, torch.optim.Optimizer)):
+                raise TrainingSetupError(
+                    f"optimizer {cls_name!r} for {name!r} is not in torch.optim "
+                    "(Adam, AdamW, SGD, RMSprop, ...)"
+                )
+            if "betas" in spec:
+                spec["betas"] = tuple(spec["betas"])
+            params = [p for n in nets for p in self.networks[n].parameters() if p.requires_grad]
+            try:
+                built[name] = cls(params, **spec)
+            except (TypeError, ValueError) as exc:
+                raise TrainingSetupError(
+                    f"cannot build the {name!r} optimizer {cls_name}({spec}): {exc}"
+                ) from exc
+        return built
+
+    def _default_callbacks(self) -> list[Callback]:
+        c = self.config
+        found: list[Callback] = [ProgressBar()] if c.progress else []
+        if self.run_dir is not None:
+            found.append(MetricsLogger(self.run_dir / "metrics.jsonl"))
+            found.append(ImageGridWriter(self.run_dir / "samples", c.sample_every, c.sample_count))
+            if c.tensorboard:
+                found.append(TensorBoardLogger(self.run_dir / "tensorboard", c.sample_every))
+        return found
+
+    @property
+    def checkpoint_path(self) -> Path | None:
+        return self.run_dir / "checkpoints" / "last.pt" if self.run_dir else None
+
+    # -- the step context lent to the objective ------------------------------
+
+    def autocast(self) -> contextlib.AbstractContextManager[Any]:
+        if not self.amp:
+            return contextlib.nullcontext()
+        return torch.autocast(self.device.type, dtype=torch.float16)
+
+    def optimize(self, optimizer: str, loss: Tensor) -> None:
+        if not bool(torch.isfinite(loss.detach()).all()):
+            where = (
+                f"the last good checkpoint, {self.checkpoint_path}, is untouched"
+                if self.checkpoint_path is not None and self.checkpoint_path.exists()
+                else "no checkpoint had been written yet"
+            )
+            raise NonFiniteLossError(
+                f"the {optimizer!r} loss became {loss.detach().float().item()} at step "
+                f"{self.step + 1}; training stopped before that update and {where}. Lower the "
+                "learning rate, add a penalty (r1, gradient_penalty) or spectral_norm, or turn "
+                "off mixed precision"
+            )
+        opt = self.optimizers[optimizer]
+        opt.zero_grad(set_to_none=True)
+        scaler = self.scalers.get(optimizer)
+        if scaler is None:
+            loss.backward()
+            opt.step()
+        else:
+            scaler.scale(loss).backward()
+            scaler.step(opt)
+            scaler.update()
+
+    def next_batch(self) -> Any:
+        if self._stream is None:
+            self._stream = self._make_stream()
+        self.batches += 1
+        return _to_device(next(self._stream), self.device)
+
+    def _make_stream(self) -> Iterator[Any]:
+        data, c = self.data, self.config
+        if isinstance(data, Dataset) and hasattr(data, "__len__"):
+            sampler = ResumableBatchSampler(
+                len(data), c.batch_size, seed=c.seed, start=self.batches
+            )
+            if hasattr(data, "get_batch"):
+                # In-memory data: one indexing operation per batch beats collating
+                # items one by one (and worker processes) by a wide margin.
+                return (data.get_batch(indices) for indices in sampler)
+            loader = DataLoader(
+                data,
+                batch_sampler=sampler,
+                num_workers=c.num_workers,
+                pin_memory=self.device.type == "cuda",
+                persistent_workers=c.num_workers > 0,
+            )
+            return iter(loader)
+        return itertools.cycle(data)
+
+    # -- running ----------------------------------------------------------
+
+    def fit(self, resume: str | Path | None = None) -> Trainer:
+        """Train until ``config.steps`` steps are done, from a checkpoint if ``resume`` names one
+        (a file, or a run folder holding ``checkpoints/last.pt``)."""
+        if resume is not None:
+            self.load_state_dict(load_checkpoint(resume, map_location=self.device))
+        elif self.step == 0:
+            seed_everything(self.config.seed)
+        for net in self.networks.values():
+            net.train()
+        if self.run_dir is not None:
+            self._write_run_config()
+        for cb in self.callbacks:
+            cb.on_fit_start(self)
+        error: BaseException | None = None
+        try:
+            while self.step < self.config.steps:
+                self._run_step()
+            self.save_checkpoint()
+        except BaseException as exc:
+            error = exc
+            raise
+        finally:
+            for cb in self.callbacks:
+                cb.on_fit_end(self, error)
+        return self
+
+    def _run_step(self) -> None:
+        metrics = self.objective.train_step(self.next_batch(), self)
+        self.step += 1
+        if self.ema and self.step > self.config.ema_start:
+            for name, ema in self.ema.items():
+                ema.update_parameters(self.networks[name])
+        for cb in self.callbacks:
+            cb.on_step_end(self, self.step, metrics)
+        c = self.config
+        if c.log_every and (self.step % c.log_every == 0 or self.step == c.steps):
+            values = {k: float(v) for k, v in metrics.items()}
+            for cb in self.callbacks:
+                cb.on_log(self, self.step, values)
+        if c.checkpoint_every and self.step % c.checkpoint_every == 0:
+            self.save_checkpoint()
+
+    def preview(self, count: int = 64) -> Preview:
+        """The objective's preview images, made with the EMA networks where there are some."""
+        nets = dict(self.networks)
+        for name, ema in self.ema.items():
+            if int(ema.n_averaged) > 0:
+                nets[name] = ema.module
+        modes = {name: net.training for name, net in nets.items()}
+        for net in nets.values():
+            net.eval()
+        try:
+            return self.objective.preview(nets, count)
+        finally:
+            for name, net in nets.items():
+                net.train(modes[name])
+
+    # -- checkpoints --------------------------------------------------------
+
+    def state_dict(self) -> dict[str, Any]:
+        """Everything needed to resume exactly: weights, EMA, optimisers, scalers, RNG, config."""
+        return {
+            "objective": self.objective.name,
+            "objective_config": self.objective.config(),
+            "objective_state": self.objective.state_dict(),
+            "step": self.step,
+            "batches": self.batches,
+            "networks": {n: net.state_dict() for n, net in self.networks.items()},
+            "ema": {n: ema.state_dict() for n, ema in self.ema.items()},
+            "optimizers": {n: opt.state_dict() for n, opt in self.optimizers.items()},
+            "scalers": {n: s.state_dict() for n, s in self.scalers.items()},
+            "rng": capture_rng_state(),
+            "train": self.config.as_dict(),
+            "components": self.components,
+        }
+
+    def save_checkpoint(self, path: str | Path | None = None) -> Path | None:
+        """Write :meth:`state_dict` atomically (default: ``<run_dir>/checkpoints/last.pt``)."""
+        path = Path(path) if path is not None else self.checkpoint_path
+        if path is None:
+            return None
+        save_checkpoint(self.state_dict(), path)
+        for cb in self.callbacks:
+            cb.on_checkpoint(self, self.step, path)
+        return path
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Restore a checkpoint, explaining any mismatch with the networks built now."""
+        where = state.get("path", "the checkpoint")
+        if state.get("objective") != self.objective.name:
+            raise CheckpointError(
+                f"{where} was saved by the {state.get('objective')!r} objective, not "
+                f"{self.objective.name!r}; resume it with `gst train {state.get('objective')}`"
+            )
+        saved = state["networks"]
+        if set(saved) != set(self.networks):
+            raise CheckpointError(
+                f"{where} holds networks {sorted(saved)}, but this run has {sorted(self.networks)}"
+            )
+        for name, net in self.networks.items():
+            try:
+                net.load_state_dict(saved[name])
+            except RuntimeError as exc:
+                was = state.get("components", {}).get(name)
+                now = self.components.get(name)
+                detail = str(exc).split("\n", 1)[-1].strip().splitlines()[0]
+                raise CheckpointError(
+                    f"{where} does not fit this run's {name}: {detail}. The checkpoint was "
+                    f"trained with {name} = {was!r}; this run builds {now!r}. Resume with the "
+                    "same architecture settings, or start a new run folder"
+                ) from exc
+        if set(state["ema"]) != set(self.ema):
+            raise CheckpointError(
+                f"{where} has EMA copies of {sorted(state['ema']) or 'nothing'} but this run "
+                f"keeps {sorted(self.ema) or 'none'}; set ema_decay as in the original run"
+            )
+        for name, ema in self.ema.items():
+            ema.load_state_dict(state["ema"][name])
+        for name, opt in self.optimizers.items():
+            try:
+                opt.load_state_dict(state["optimizers"][name])
+            except (KeyError, ValueError) as exc:
+                raise CheckpointError(
+                    f"{where}: the {name!r} optimizer state does not fit ({exc}); resume with "
+                    "the same optimizer settings"
+                ) from exc
+        for name, scaler in self.scalers.items():
+            if name in state["scalers"]:
+                scaler.load_state_dict(state["scalers"][name])
+        self.objective.load_state_dict(state.get("objective_state", {}))
+        self.step = int(state["step"])
+        self.batches = int(state["batches"])
+        self._stream = None
+        restore_rng_state(state["rng"])
+
+    def _write_run_config(self) -> None:
+        assert self.run_dir is not None
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        record = {
+            "objective": self.objective.name,
+            **self.objective.config(),
+            "train": self.config.as_dict(),
+            "components": self.components,
+        }
+        (self.run_dir / "config.json").write_text(json.dumps(record, indent=2, default=str) + "\n")
