@@ -30,6 +30,7 @@ code was written on a machine without a GPU (tuning on an H100 is open).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
 
@@ -194,6 +195,11 @@ def _num_sms(device: torch.device) -> int:
     return 4  # interpreter: a few programs, enough to exercise the split path
 
 
+def _on(device: torch.device) -> contextlib.AbstractContextManager:
+    """Launch on the tensor's GPU, not the current one (multi-GPU processes)."""
+    return torch.cuda.device(device) if device.type == "cuda" else contextlib.nullcontext()
+
+
 def _pow2_at_least(x: int, lo: int, hi: int) -> int:
     return max(lo, min(hi, triton.next_power_of_2(x)))
 
@@ -264,29 +270,30 @@ def launch_gram(
     tiles = _upper_tiles(cfg["tiles"], f.device)
     grid = (cfg["n_tiles"], b, cfg["split"])
     dummy = tiles  # unused pointer arguments still need a tensor
-    _gram_kernel[grid](
-        f,
-        out if out is not None else dummy,
-        target if fused else dummy,
-        loss if fused else dummy,
-        tiles,
-        c,
-        n,
-        f.stride(0),
-        f.stride(1),
-        f.stride(2),
-        (target.stride(0) if fused and target.dim() == 3 else 0),
-        cfg["k_per_split"],
-        1.0 / (c * n),
-        loss_weight,
-        BLOCK_C=cfg["block_c"],
-        BLOCK_K=cfg["block_k"],
-        USE_ATOMIC=cfg["split"] > 1,
-        LOSS=fused,
-        INPUT_PRECISION=_precision(allow_tf32),
-        num_warps=cfg["num_warps"],
-        num_stages=cfg["num_stages"],
-    )
+    with _on(f.device):
+        _gram_kernel[grid](
+            f,
+            out if out is not None else dummy,
+            target if fused else dummy,
+            loss if fused else dummy,
+            tiles,
+            c,
+            n,
+            f.stride(0),
+            f.stride(1),
+            f.stride(2),
+            (target.stride(0) if fused and target.dim() == 3 else 0),
+            cfg["k_per_split"],
+            1.0 / (c * n),
+            loss_weight,
+            BLOCK_C=cfg["block_c"],
+            BLOCK_K=cfg["block_k"],
+            USE_ATOMIC=cfg["split"] > 1,
+            LOSS=fused,
+            INPUT_PRECISION=_precision(allow_tf32),
+            num_warps=cfg["num_warps"],
+            num_stages=cfg["num_stages"],
+        )
     return out
 
 
@@ -297,16 +304,17 @@ def launch_diff_loss(
     b, c, _ = g.shape
     total = g.numel()
     block = 1024
-    _diff_loss_kernel[(triton.cdiv(total, block),)](
-        g,
-        target,
-        loss,
-        total,
-        c * c,
-        (c * c if target.dim() == 3 else 0),
-        weight / total,
-        BLOCK=block,
-    )
+    with _on(g.device):
+        _diff_loss_kernel[(triton.cdiv(total, block),)](
+            g,
+            target,
+            loss,
+            total,
+            c * c,
+            (c * c if target.dim() == 3 else 0),
+            weight / total,
+            BLOCK=block,
+        )
 
 
 def launch_sym_matmul(
@@ -323,25 +331,26 @@ def launch_sym_matmul(
     bn = 64 if interpreter_enabled() else 128
     bk = _pow2_at_least(c, 16, 32)
     grid = (triton.cdiv(n, bn), triton.cdiv(c, bm), b)
-    _sym_matmul_kernel[grid](
-        s,
-        f,
-        out,
-        gscale if gscale is not None else s,
-        c,
-        n,
-        f.stride(0),
-        f.stride(1),
-        f.stride(2),
-        scale,
-        HAS_GSCALE=gscale is not None,
-        BLOCK_M=bm,
-        BLOCK_N=bn,
-        BLOCK_K=bk,
-        INPUT_PRECISION=_precision(allow_tf32),
-        num_warps=4 if bm < 64 else 8,
-        num_stages=3,
-    )
+    with _on(f.device):
+        _sym_matmul_kernel[grid](
+            s,
+            f,
+            out,
+            gscale if gscale is not None else s,
+            c,
+            n,
+            f.stride(0),
+            f.stride(1),
+            f.stride(2),
+            scale,
+            HAS_GSCALE=gscale is not None,
+            BLOCK_M=bm,
+            BLOCK_N=bn,
+            BLOCK_K=bk,
+            INPUT_PRECISION=_precision(allow_tf32),
+            num_warps=4 if bm < 64 else 8,
+            num_stages=3,
+        )
     return out
 
 
