@@ -77,6 +77,7 @@ def run_kernels(args: argparse.Namespace) -> int:
         torch.set_num_threads(args.threads)
     if cuda:
         torch.backends.cuda.matmul.allow_tf32 = not args.no_tf32
+    load_start = os.getloadavg() if hasattr(os, "getloadavg") else None
     results = bench.run_grid(
         device=device,
         sizes=args.sizes or ([256, 512, 1024] if cuda else [256]),
@@ -96,7 +97,8 @@ def run_kernels(args: argparse.Namespace) -> int:
         options = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}
         options.pop("func", None)
         data = bench.to_json(results, device, options=options)
-        if hasattr(os, "getloadavg"):
+        if load_start is not None:  # other processes on the machine skew CPU timings
+            data["environment"]["loadavg_at_start"] = load_start
             data["environment"]["loadavg_at_end"] = os.getloadavg()
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(data, indent=2) + "\n")
