@@ -146,3 +146,16 @@ def test_import_without_triton() -> None:
     lines = res.stdout.splitlines()
     assert lines[0] == "True"
     assert "needs the 'triton' package, which is not installed" in lines[1]
+
+
+def test_backend_resolution() -> None:
+    from gst_kernels.backend import resolve_backend
+
+    cpu32, cpu64 = torch.zeros(1), torch.zeros(1, dtype=torch.float64)
+    assert resolve_backend("auto", cpu32) == "torch"  # CPU tensors never pick Triton by themselves
+    assert resolve_backend("torch", cpu32) == "torch"
+    if HAS_TRITON and os.environ.get("TRITON_INTERPRET") == "1":
+        assert resolve_backend("triton", cpu32) == "triton"  # the interpreter runs it
+    if torch.cuda.is_available():
+        assert resolve_backend("auto", cpu32.cuda()) == ("triton" if HAS_TRITON else "torch")
+        assert resolve_backend("auto", cpu64.cuda()) == "torch"  # no float64 kernels
