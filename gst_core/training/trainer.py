@@ -58,8 +58,8 @@ class Trainer:
 
     ``data`` is a map-style dataset (shuffled in a resumable order) or any
     iterable of batches (cycled; a resumed run then restarts its order).
-    ``components`` is recorded in checkpoints so ``gst sample`` and
-    ``--resume`` can rebuild the networks (the ``[generator]`` etc. sections).
+    ``spec`` is the config the run was built from (the TOML sections), recorded
+    in checkpoints so ``gst sample`` and ``--resume`` can rebuild the networks.
     The trainer itself is the step context handed to the objective.
     """
 
@@ -70,7 +70,7 @@ class Trainer:
         config: TrainConfig | Mapping[str, Any] | None = None,
         *,
         callbacks: Sequence[Callback] = (),
-        components: Mapping[str, Any] | None = None,
+        spec: Mapping[str, Any] | None = None,
     ) -> None:
         if config is None:
             config = TrainConfig()
@@ -80,7 +80,7 @@ class Trainer:
         self.config = config
         self.objective = objective
         self.data = data
-        self.components = dict(components or {})
+        self.spec = dict(spec or {})
         self.device = torch.device(
             ("cuda" if torch.cuda.is_available() else "cpu")
             if config.device == "auto"
@@ -286,7 +286,7 @@ class Trainer:
             "scalers": {n: s.state_dict() for n, s in self.scalers.items()},
             "rng": capture_rng_state(),
             "train": self.config.as_dict(),
-            "components": self.components,
+            "spec": self.spec,
         }
 
     def save_checkpoint(self, path: str | Path | None = None) -> Path | None:
@@ -316,8 +316,8 @@ class Trainer:
             try:
                 net.load_state_dict(saved[name])
             except RuntimeError as exc:
-                was = state.get("components", {}).get(name)
-                now = self.components.get(name)
+                was = state.get("spec", {}).get(name)
+                now = self.spec.get(name)
                 detail = str(exc).split("\n", 1)[-1].strip().splitlines()[0]
                 raise CheckpointError(
                     f"{where} does not fit this run's {name}: {detail}. The checkpoint was "
@@ -355,6 +355,6 @@ class Trainer:
             "objective": self.objective.name,
             **self.objective.config(),
             "train": self.config.as_dict(),
-            "components": self.components,
+            "spec": self.spec,
         }
         (self.run_dir / "config.json").write_text(json.dumps(record, indent=2, default=str) + "\n")

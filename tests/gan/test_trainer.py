@@ -90,7 +90,7 @@ def test_non_finite_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path, shap
 
 def test_run_folder_has_grids_metrics_config_and_checkpoint(tmp_path, shapes16):
     config = {**_config(tmp_path, "run", 4), "sample_every": 2, "checkpoint_every": 2}
-    Trainer(make_objective(), shapes16, config, components={"generator": {"name": "x"}}).fit()
+    Trainer(make_objective(), shapes16, config, spec={"generator": {"name": "x"}}).fit()
     run = tmp_path / "run"
     assert sorted(p.name for p in (run / "samples").iterdir()) == [
         "step_0000002.png",
@@ -98,7 +98,7 @@ def test_run_folder_has_grids_metrics_config_and_checkpoint(tmp_path, shapes16):
     ]
     records = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
     assert {"loss_d", "loss_g", "d_real", "d_fake"} <= set(records[-1])
-    assert json.loads((run / "config.json").read_text())["components"]["generator"] == {"name": "x"}
+    assert json.loads((run / "config.json").read_text())["spec"]["generator"] == {"name": "x"}
     assert load_checkpoint(run)["step"] == 4
     assert not [p for p in (run / "checkpoints").iterdir() if p.name != "last.pt"]
 
@@ -143,13 +143,13 @@ def test_resume_with_a_different_architecture_is_explained(tmp_path, shapes16):
         make_objective(),
         shapes16,
         _config(tmp_path, "arch", 1),
-        components={"generator": {"name": "dcgan_conditional", "width": 8}},
+        spec={"generator": {"name": "dcgan_conditional", "width": 8}},
     ).fit()
     wider = Trainer(
         make_objective(width=16),
         shapes16,
         _config(tmp_path, "arch", 2),
-        components={"generator": {"name": "dcgan_conditional", "width": 16}},
+        spec={"generator": {"name": "dcgan_conditional", "width": 16}},
     )
     with pytest.raises(CheckpointError, match=r"does not fit this run's generator.*'width': 8"):
         wider.fit(resume=tmp_path / "arch")

@@ -1,0 +1,131 @@
+"""`gst train gan --config run.toml`: train from a config, with flags for the common options."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+from typing import Any
+
+from gst_core.checkpoint import load_checkpoint
+from gst_core.config import load_toml
+from gst_core.training.build import OBJECTIVES, build_trainer
+from gst_core.training.errors import TrainingSetupError
+
+# flag destination → [train] option
+_FLAGS = {
+    "steps": "steps",
+    "batch_size": "batch_size",
+    "ema_decay": "ema_decay",
+    "seed": "seed",
+    "device": "device",
+    "run_dir": "run_dir",
+    "sample_every": "sample_every",
+    "checkpoint_every": "checkpoint_every",
+    "log_every": "log_every",
+    "num_workers": "num_workers",
+    "amp": "amp",
+    "tensorboard": "tensorboard",
+}
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "train",
+        help="train a GAN (or another objective) from a TOML config",
+        description="Train from a config; flags override its [train] options. A run folder "
+        "gets PNG grids (samples/), metrics.jsonl and checkpoints/last.pt.",
+    )
+    parser.add_argument("objective", choices=sorted(OBJECTIVES), help="what to train")
+    parser.add_argument("--config", "-c", type=Path, help="TOML file (see examples/gan.toml)")
+    parser.add_argument(
+        "--resume",
+        nargs="?",
+        const="auto",
+        metavar="CHECKPOINT",
+        help="continue from a checkpoint file or run folder (default: the run folder's "
+        "checkpoints/last.pt); without --config, the config saved in the checkpoint is used",
+    )
+    parser.add_argument("--steps", type=int, help="total steps (a resumed run continues to this)")
+    parser.add_argument("--batch-size", type=int)
+    parser.add_argument("--lr-g", type=float, help="generator learning rate")
+    parser.add_argument("--lr-d", type=float, help="discriminator learning rate")
+    parser.add_argument("--n-critic", type=int, help="discriminator steps per generator step")
+    parser.add_argument("--ema-decay", type=float, help="generator EMA decay (0: off)")
+    parser.add_argument("--seed", type=int)
+    parser.add_argument("--device", help="cpu, cuda, cuda:1, ... (default: auto)")
+    parser.add_argument("--run-dir", help="folder for grids, metrics and checkpoints")
+    parser.add_argument("--sample-every", type=int, help="steps between PNG grids")
+    parser.add_argument("--checkpoint-every", type=int, help="steps between checkpoints")
+    parser.add_argument("--log-every", type=int, help="steps between metrics lines")
+    parser.add_argument("--num-workers", type=int, help="DataLoader workers for folder data")
+    parser.add_argument(
+        "--amp",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="mixed precision (CUDA only; default: on with CUDA)",
+    )
+    parser.add_argument(
+        "--tensorboard",
+        action="store_true",
+        default=None,
+        help="also log to TensorBoard (needs the tensorboard package)",
+    )
+    parser.set_defaults(func=run)
+
+
+def _overrides(args: argparse.Namespace, config: dict[str, Any]) -> dict[str, Any]:
+    found = {
+        opt: getattr(args, dest) for dest, opt in _FLAGS.items() if getattr(args, dest) is not None
+    }
+    optimizers = {k: dict(v) for k, v in config.get("train", {}).get("optimizers", {}).items()}
+    for flag, name in (("lr_g", "generator"), ("lr_d", "discriminator")):
+        if getattr(args, flag) is not None:
+            optimizers.setdefault(name, {})["lr"] = getattr(args, flag)
+    if optimizers:
+        found["optimizers"] = optimizers
+    return found
+
+
+def run(args: argparse.Namespace) -> int:
+    checkpoint = None
+    if args.resume is not None:
+        target = args.resume
+        if target == "auto":
+            run_dir = args.run_dir or (
+                load_toml(args.config).get("train", {}).get("run_dir") if args.config else None
+            )
+            if not run_dir:
+                raise TrainingSetupError(
+                    "--resume without a path needs the run folder: pass --resume RUN_DIR, "
+                    "--run-dir, or a config whose [train] sets run_dir"
+                )
+            target = run_dir
+        checkpoint = load_checkpoint(target)
+        if args.run_dir is None and Path(target).is_dir():
+            args.run_dir = str(target)
+    if args.config is not None:
+        config = load_toml(args.config)
+        source = str(args.config)
+    elif checkpoint is not None:
+        config = {k: v for k, v in checkpoint["spec"].items()}
+        source = f"{checkpoint['path']} (saved config)"
+        if args.run_dir is None and checkpoint["spec"].get("train", {}).get("run_dir"):
+            args.run_dir = checkpoint["spec"]["train"]["run_dir"]
+    else:
+        raise TrainingSetupError("pass --config run.toml (see examples/gan.toml), or --resume")
+    if args.n_critic is not None:
+        config = {**config, "objective": {**config.get("objective", {}), "n_critic": args.n_critic}}
+    overrides = _overrides(args, config)
+    if not overrides.get("run_dir") and not config.get("train", {}).get("run_dir"):
+        overrides["run_dir"] = str(
+            Path("runs") / f"{args.objective}-{time.strftime('%Y%m%d-%H%M%S')}"
+        )
+    trainer = build_trainer(config, args.objective, source=source, overrides=overrides)
+    print(f"gst: training {args.objective} on {trainer.device}; run folder {trainer.run_dir}")
+    if checkpoint is not None:
+        trainer.load_state_dict(checkpoint)
+        print(f"gst: resumed from {checkpoint['path']} at step {trainer.step}")
+    trainer.fit()
+    print(f"gst: done at step {trainer.step}; checkpoint {trainer.checkpoint_path}")
+    return 0
