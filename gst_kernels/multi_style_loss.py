@@ -14,7 +14,7 @@ from .backend import (
     resolve_backend,
     resolve_tf32,
 )
-from .torch_impl import TorchStyleLoss
+from .torch_impl import TorchMultiStyleLoss
 
 __all__ = ["multi_style_loss"]
 
@@ -80,7 +80,4 @@ def multi_style_loss(
 
         return TritonMultiStyleLoss.apply(tuple(ws), resolve_tf32(allow_tf32), *feats, *ts)
     # torch (also when "auto" splits, e.g. a float64 layer among float32 ones)
-    losses = [TorchStyleLoss.apply(f, t) for f, t in zip(feats, ts, strict=True)]
-    return sum(
-        (w * loss for w, loss in zip(ws, losses, strict=True)), torch.zeros((), device=device)
-    )
+    return TorchMultiStyleLoss.apply(tuple(ws), *feats, *ts)

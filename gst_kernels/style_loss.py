@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from .backend import prepare_features, prepare_target, resolve_backend, resolve_tf32
-from .torch_impl import TorchStyleLoss
+from .torch_impl import TorchMultiStyleLoss
 
 __all__ = ["style_loss"]
 
@@ -29,7 +29,7 @@ def style_loss(
     f = prepare_features(features)
     t = prepare_target(target_gram, f.shape[0], f.shape[1], f.device)
     if resolve_backend(backend, f) == "torch":
-        return TorchStyleLoss.apply(f, t)
+        return TorchMultiStyleLoss.apply((1.0,), f, t)
     from .triton_impl import TritonMultiStyleLoss
 
     return TritonMultiStyleLoss.apply((1.0,), resolve_tf32(allow_tf32), f, t)

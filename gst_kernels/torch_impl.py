@@ -22,19 +22,23 @@ from torch.autograd.function import once_differentiable
 
 from .backend import accumulation_dtype
 
-__all__ = ["TorchGram", "TorchStyleLoss", "gram_into", "sym_matmul"]
+__all__ = ["TorchGram", "TorchMultiStyleLoss", "gram_into", "sym_matmul"]
 
 
 def gram_into(f: torch.Tensor) -> torch.Tensor:
     """``(B, C, N)`` → ``(B, C, C)`` Gram ``F Fᵀ / (C·N)`` per sample, in the accumulation dtype."""
     b, c, n = f.shape
     fa = f.to(accumulation_dtype(f.dtype))
-    if f.is_cuda:  # one launch; the per-sample mm loop below is a CPU measurement
-        return torch.bmm(fa, fa.transpose(1, 2)).div_(c * n)
+    if f.is_cuda:  # one launch; the per-sample loop below is a CPU measurement
+        return torch.baddbmm(
+            fa.new_empty(b, c, c), fa, fa.transpose(1, 2), beta=0, alpha=1.0 / (c * n)
+        )
     g = torch.empty(b, c, c, dtype=fa.dtype, device=f.device)
     for i in range(b):  # mm per sample: faster than bmm on CPU (see module docstring)
-        torch.mm(fa[i], fa[i].t(), out=g[i])
-    return g.div_(c * n)
+        # the 1/(C·N) scale inside the GEMM: one op fewer than mm + div_; beta=0 ignores
+        # the uninitialised g (NaNs included)
+        g[i].addmm_(fa[i], fa[i].t(), beta=0, alpha=1.0 / (c * n))
+    return g
 
 
 def sym_matmul(s: torch.Tensor, f: torch.Tensor, scale: float | torch.Tensor) -> torch.Tensor:
@@ -65,32 +69,50 @@ class TorchGram(torch.autograd.Function):
         return sym_matmul(dg, f, 1.0 / (c * n))
 
 
-class TorchStyleLoss(torch.autograd.Function):
-    """``mean((G − T)²)``; saves ``D = G − T`` (B·C·C values) and the input, nothing else."""
+class TorchMultiStyleLoss(torch.autograd.Function):
+    """``Σ_i w_i · mean((G_i − T_i)²)``; saves the inputs (no copies) and each ``D_i = G_i − T_i``.
+
+    One function for one layer or many, like the Triton one: per layer a Gram
+    GEMM, an in-place subtraction and a dot product added into one scalar, so
+    the forward runs no more ops than eager ``bmm`` + ``mse_loss``.
+    """
 
     @staticmethod
-    def forward(ctx, f: torch.Tensor, target: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
-        d = gram_into(f)
-        d.sub_(target.to(d.dtype))  # target (C, C) broadcasts over the batch
-        loss = d.square().mean()
-        ctx.target_shape = target.shape
-        ctx.target_dtype = target.dtype
-        ctx.save_for_backward(f, d)
+    def forward(ctx, weights: tuple[float, ...], *tensors: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+        layers = len(weights)
+        feats, targets = tensors[:layers], tensors[layers:]
+        dtype = torch.float64 if any(f.dtype == torch.float64 for f in feats) else torch.float32
+        loss = torch.zeros((), dtype=dtype, device=feats[0].device)
+        diffs = []
+        for f, t, w in zip(feats, targets, weights, strict=True):
+            d = gram_into(f).sub_(t.to(accumulation_dtype(f.dtype)))  # (C, C) broadcasts
+            dv = d.view(-1)
+            loss.add_(torch.dot(dv, dv).to(dtype), alpha=w / dv.numel())
+            diffs.append(d)
+        ctx.weights = weights
+        ctx.target_meta = [(t.shape, t.dtype) for t in targets]
+        ctx.save_for_backward(*feats, *diffs)
         return loss
 
     @staticmethod
     @once_differentiable
     def backward(ctx, grad: torch.Tensor):  # type: ignore[override]
-        f, d = ctx.saved_tensors
-        b, c, n = f.shape
-        k = 2.0 / (b * c * c)  # d mean(D²) / dD
-        df = dt = None
-        if ctx.needs_input_grad[0]:
-            # dL/dF = k · (D + Dᵀ) · F / (C·N): symmetrised because T need not be symmetric.
-            df = sym_matmul(d, f, grad.to(d.dtype) * (k / (c * n)))
-        if ctx.needs_input_grad[1]:
-            dt = d * (-k * grad.to(d.dtype))
-            if len(ctx.target_shape) == 2:
-                dt = dt.sum(0)
-            dt = dt.to(ctx.target_dtype)
-        return df, dt
+        layers = len(ctx.weights)
+        saved = ctx.saved_tensors
+        dfs: list[torch.Tensor | None] = []
+        dts: list[torch.Tensor | None] = []
+        for i, (f, d, w) in enumerate(
+            zip(saved[:layers], saved[layers:], ctx.weights, strict=True)
+        ):
+            b, c, n = f.shape
+            k = 2.0 * w / (b * c * c)  # d(w·mean(D²))/dD
+            g = grad.to(d.dtype)
+            # dL/dF = k · (D + Dᵀ) · F / (C·N): symmetrised because T need not be symmetric
+            dfs.append(sym_matmul(d, f, g * (k / (c * n))) if ctx.needs_input_grad[1 + i] else None)
+            if ctx.needs_input_grad[1 + layers + i]:
+                shape, dtype = ctx.target_meta[i]
+                dt = d * (-k * g)
+                dts.append((dt.sum(0) if len(shape) == 2 else dt).to(dtype))
+            else:
+                dts.append(None)
+        return (None, *dfs, *dts)
