@@ -45,6 +45,7 @@ __all__ = [
     "environment",
     "layer_shapes",
     "make_case",
+    "markdown_table",
     "run_grid",
     "table_rows",
 ]
@@ -372,6 +373,13 @@ def table_rows(results: Sequence[BenchResult]) -> tuple[list[str], list[list[str
             row.append("-" if r.peak_mib is None else f"{r.peak_mib:.1f}")
         rows.append(row)
     return headers, rows
+
+
+def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """The table as GitHub markdown, for docs/kernels.md and the README."""
+    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
 
 
 def to_json(

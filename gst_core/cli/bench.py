@@ -50,6 +50,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     kernels.add_argument("--budget", type=float, default=1.0, help="seconds of timing per case")
     kernels.add_argument("--threads", type=int, help="CPU: torch.set_num_threads")
     kernels.add_argument("--json", type=Path, help="also write the results here as JSON")
+    kernels.add_argument("--markdown", action="store_true", help="print the table as markdown")
     kernels.set_defaults(func=run_kernels)
 
 
@@ -92,7 +93,8 @@ def run_kernels(args: argparse.Namespace) -> int:
     )
     env = bench.environment(device)
     print(f"{env['device_name']} | torch {env['torch']} | triton {env.get('triton', '-')}")
-    print(format_table(*bench.table_rows(results)))
+    headers, rows = bench.table_rows(results)
+    print(bench.markdown_table(headers, rows) if args.markdown else format_table(headers, rows))
     if args.json:
         options = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}
         options.pop("func", None)

@@ -71,3 +71,18 @@ def test_cli_refuses_impossible_requests(capsys) -> None:
         assert "needs --device cuda" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         cli.main(["bench"])  # a benchmark name is required
+
+
+def test_table_speedups_and_markdown() -> None:
+    mk = dict(op="gram", passes="fwd", shape="s", dtype="float32", flops=2e9, bytes=1e9, reps=3)
+    results = [
+        bench.BenchResult(provider="eager", median_ms=10.0, **mk),
+        bench.BenchResult(provider="gst-torch", median_ms=4.0, **mk),
+    ]
+    headers, rows = bench.table_rows(results)
+    assert rows[1][headers.index("vs eager")] == "2.50x"
+    assert rows[1][headers.index("TFLOP/s")] == "0.500"  # 2e9 FLOP in 4 ms
+    assert rows[1][headers.index("GB/s")] == "250.0"
+    md = bench.markdown_table(headers, rows).splitlines()
+    assert md[0].startswith("| op | pass |") and md[1].startswith("|---|")
+    assert md[3] == "| " + " | ".join(rows[1]) + " |"
