@@ -6,7 +6,7 @@
 # Needs a Python with CUDA torch 2.13.0 and triton 3.7.1 (the GPU machine has no
 # internet: install them beforehand). PY picks the interpreter (default: .venv/bin/python,
 # else python3). JSON goes to benchmarks/results/<gpu>-<stage>.json, and is copied to
-# $OUT when that is set (the device tool brings $OUT back).
+# $OUT when that is set (the device tool brings $OUT back); each table also as markdown (.md).
 #
 # Rough durations on one H100 (estimates, not yet measured): tests ~1 min, targets ~3 min,
 # grid (no torch.compile) ~6 min, compile (512² only) ~8 min; each fits a 10-minute call.
@@ -46,28 +46,28 @@ stage_targets() {
     #  multi-layer style loss fwd+bwd, VGG19 layers at 512², batch 4, fp32 with tf32
     gst bench kernels --device cuda --sizes 512 --batch 4 --dtype float32 \
         --ops multi_style_loss --providers eager compile gst-torch triton --budget 2 \
-        --json "$RESULTS/$SLUG-target-multi.json"
-    save "$RESULTS/$SLUG-target-multi.json"
+        --markdown --json "$RESULTS/$SLUG-target-multi.json" | tee "$RESULTS/$SLUG-target-multi.md"
+    save "$RESULTS/$SLUG-target-multi.json"; save "$RESULTS/$SLUG-target-multi.md"
     #  Gram forward vs torch.bmm (the C <= 256 layers are relu1_1..relu3_1)
     gst bench kernels --device cuda --sizes 256 512 1024 --batch 1 4 --dtype float32 \
         --ops gram --providers eager triton --budget 0.5 \
-        --json "$RESULTS/$SLUG-target-gram.json"
-    save "$RESULTS/$SLUG-target-gram.json"
+        --markdown --json "$RESULTS/$SLUG-target-gram.json" | tee "$RESULTS/$SLUG-target-gram.md"
+    save "$RESULTS/$SLUG-target-gram.json"; save "$RESULTS/$SLUG-target-gram.md"
 }
 
 stage_grid() {
     # The full grid without torch.compile (which recompiles every shape)
     gst bench kernels --device cuda --sizes 256 512 1024 --batch 1 4 --dtype float32 bfloat16 \
         --providers eager gst-torch triton --budget 0.3 \
-        --json "$RESULTS/$SLUG-grid.json"
-    save "$RESULTS/$SLUG-grid.json"
+        --markdown --json "$RESULTS/$SLUG-grid.json" | tee "$RESULTS/$SLUG-grid.md"
+    save "$RESULTS/$SLUG-grid.json"; save "$RESULTS/$SLUG-grid.md"
 }
 
 stage_compile() {
     gst bench kernels --device cuda --sizes 512 --batch 1 4 --dtype float32 bfloat16 \
         --providers eager compile triton --budget 0.3 \
-        --json "$RESULTS/$SLUG-compile-512.json"
-    save "$RESULTS/$SLUG-compile-512.json"
+        --markdown --json "$RESULTS/$SLUG-compile-512.json" | tee "$RESULTS/$SLUG-compile-512.md"
+    save "$RESULTS/$SLUG-compile-512.json"; save "$RESULTS/$SLUG-compile-512.md"
 }
 
 for stage in "${@:-all}"; do
