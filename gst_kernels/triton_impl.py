@@ -37,6 +37,7 @@ import math
 import torch
 import triton
 import triton.language as tl
+from torch.autograd.function import once_differentiable
 
 from .backend import interpreter_enabled
 
@@ -365,6 +366,7 @@ class TritonGram(torch.autograd.Function):
         return launch_gram(f, allow_tf32)
 
     @staticmethod
+    @once_differentiable
     def backward(ctx, dg: torch.Tensor):  # type: ignore[override]
         (f,) = ctx.saved_tensors
         _, c, n = f.shape
@@ -420,6 +422,7 @@ class TritonMultiStyleLoss(torch.autograd.Function):
         return loss.reshape(())
 
     @staticmethod
+    @once_differentiable
     def backward(ctx, grad: torch.Tensor):  # type: ignore[override]
         layers = len(ctx.weights)
         saved = ctx.saved_tensors
