@@ -108,6 +108,8 @@ class Trainer:
         )
         self.callbacks = [*self._default_callbacks(), *callbacks]
         self._stream: Iterator[Any] | None = None
+        #: Set by a callback (time limit, early stopping) to end ``fit`` after the current step.
+        self.should_stop = False
 
     # -- set-up ------------------------------------------------------------
 
@@ -228,7 +230,8 @@ class Trainer:
             cb.on_fit_start(self)
         error: BaseException | None = None
         try:
-            while self.step < self.config.steps:
+            self.should_stop = False
+            while self.step < self.config.steps and not self.should_stop:
                 self._run_step()
             self.save_checkpoint()
         except BaseException as exc:
