@@ -9,7 +9,8 @@ Kernels:
 * ``_gram_kernel``: one program per (upper-triangular C-tile pair, sample,
   K-split). Only tiles with ``ti <= tj`` are computed; each off-diagonal tile
   is written twice (as itself and mirrored), so the products cost half of a
-  full ``F·Fᵀ``. The long ``N = H·W`` reduction is split over programs so a
+  full ``F·Fᵀ``; a diagonal tile loads its rows once and uses them as both
+  operands. The long ``N = H·W`` reduction is split over programs so a
   small C (64 channels at relu1_1 = one tile) still fills the GPU; partial
   tiles are combined with fp32 atomic adds. Accumulation is fp32 whatever the
   input dtype. With ``LOSS`` set (forward-only style loss, no split) it never
@@ -85,13 +86,22 @@ def _gram_kernel(
         base + rn[None, :] * stride_fc + (k_start + rk)[:, None] * stride_fn
     )  # (BLOCK_K, BLOCK_C)
     acc = tl.zeros((BLOCK_C, BLOCK_C), dtype=tl.float32)
-    for k in range(k_start, k_end, BLOCK_K):
-        kk = k + rk
-        a = tl.load(a_ptrs, mask=(rm[:, None] < C) & (kk[None, :] < k_end), other=0.0)
-        bt = tl.load(b_ptrs, mask=(rn[None, :] < C) & (kk[:, None] < k_end), other=0.0)
-        acc = tl.dot(a, bt, acc, input_precision=INPUT_PRECISION)
-        a_ptrs += BLOCK_K * stride_fn
-        b_ptrs += BLOCK_K * stride_fn
+    if ti == tj:
+        # diagonal tile: both operands are the same rows, so load them once
+        # (half the traffic; at relu1_1, C = 64, this is the only tile)
+        for k in range(k_start, k_end, BLOCK_K):
+            kk = k + rk
+            a = tl.load(a_ptrs, mask=(rm[:, None] < C) & (kk[None, :] < k_end), other=0.0)
+            acc = tl.dot(a, tl.trans(a), acc, input_precision=INPUT_PRECISION)
+            a_ptrs += BLOCK_K * stride_fn
+    else:
+        for k in range(k_start, k_end, BLOCK_K):
+            kk = k + rk
+            a = tl.load(a_ptrs, mask=(rm[:, None] < C) & (kk[None, :] < k_end), other=0.0)
+            bt = tl.load(b_ptrs, mask=(rn[None, :] < C) & (kk[:, None] < k_end), other=0.0)
+            acc = tl.dot(a, bt, acc, input_precision=INPUT_PRECISION)
+            a_ptrs += BLOCK_K * stride_fn
+            b_ptrs += BLOCK_K * stride_fn
     acc = acc * scale
 
     mask = (rm[:, None] < C) & (rn[None, :] < C)
