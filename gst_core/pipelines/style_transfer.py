@@ -34,6 +34,7 @@ __all__ = [
     "NonFiniteLossError",
     "StyleTransfer",
     "StyleTransferError",
+    "DEFAULT_LOSS_WEIGHTS",
     "StylizeOptions",
     "blend_grams",
     "stylize",
@@ -53,6 +54,10 @@ class NonFiniteLossError(GstError, FloatingPointError):
         self.step = step
 
 
+# The PyTorch tutorial's weights, for its (and our) loss normalisation and VGG19.
+DEFAULT_LOSS_WEIGHTS = {"content_weight": 1.0, "style_weight": 1e6, "tv_weight": 0.0}
+
+
 @dataclass
 class StylizeOptions:
     """Everything about a run that is not a component. Field names match the CLI flags."""
@@ -60,9 +65,11 @@ class StylizeOptions:
     steps: int = 300  # per pyramid level; L-BFGS: function evaluations, Adam: updates
     optimizer: Literal["lbfgs", "adam"] = "lbfgs"
     lr: float | None = None  # None: 1.0 for L-BFGS, 0.02 for Adam (pixels are in [0, 1])
-    content_weight: float = 1.0
-    style_weight: float = 1e6  # the PyTorch tutorial's value for this loss normalisation
-    tv_weight: float = 0.0
+    line_search: Literal["strong_wolfe"] | None = "strong_wolfe"
+    # None: the extractor's ``default_loss_weights``, else DEFAULT_LOSS_WEIGHTS.
+    content_weight: float | None = None
+    style_weight: float | None = None
+    tv_weight: float | None = None
     style_blend_weights: Sequence[float] | None = None  # one per style; normalised to sum 1
     init: Literal["content", "noise", "style"] = "content"
     scales: int = 1  # coarse-to-fine levels, each half the size of the next
@@ -99,6 +106,8 @@ class StylizeOptions:
             raise bad(f"optimizer must be 'lbfgs' or 'adam', got {self.optimizer!r}")
         for name in ("content_weight", "style_weight", "tv_weight"):
             value = getattr(self, name)
+            if value is None:
+                continue
             if not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
                 raise bad(f"{name} must be a finite number ≥ 0, got {value!r}")
         if self.lr is not None and not (math.isfinite(self.lr) and self.lr > 0):
@@ -161,6 +170,10 @@ class StyleTransfer:
         self.tv_loss = tv_loss
         base = options or StylizeOptions()
         self.options = replace(base, **option_kwargs) if option_kwargs else base
+        # Unset loss weights: what suits this extractor (its feature scale), else the tutorial's.
+        suggested = DEFAULT_LOSS_WEIGHTS | dict(getattr(extractor, "default_loss_weights", {}))
+        unset = {k: suggested[k] for k in DEFAULT_LOSS_WEIGHTS if getattr(self.options, k) is None}
+        self.options = replace(self.options, **unset)
         self._resolve_layers()
 
     def _resolve_layers(self) -> None:
@@ -288,7 +301,12 @@ class StyleTransfer:
         lr = opts.lr or (1.0 if lbfgs else 0.02)
         if lbfgs:
             optimizer: torch.optim.Optimizer = torch.optim.LBFGS(
-                [image], lr=lr, max_iter=opts.steps, max_eval=opts.steps, history_size=100
+                [image],
+                lr=lr,
+                max_iter=opts.steps,
+                max_eval=opts.steps,
+                history_size=100,
+                line_search_fn=opts.line_search,
             )
         else:
             optimizer = torch.optim.Adam([image], lr=lr)
@@ -297,8 +315,9 @@ class StyleTransfer:
         state = {"evals": 0, "last_good": image.detach().clone()}
 
         def closure() -> Tensor:
-            with torch.no_grad():
-                image.clamp_(0, 1)  # as the PyTorch tutorial: stay a valid image
+            if not lbfgs or opts.line_search is None:
+                with torch.no_grad():
+                    image.clamp_(0, 1)  # as the PyTorch tutorial: stay a valid image
             optimizer.zero_grad(set_to_none=True)
             features = self.extractor(image)
             c = self.content_loss(features, content_targets) * opts.content_weight

@@ -1,0 +1,209 @@
+"""`gst stylize CONTENT STYLE [STYLE ...] -o OUT.png`: Gatys style transfer.
+
+Settings come from, lowest to highest precedence: the built-in defaults, the
+``--config`` TOML file (``[feature_extractor]``, ``[loss.content]``,
+``[loss.style]``, ``[loss.tv]`` and ``[stylize]`` for the options, see
+examples/stylize.toml), then the flags given on the command line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from gst_core.errors import GstError, SpecError
+from gst_core.images import load_image, pil_to_tensor, save_image
+from gst_core.pipelines import (
+    NonFiniteLossError,
+    StyleTransfer,
+    StylizeOptions,
+    default_extractor,
+)
+
+# Demo settings: the built-in sample images at 256 px finish in about a minute on a
+# 2-core CPU with the offline extractor (see docs/style_transfer.md for the timings).
+DEMO_SIZE = 256
+DEMO_STEPS = 100
+DEFAULT_SIZE = 512  # neural-style's default image size
+# [stylize] keys that are not StylizeOptions fields.
+FILE_KEYS = ("content", "styles", "output", "size", "demo")
+LOSS_LABELS = {"content": "content", "style": "style", "tv": "tv", "total_variation": "tv"}
+
+
+def _floats(text: str) -> list[float]:
+    try:
+        return [float(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated numbers, got {text!r}"
+        ) from None
+
+
+def _names(text: str) -> list[str]:
+    return [x.strip() for x in text.split(",") if x.strip()]
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "stylize",
+        help="neural style transfer (Gatys et al.) of a content image in the style of others",
+        description=(
+            "Optimise an image so its content matches CONTENT and its style (Gram matrices) "
+            "matches STYLE(s). Without images, or with --demo, built-in samples are used."
+        ),
+    )
+    p.add_argument("content", nargs="?", help="content image")
+    p.add_argument("styles", nargs="*", metavar="style", help="style image(s)")
+    p.add_argument("-o", "--output", help="output PNG/JPEG (default: stylized.png)")
+    p.add_argument("--demo", action="store_true", help="stylize the built-in sample images")
+    p.add_argument("--config", help="TOML file with components and [stylize] options")
+    g = p.add_argument_group("size and optimisation")
+    g.add_argument(
+        "--size",
+        type=int,
+        help=f"longer side of the output (default {DEFAULT_SIZE}; --demo {DEMO_SIZE})",
+    )
+    g.add_argument("--steps", type=int, help="steps per scale (L-BFGS: function evaluations)")
+    g.add_argument("--optimizer", choices=("lbfgs", "adam"))
+    g.add_argument("--lr", type=float, help="learning rate (default 1 for L-BFGS, 0.02 Adam)")
+    g.add_argument("--scales", type=int, help="coarse-to-fine levels (each doubles the size)")
+    g.add_argument("--init", choices=("content", "noise", "style"))
+    g.add_argument("--seed", type=int)
+    g.add_argument("--device", help="cpu, cuda, cuda:1, ...")
+    g = p.add_argument_group("losses")
+    g.add_argument("--content-weight", type=float)
+    g.add_argument("--style-weight", type=float)
+    g.add_argument("--tv-weight", type=float, help="total-variation weight (smoothness)")
+    g.add_argument("--content-layers", type=_names, help="e.g. relu4_2")
+    g.add_argument("--style-layers", type=_names, help="e.g. relu1_1,relu2_1,relu3_1")
+    g.add_argument("--style-layer-weights", type=_floats, help="one per style layer")
+    g.add_argument("--style-blend-weights", type=_floats, help="one per style image")
+    g.add_argument("--style-scale", type=float, help="style size relative to the content")
+    g.add_argument(
+        "--preserve-color",
+        choices=("luminance", "histogram"),
+        help="keep the content's colours: luminance-only transfer or histogram matching",
+    )
+    g = p.add_argument_group("feature extractor")
+    g.add_argument(
+        "--extractor",
+        help="registered extractor (default: vgg19 when weights are "
+        "configured, else random_multiscale)",
+    )
+    g.add_argument(
+        "--weights",
+        help="VGG weights: torchvision state dict (.pth) or .safetensors "
+        "(default: $GST_VGG_WEIGHTS, then torchvision's cache)",
+    )
+    g = p.add_argument_group("output")
+    g.add_argument("--save-every", type=int, help="also write OUT_<step>.png every N steps")
+    g.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    config = _load_config(args.config)
+    settings: dict[str, Any] = dict(config.get("stylize", {}))
+    unknown = [k for k in settings if k not in FILE_KEYS and k not in _option_names()]
+    if unknown:
+        raise SpecError(
+            f"{args.config}: [stylize] has unknown key(s) {', '.join(sorted(unknown))}; known: "
+            f"{', '.join(sorted((*FILE_KEYS, *_option_names())))}"
+        )
+    demo = (
+        args.demo
+        or settings.get("demo", False)
+        or (args.content is None and "content" not in settings)
+    )
+    flags = {k: v for k, v in vars(args).items() if v is not None}
+    options = {k: settings[k] for k in _option_names() if k in settings}
+    options.update({k: flags[k] for k in _option_names() if k in flags})
+    if demo:
+        options.setdefault("steps", DEMO_STEPS)
+    options["progress"] = not args.quiet
+    output = Path(flags.get("output") or settings.get("output") or "stylized.png")
+    if options.get("save_every"):
+        options["save_path"] = output
+    size = flags.get("size") or settings.get("size") or (DEMO_SIZE if demo else DEFAULT_SIZE)
+    if size < 16:
+        raise GstError(f"--size must be at least 16 pixels, got {size}")
+
+    content, styles = _images(args, settings, demo, size)
+    extractor, content_loss, style_loss, tv_loss = _components(args, config)
+    if args.content_layers:
+        content_loss.set_layers(args.content_layers)
+    if args.style_layers or args.style_layer_weights:
+        style_loss.set_layers(args.style_layers or style_loss.layers, args.style_layer_weights)
+    opts = StylizeOptions.from_mapping(options, source="stylize options")
+    transfer = StyleTransfer(extractor, content_loss, style_loss, tv_loss, options=opts)
+    try:
+        image = transfer.run(content, styles)
+    except NonFiniteLossError as exc:
+        save_image(exc.image, output)
+        raise GstError(f"{exc} The last good image is in {output}.") from exc
+    save_image(image, output)
+    print(f"wrote {output} ({image.shape[-1]}×{image.shape[-2]})", file=sys.stderr)
+    return 0
+
+
+def _option_names() -> list[str]:
+    from dataclasses import fields
+
+    return [f.name for f in fields(StylizeOptions) if f.name not in ("save_path", "progress")]
+
+
+def _load_config(path: str | None) -> dict[str, Any]:
+    if path is None:
+        return {}
+    from gst_core.config import load_toml
+
+    return load_toml(path)
+
+
+def _images(args: argparse.Namespace, settings: dict[str, Any], demo: bool, size: int):
+    if demo:
+        from gst_plugins.data.samples import sample_content, sample_style
+
+        # Drawn at the requested size, so nothing is resampled.
+        content = pil_to_tensor(sample_content(size, size * 3 // 4))
+        return content, [pil_to_tensor(sample_style(size, size))]
+    content_path = args.content or settings.get("content")
+    style_paths = args.styles or list(settings.get("styles", []))
+    if not style_paths:
+        raise GstError(
+            "give at least one style image: gst stylize CONTENT STYLE [STYLE ...] -o OUT.png "
+            "(or --demo for the built-in samples)"
+        )
+    content = load_image(content_path, size)
+    # Styles are loaded at the content's size; the pipeline rescales them per style_scale.
+    return content, [load_image(p, size) for p in style_paths]
+
+
+def _components(args: argparse.Namespace, config: dict[str, Any]):
+    from gst_core.config import build_components
+    from gst_core.kinds import feature_extractors, losses
+
+    built = build_components(config, source=args.config or "<config>") if config else {}
+    extractor = built.get("feature_extractor")
+    if args.extractor or args.weights:
+        name = args.extractor or "vgg19"
+        kwargs = {"weights": args.weights} if args.weights else {}
+        extractor = feature_extractors.build(name, **kwargs)
+    elif extractor is None:
+        extractor = default_extractor()
+    parts: dict[str, Any] = {}
+    for label, loss in (built.get("loss") or {}).items():
+        if label not in LOSS_LABELS:
+            raise SpecError(
+                f"{args.config}: [loss.{label}] is not a style-transfer loss label; use "
+                "[loss.content], [loss.style] and [loss.tv]"
+            )
+        parts[LOSS_LABELS[label]] = loss
+    return (
+        extractor,
+        parts.get("content") or losses.build("content"),
+        parts.get("style") or losses.build("style"),
+        parts.get("tv") or losses.build("total_variation"),
+    )
