@@ -161,9 +161,13 @@ def _sym_matmul_kernel(
     BLOCK_K: tl.constexpr,
     INPUT_PRECISION: tl.constexpr,
 ):
-    pid_n = tl.program_id(0)
-    pid_m = tl.program_id(1)
-    b = tl.program_id(2).to(tl.int64)
+    # The C-blocks of one N-block are neighbours in launch order: they read the
+    # same F columns, which then come from L2 rather than DRAM. One flat axis,
+    # because grid axes 1 and 2 stop at 65535 (N/BLOCK_N exceeds it at 4096²).
+    num_m = tl.cdiv(C, BLOCK_M)
+    pid_m = tl.program_id(0) % num_m
+    pid_n = tl.program_id(0) // num_m
+    b = tl.program_id(1).to(tl.int64)
     rm = pid_m * BLOCK_M + tl.arange(0, BLOCK_M)
     rn = pid_n * BLOCK_N + tl.arange(0, BLOCK_N)
     rk = tl.arange(0, BLOCK_K)
@@ -358,7 +362,7 @@ def launch_sym_matmul(
     b, c, n = f.shape
     out = torch.empty(b, c, n, dtype=f.dtype, device=f.device)
     bm, bn, bk, num_warps = sym_matmul_config(c, interpreted=interpreter_enabled())
-    grid = (triton.cdiv(n, bn), triton.cdiv(c, bm), b)
+    grid = (triton.cdiv(c, bm) * triton.cdiv(n, bn), b)
     with _on(f.device):
         _sym_matmul_kernel[grid](
             s,
