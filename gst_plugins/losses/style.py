@@ -54,6 +54,12 @@ class StyleLoss(Loss):
 
         return {name: gram(features[name], backend=self.backend)[0] for name in self.layers}
 
+    def layer_term(self, name: str, features: Tensor, target_gram: Tensor) -> Tensor:
+        """One layer's weighted term; ``forward`` is their sum over :attr:`layers`."""
+        from gst_kernels import style_loss
+
+        return self.weights[name] * style_loss(features, target_gram, backend=self.backend)
+
     def forward(self, features: Mapping[str, Tensor], target_grams: Mapping[str, Tensor]) -> Tensor:
         from gst_kernels import multi_style_loss
 

@@ -145,3 +145,12 @@ def test_bad_options_and_inputs_are_explained(small_extractor):
         StyleTransfer(small_extractor, progress=False).run(CONTENT[0], STYLE)
     with pytest.raises(StyleTransferError, match="has no layer"):
         StyleTransfer(small_extractor, content_loss=losses.build("content", layers=["relu4_2"]))
+
+
+def test_three_line_api_reads_paths(tmp_path):
+    from gst_core.pipelines import stylize
+
+    save_image(CONTENT, tmp_path / "c.png")
+    save_image(STYLE, tmp_path / "s.png")
+    out = stylize(tmp_path / "c.png", str(tmp_path / "s.png"), size=32, steps=2, progress=False)
+    assert out.shape == (1, 3, 27, 32)

@@ -153,3 +153,13 @@ def test_default_extractor_is_offline_without_weights(capsys, tmp_path, vgg19_st
     assert type(default_extractor(str(tmp_path / "w.pth"))).__name__ == "VGG19"
     with pytest.raises(GstError):  # named weights that fail do not fall back silently
         default_extractor(str(tmp_path / "missing.pth"))
+
+
+def test_channels_last_is_only_a_layout_choice():
+    image = torch.rand(1, 3, 24, 24)
+    fast = feature_extractors.build("vgg19", weights="random", width_multiplier=0.25)
+    plain = feature_extractors.build(
+        "vgg19", weights="random", width_multiplier=0.25, channels_last=False
+    )
+    for name, value in fast(image).items():
+        torch.testing.assert_close(value, plain(image)[name], atol=1e-4, rtol=1e-4)
