@@ -9,7 +9,8 @@ conv2_1, conv2_2, conv3_1), L-BFGS, content weight 1, style weight 1e6.
   implementations interleaved (ref, gst, ref, gst, ...) so background load
   hits both alike; the first evaluation of every run is left out (warm-up).
 * Memory: peak resident set size (``getrusage`` ``ru_maxrss``) of a fresh
-  subprocess per implementation and size; the largest size that fits in the
+  subprocess per implementation and size, started before the timing runs (a
+  child inherits its parent's ``ru_maxrss``); the largest size that fits in the
   machine's memory is extrapolated from the peaks at two sizes.
 
     python benchmarks/nst/bench_stylize.py                   # 256² and 512², memory at 512/1024
@@ -182,10 +183,10 @@ def main() -> None:
         memory_child(args.memory_child, args.size, args.evals)
         return
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads", flush=True)
-    result = {
-        "time": time_sizes(args.sizes, args.evals, args.rounds),
-        "memory": measure_memory(args.memory_sizes, 3),
-    }
+    # Memory first: a child inherits its parent's ru_maxrss at fork (Linux), so the
+    # children must start before this process has run anything large.
+    memory = measure_memory(args.memory_sizes, 3)
+    result = {"memory": memory, "time": time_sizes(args.sizes, args.evals, args.rounds)}
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=2))
 

@@ -239,6 +239,12 @@ class StyleTransfer:
         per_pixel = _bytes_per_pixel(self.extractor)
         h, w = content.shape[-2:]
         check_fits(h, w, per_pixel, budget, what="content image")
+        coarsest = min(h, w) / 2 ** (opts.scales - 1)
+        if coarsest < 16:
+            raise StyleTransferError(
+                f"scales={opts.scales} shrinks the {w}×{h} content to {coarsest:.0f} pixels on "
+                "its shorter side at the coarsest level; use fewer scales or a larger --size"
+            )
 
         image = content  # replaced by the initial image at the first level
         total_steps = 0

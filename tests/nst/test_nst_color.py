@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import torch
-from conftest import smooth_image, stripes_image
+from nst_helpers import smooth_image, stripes_image
 
 from gst_core.pipelines import StyleTransfer, match_color_histogram
 from gst_core.pipelines.color import rgb_to_ycbcr, ycbcr_to_rgb

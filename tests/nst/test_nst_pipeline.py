@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from conftest import smooth_image, stripes_image
+from nst_helpers import smooth_image, stripes_image
 
 from gst_core.images import load_image, pil_to_tensor, save_image
 from gst_core.kinds import losses
@@ -154,3 +154,8 @@ def test_three_line_api_reads_paths(tmp_path):
     save_image(STYLE, tmp_path / "s.png")
     out = stylize(tmp_path / "c.png", str(tmp_path / "s.png"), size=32, steps=2, progress=False)
     assert out.shape == (1, 3, 27, 32)
+
+
+def test_too_many_scales_for_the_image(small_extractor):
+    with pytest.raises(StyleTransferError, match="use fewer scales"):
+        StyleTransfer(small_extractor, scales=3, progress=False).run(CONTENT, STYLE)
