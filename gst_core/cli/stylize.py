@@ -135,7 +135,12 @@ def run(args: argparse.Namespace) -> int:
     if args.content_layers:
         content_loss.set_layers(args.content_layers)
     if args.style_layers or args.style_layer_weights:
-        style_loss.set_layers(args.style_layers or style_loss.layers, args.style_layer_weights)
+        layers = (
+            args.style_layers
+            or style_loss.layers
+            or tuple(getattr(extractor, "default_style_layers", ()))
+        )
+        style_loss.set_layers(layers, args.style_layer_weights)
     opts = StylizeOptions.from_mapping(options, source="stylize options")
     transfer = StyleTransfer(extractor, content_loss, style_loss, tv_loss, options=opts)
     try:

@@ -62,7 +62,9 @@ DEFAULT_LOSS_WEIGHTS = {"content_weight": 1.0, "style_weight": 1e6, "tv_weight":
 class StylizeOptions:
     """Everything about a run that is not a component. Field names match the CLI flags."""
 
-    steps: int = 300  # per pyramid level; L-BFGS: function evaluations, Adam: updates
+    # Per pyramid level. L-BFGS: function evaluations (its line search may finish a few
+    # over), Adam: updates.
+    steps: int = 300
     optimizer: Literal["lbfgs", "adam"] = "lbfgs"
     lr: float | None = None  # None: 1.0 for L-BFGS, 0.02 for Adam (pixels are in [0, 1])
     line_search: Literal["strong_wolfe"] | None = "strong_wolfe"

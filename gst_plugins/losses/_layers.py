@@ -32,6 +32,7 @@ def layer_weights(
     if len(weights) != len(layers):
         raise LayerWeightError(
             f"{owner}: {len(weights)} layer weight(s) for {len(layers)} layer(s) "
-            f"({', '.join(layers)}); give one weight per layer"
+            f"({', '.join(layers) or 'none named'}); give one weight per layer"
+            + ("" if layers else " and name the layers (layers = [...])")
         )
     return {name: float(w) for name, w in zip(layers, weights, strict=True)}

@@ -150,3 +150,25 @@ def test_demo_runs_offline_and_writes_intermediates(tmp_path, capsys):
     with Image.open(out) as written:
         assert written.size == (48, 36)
     assert (tmp_path / "demo_00004.png").exists()
+
+
+def test_style_layer_weights_apply_to_the_default_layers(tmp_path):
+    out = tmp_path / "w.png"
+    code = main(
+        [
+            "stylize",
+            "--demo",
+            "-o",
+            str(out),
+            "--size",
+            "48",
+            "--steps",
+            "2",
+            "--quiet",
+            "--style-layer-weights",
+            "1,1,1,1,2",
+            "--preserve-color",
+            "histogram",
+        ]
+    )
+    assert code == 0 and out.exists()
