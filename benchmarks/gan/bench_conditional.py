@@ -89,6 +89,13 @@ def main() -> None:
         "--minutes", type=float, default=10.0, help="GAN training budget (CPU time)"
     )
     parser.add_argument("--width", type=int, default=32)
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch threads; 1 because on a shared 2-core CPU two threads spin-wait on each "
+        "other and ran 10x slower (measured)",
+    )
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--per-class-samples", type=int, default=100)
     parser.add_argument("--grid", type=Path, default=Path("docs/gan_samples.png"))
@@ -98,6 +105,7 @@ def main() -> None:
     parser.add_argument("--run-dir", default="runs/bench-conditional")
     args = parser.parse_args()
 
+    torch.set_num_threads(args.threads)
     classes, size = 10, 32
     data = ProceduralShapes(image_size=size, num_classes=classes, per_class=500, seed=0)
     held_out = ProceduralShapes(image_size=size, num_classes=classes, per_class=100, seed=1)
@@ -156,6 +164,7 @@ def main() -> None:
         "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores "
         "(shared with other jobs)",
         "torch": torch.__version__,
+        "threads": torch.get_num_threads(),
         "training_cpu_seconds": round(cpu_seconds, 1),
         "training_wall_seconds": round(train_seconds, 1),
         "steps": trainer.step,

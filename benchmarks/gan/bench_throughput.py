@@ -10,7 +10,10 @@ registry-built parts, the step context, the non-finite guard, metrics,
 progress bar, PNG grids and checkpoints at their usual intervals.
 
 Rounds alternate plain/gst (order flipped each round) and the median of the
-per-round ratios is reported, because the CPU is shared and noisy.
+per-round ratios is reported. Both wall-clock and process CPU time are
+recorded: on a shared machine the wall clock swings 0.5-2x from one run to
+the next with other people's jobs, while CPU time (single-threaded by
+default, ``--threads``) measures the work each loop does.
 
     python benchmarks/gan/bench_throughput.py --steps 60 --rounds 5
 """
@@ -35,12 +38,18 @@ from gst_core.kinds import discriminators, generators, losses
 from gst_core.training import GANObjective, Trainer
 
 
-def plain_loop(g, d, images, steps: int, batch: int) -> float:
-    """PyTorch's DCGAN example loop; returns seconds for ``steps`` steps."""
+def timed(fn) -> tuple[float, float]:
+    """(wall seconds, CPU seconds) of ``fn()``."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    fn()
+    return time.perf_counter() - wall, time.process_time() - cpu
+
+
+def plain_loop(g, d, images, steps: int, batch: int) -> None:
+    """PyTorch's DCGAN example loop."""
     opt_g = torch.optim.Adam(g.parameters(), lr=2e-4, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(d.parameters(), lr=2e-4, betas=(0.5, 0.999))
     n = len(images)
-    start = time.perf_counter()
     order, pos = torch.randperm(n), 0
     for _ in range(steps):
         if pos + batch > n:
@@ -64,10 +73,9 @@ def plain_loop(g, d, images, steps: int, batch: int) -> float:
         opt_g.step()
         # a plain loop logs its losses too
         _ = (loss_d.item(), loss_g.item())
-    return time.perf_counter() - start
 
 
-def gst_trainer(g, d, data, steps: int, batch: int, run_dir: str, ema: float) -> float:
+def gst_trainer(g, d, data, steps: int, batch: int, run_dir: str, ema: float) -> None:
     config = {
         "steps": steps,
         "batch_size": batch,
@@ -79,10 +87,7 @@ def gst_trainer(g, d, data, steps: int, batch: int, run_dir: str, ema: float) ->
         "progress": True,
         "optimizer": {"name": "Adam", "lr": 2e-4, "betas": [0.5, 0.999]},
     }
-    trainer = Trainer(GANObjective(g, d, losses.build("non_saturating")), data, config)
-    start = time.perf_counter()
-    trainer.fit()
-    return time.perf_counter() - start
+    Trainer(GANObjective(g, d, losses.build("non_saturating")), data, config).fit()
 
 
 def main() -> None:
@@ -98,9 +103,11 @@ def main() -> None:
         default=0.0,
         help="gst only (the plain loop has none); 0 matches the work exactly",
     )
+    parser.add_argument("--threads", type=int, default=1, help="torch intra-op threads")
     parser.add_argument("--json", type=Path, default=Path("benchmarks/results/gan_throughput.json"))
     args = parser.parse_args()
 
+    torch.set_num_threads(args.threads)
     data = ProceduralShapes(image_size=args.image_size, num_classes=10, per_class=200)
     torch.manual_seed(0)
     g0 = generators.build("dcgan", image_size=args.image_size, width=args.width, latent_dim=100)
@@ -108,39 +115,50 @@ def main() -> None:
     # warm-up (allocator, oneDNN primitives) outside the timed rounds
     plain_loop(copy.deepcopy(g0), copy.deepcopy(d0), data.images, 3, args.batch_size)
 
-    ratios, plain_ips, gst_ips = [], [], []
+    images = args.steps * args.batch_size
+    rows = []  # (plain wall, plain cpu, gst wall, gst cpu) per round
     with tempfile.TemporaryDirectory() as tmp:
         for r in range(args.rounds):
 
             def run_plain():
-                return plain_loop(
-                    copy.deepcopy(g0), copy.deepcopy(d0), data.images, args.steps, args.batch_size
+                return timed(
+                    lambda: plain_loop(
+                        copy.deepcopy(g0),
+                        copy.deepcopy(d0),
+                        data.images,
+                        args.steps,
+                        args.batch_size,
+                    )
                 )
 
             def run_gst(r=r):
-                return gst_trainer(
-                    copy.deepcopy(g0),
-                    copy.deepcopy(d0),
-                    data,
-                    args.steps,
-                    args.batch_size,
-                    f"{tmp}/run{r}",
-                    args.ema_decay,
+                return timed(
+                    lambda: gst_trainer(
+                        copy.deepcopy(g0),
+                        copy.deepcopy(d0),
+                        data,
+                        args.steps,
+                        args.batch_size,
+                        f"{tmp}/run{r}",
+                        args.ema_decay,
+                    )
                 )
 
             if r % 2 == 0:
-                t_plain, t_gst = run_plain(), run_gst()
+                plain, gst = run_plain(), run_gst()
             else:
-                t_gst, t_plain = run_gst(), run_plain()
-            images = args.steps * args.batch_size
-            plain_ips.append(images / t_plain)
-            gst_ips.append(images / t_gst)
-            ratios.append(t_plain / t_gst)
+                gst, plain = run_gst(), run_plain()
+            rows.append((*plain, *gst))
             print(
-                f"round {r}: plain {images / t_plain:.1f} img/s, gst {images / t_gst:.1f} img/s,"
-                f" ratio {t_plain / t_gst:.3f}",
+                f"round {r}: wall plain {images / plain[0]:.1f} img/s, gst "
+                f"{images / gst[0]:.1f} img/s, ratio {plain[0] / gst[0]:.3f}; CPU-time ratio "
+                f"{plain[1] / gst[1]:.3f}",
                 flush=True,
             )
+
+    def median(values):
+        return round(statistics.median(values), 3)
+
     result = {
         "machine": f"{platform.machine()}, {os.cpu_count()} CPU cores (shared with other jobs), "
         f"load average {os.getloadavg()[0]:.1f}",
@@ -149,10 +167,15 @@ def main() -> None:
         "networks": f"dcgan G and D, {args.image_size}², width {args.width}",
         "batch_size": args.batch_size,
         "ema_decay_gst": args.ema_decay,
-        "plain_images_per_second_median": round(statistics.median(plain_ips), 1),
-        "gst_images_per_second_median": round(statistics.median(gst_ips), 1),
-        "ratio_per_round": [round(x, 3) for x in ratios],
-        "ratio_median": round(statistics.median(ratios), 3),
+        "steps_per_run": args.steps,
+        "plain_images_per_wall_second_median": median([images / r[0] for r in rows]),
+        "gst_images_per_wall_second_median": median([images / r[2] for r in rows]),
+        "plain_images_per_cpu_second_median": median([images / r[1] for r in rows]),
+        "gst_images_per_cpu_second_median": median([images / r[3] for r in rows]),
+        "wall_ratio_per_round": [round(r[0] / r[2], 3) for r in rows],
+        "cpu_ratio_per_round": [round(r[1] / r[3], 3) for r in rows],
+        "wall_ratio_median": median([r[0] / r[2] for r in rows]),
+        "cpu_ratio_median": median([r[1] / r[3] for r in rows]),
     }
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(result, indent=2) + "\n")
