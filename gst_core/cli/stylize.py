@@ -67,6 +67,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     g.add_argument("--steps", type=int, help="steps per scale (L-BFGS: function evaluations)")
     g.add_argument("--optimizer", choices=("lbfgs", "adam"))
+    g.add_argument(
+        "--line-search",
+        choices=("strong_wolfe", "none"),
+        help="L-BFGS line search (default strong_wolfe; none: the PyTorch tutorial's)",
+    )
     g.add_argument("--lr", type=float, help="learning rate (default 1 for L-BFGS, 0.02 Adam)")
     g.add_argument("--scales", type=int, help="coarse-to-fine levels (each doubles the size)")
     g.add_argument("--init", choices=("content", "noise", "style"))

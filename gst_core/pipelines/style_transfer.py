@@ -67,7 +67,9 @@ class StylizeOptions:
     steps: int = 300
     optimizer: Literal["lbfgs", "adam"] = "lbfgs"
     lr: float | None = None  # None: 1.0 for L-BFGS, 0.02 for Adam (pixels are in [0, 1])
-    line_search: Literal["strong_wolfe"] | None = "strong_wolfe"
+    # L-BFGS line search; None (or "none" in TOML) is the PyTorch tutorial's plain L-BFGS,
+    # which clamps the pixels inside the closure instead.
+    line_search: Literal["strong_wolfe", "none"] | None = "strong_wolfe"
     # None: the extractor's ``default_loss_weights``, else DEFAULT_LOSS_WEIGHTS.
     content_weight: float | None = None
     style_weight: float | None = None
@@ -104,6 +106,10 @@ class StylizeOptions:
 
         if not isinstance(self.steps, int) or self.steps < 1:
             raise bad(f"steps must be a positive integer, got {self.steps!r}")
+        if self.line_search == "none":
+            self.line_search = None
+        if self.line_search not in (None, "strong_wolfe"):
+            raise bad(f"line_search must be 'strong_wolfe' or 'none', got {self.line_search!r}")
         if self.optimizer not in ("lbfgs", "adam"):
             raise bad(f"optimizer must be 'lbfgs' or 'adam', got {self.optimizer!r}")
         for name in ("content_weight", "style_weight", "tv_weight"):
