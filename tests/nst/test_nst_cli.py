@@ -172,3 +172,20 @@ def test_style_layer_weights_apply_to_the_default_layers(tmp_path):
         ]
     )
     assert code == 0 and out.exists()
+
+
+def test_non_finite_loss_writes_the_last_good_image_and_exits_2(tmp_path, monkeypatch, capsys):
+    import torch
+
+    from gst_core.cli import stylize as stylize_cli
+    from gst_core.pipelines import NonFiniteLossError
+
+    def explode(self, content, styles, **_):
+        raise NonFiniteLossError("the loss became nan at step 4", torch.zeros(1, 3, 36, 48), 3)
+
+    monkeypatch.setattr(stylize_cli.StyleTransfer, "run", explode)
+    out = tmp_path / "nan.png"
+    assert main(["stylize", "--demo", "-o", str(out), "--size", "48", "--quiet"]) == 2
+    assert "last good image is in" in capsys.readouterr().err
+    with Image.open(out) as written:
+        assert written.size == (48, 36)
