@@ -18,6 +18,7 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from PIL import Image
 from torch import nn
 
 from gst_core.data import ProceduralShapes
@@ -160,6 +161,10 @@ def main() -> None:
 
     grid_images = torch.stack([samples[labels == k][:10] for k in range(classes)]).flatten(0, 1)
     save_image(make_grid((grid_images + 1) / 2, nrow=10), args.grid)
+    # committed to docs/: a 256-colour palette keeps it small (the full-colour PNG was 205 KB)
+    Image.open(args.grid).convert("RGB").quantize(
+        256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE
+    ).save(args.grid, optimize=True)
     result = {
         "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores "
         "(shared with other jobs)",
