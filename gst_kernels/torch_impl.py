@@ -47,7 +47,12 @@ def sym_matmul(s: torch.Tensor, f: torch.Tensor, scale: float | torch.Tensor) ->
     s = (s + s.transpose(1, 2)).mul_(scale)
     if f.is_cuda:
         return torch.bmm(s, fa).to(f.dtype)
-    out = torch.empty_like(fa, memory_format=torch.contiguous_format)
+    # The gradient takes the features' own layout (channels-last features give a
+    # (C, N) slice with strides (1, C), which mm writes directly), so autograd never
+    # converts layouts when it adds this to the gradient flowing from deeper layers:
+    # conv+relu+style loss over two channels-last 64-channel layers at 256², forward
+    # plus backward, went from 0.146–0.168 s to 0.119–0.145 s a step (2-core CPU).
+    out = torch.empty_like(fa)
     for i in range(f.shape[0]):
         torch.mm(s[i], fa[i], out=out[i])
     return out.to(f.dtype)
