@@ -10,6 +10,16 @@ from gst_core.kinds import discriminators, generators, losses
 from gst_core.training import GANObjective
 
 
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Tiny networks run fastest on one thread; on a busy 2-core machine two threads spin-wait
+    on each other (the GAN tests took 313 s that way instead of about 20 s)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture(scope="session")
 def shapes16():
     return ProceduralShapes(image_size=16, num_classes=4, per_class=32)
