@@ -6,8 +6,6 @@ import pytest
 import torch
 
 from gst_core.data import ProceduralShapes
-from gst_core.kinds import discriminators, generators, losses
-from gst_core.training import GANObjective
 
 
 @pytest.fixture(autouse=True)
@@ -23,12 +21,3 @@ def one_thread():
 @pytest.fixture(scope="session")
 def shapes16():
     return ProceduralShapes(image_size=16, num_classes=4, per_class=32)
-
-
-def make_objective(width: int = 8, seed: int = 0, **kwargs) -> GANObjective:
-    torch.manual_seed(seed)
-    g = generators.build(
-        "dcgan_conditional", num_classes=4, image_size=16, width=width, latent_dim=8
-    )
-    d = discriminators.build("projection", num_classes=4, image_size=16, width=width)
-    return GANObjective(g, d, losses.build("hinge"), **kwargs)

@@ -5,7 +5,10 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
-from gst_core.kinds import registry
+import torch
+
+from gst_core.kinds import discriminators, generators, losses, registry
+from gst_core.training import GANObjective
 
 # Small enough that a training step takes milliseconds on a shared 2-core CPU.
 TINY = {"image_size": 16, "width": 8, "latent_dim": 8, "channels": 3}
@@ -18,3 +21,12 @@ def build_tiny(kind: str, name: str, **overrides: Any):
     kwargs = {k: v for k, v in TINY.items() if k in params}
     kwargs.update(overrides)
     return registry(kind).build(name, **kwargs)
+
+
+def make_objective(width: int = 8, seed: int = 0, **kwargs) -> GANObjective:
+    torch.manual_seed(seed)
+    g = generators.build(
+        "dcgan_conditional", num_classes=4, image_size=16, width=width, latent_dim=8
+    )
+    d = discriminators.build("projection", num_classes=4, image_size=16, width=width)
+    return GANObjective(g, d, losses.build("hinge"), **kwargs)

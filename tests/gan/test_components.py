@@ -11,7 +11,8 @@ from gst_core.interfaces import AdversarialLoss
 from gst_core.kinds import discriminators, generators, losses
 from gst_core.training.penalty import DiscriminatorPenalty
 from gst_plugins.generators._blocks import ArchitectureError
-from tests.gan.helpers import build_tiny
+
+from .helpers import build_tiny
 
 
 def _loss_class(name: str):

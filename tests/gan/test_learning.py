@@ -10,7 +10,8 @@ import torch.nn.functional as F
 from gst_core.data import ProceduralShapes
 from gst_core.kinds import discriminators
 from gst_core.training import Trainer
-from tests.gan.conftest import make_objective
+
+from .helpers import make_objective
 
 
 def judge_loss(generator, data, *, steps: int = 60, seed: int = 0) -> float:

@@ -11,7 +11,8 @@ from gst_core.checkpoint import CheckpointError, load_checkpoint, save_checkpoin
 from gst_core.interfaces import AdversarialLoss
 from gst_core.kinds import losses
 from gst_core.training import NonFiniteLossError, Trainer, TrainingSetupError
-from tests.gan.conftest import make_objective
+
+from .helpers import make_objective
 
 FAST = {"batch_size": 16, "progress": False, "log_every": 1, "sample_every": 0, "sample_count": 8}
 
