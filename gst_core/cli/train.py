@@ -7,6 +7,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import torch
+
 from gst_core.checkpoint import load_checkpoint
 from gst_core.config import load_toml
 from gst_core.training.build import OBJECTIVES, build_trainer
@@ -88,6 +90,8 @@ def _overrides(args: argparse.Namespace, config: dict[str, Any]) -> dict[str, An
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
     checkpoint = None
     if args.resume is not None:
         target = args.resume
