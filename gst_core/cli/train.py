@@ -68,6 +68,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="mixed precision (CUDA only; default: on with CUDA)",
     )
     parser.add_argument(
+        "--threads", type=int, help="torch CPU threads (1 is fastest on a busy, shared CPU)"
+    )
+    parser.add_argument(
         "--tensorboard",
         action="store_true",
         default=None,
