@@ -20,6 +20,7 @@ from gst_core.errors import (
 from gst_core.interfaces import (
     AdversarialLoss,
     Discriminator,
+    DiscriminatorPenalty,
     FeatureExtractor,
     ImageGenerator,
     Loss,
@@ -35,6 +36,7 @@ __all__ = [
     "ComponentArgumentError",
     "ComponentTypeError",
     "Discriminator",
+    "DiscriminatorPenalty",
     "DuplicateComponentError",
     "Entry",
     "FeatureExtractor",

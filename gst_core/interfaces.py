@@ -28,6 +28,7 @@ from torch import Tensor, nn
 __all__ = [
     "AdversarialLoss",
     "Discriminator",
+    "DiscriminatorPenalty",
     "FeatureExtractor",
     "ImageGenerator",
     "Loss",
@@ -103,6 +104,27 @@ class AdversarialLoss(Loss):
 
     def forward(self, real_scores: Tensor, fake_scores: Tensor) -> Tensor:
         return self.discriminator_loss(real_scores, fake_scores)
+
+
+class DiscriminatorPenalty(Loss):
+    """A discriminator regulariser (R1, WGAN-GP's gradient penalty, ...).
+
+    ``forward(discriminator, real, fake, labels=None) -> weighted scalar``, added
+    to the discriminator's loss. Unlike a score-based loss it needs the
+    discriminator itself (it differentiates through it with respect to the
+    images). ``real`` and ``fake`` are image batches in ``[-1, 1]`` (``fake``
+    detached from the generator); ``labels`` go to a conditional
+    discriminator. The result already includes ``self.weight``. Penalties are
+    registered in the ``loss`` registry, so a config lists them beside the
+    adversarial loss (``[loss.gp] name = "gradient_penalty"``).
+    """
+
+    weight: float = 1.0
+
+    def forward(  # pragma: no cover - abstract
+        self, discriminator: nn.Module, real: Tensor, fake: Tensor, labels: Tensor | None = None
+    ) -> Tensor:
+        raise NotImplementedError
 
 
 class FeatureExtractor(nn.Module):

@@ -1,5 +1,6 @@
 """Training: one loop (:class:`Trainer`) for every adversarial method (:class:`Objective`)."""
 
+from gst_core.interfaces import DiscriminatorPenalty
 from gst_core.training.callbacks import (
     Callback,
     ImageGridWriter,
@@ -11,7 +12,6 @@ from gst_core.training.config import TrainConfig
 from gst_core.training.errors import NonFiniteLossError, TrainingSetupError
 from gst_core.training.gan import GANObjective
 from gst_core.training.objective import Objective, Preview, StepContext
-from gst_core.training.penalty import DiscriminatorPenalty
 from gst_core.training.trainer import Trainer
 
 __all__ = [

@@ -16,12 +16,11 @@ from torch import nn
 
 from gst_core.config import build_components
 from gst_core.data import build_dataset
-from gst_core.interfaces import AdversarialLoss
+from gst_core.interfaces import AdversarialLoss, DiscriminatorPenalty
 from gst_core.training.config import TrainConfig
 from gst_core.training.errors import TrainingSetupError
 from gst_core.training.gan import GANObjective
 from gst_core.training.objective import Objective
-from gst_core.training.penalty import DiscriminatorPenalty
 from gst_core.training.rng import seed_everything
 from gst_core.training.trainer import Trainer
 

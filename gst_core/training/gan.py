@@ -15,10 +15,9 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from gst_core.interfaces import AdversarialLoss, Discriminator, ImageGenerator
+from gst_core.interfaces import AdversarialLoss, Discriminator, DiscriminatorPenalty, ImageGenerator
 from gst_core.training.errors import TrainingSetupError
 from gst_core.training.objective import Objective, Preview, StepContext
-from gst_core.training.penalty import DiscriminatorPenalty
 
 __all__ = ["GANObjective", "split_batch"]
 

@@ -15,7 +15,7 @@ name                discriminator minimises              generator minimises
 ``wasserstein``     f - r (+ drift·r²)                   -f
 ==================  ===================================  =======================
 
-Penalties (:class:`~gst_core.training.penalty.DiscriminatorPenalty`):
+Penalties (:class:`~gst_core.interfaces.DiscriminatorPenalty`):
 ``r1`` (Mescheder et al. 2018), ``weight/2 · E‖∇ₓD(x)‖²`` on real images, and
 ``gradient_penalty`` (Gulrajani et al. 2017), ``weight · E(‖∇D(x̂)‖ - 1)²`` on
 random interpolates of real and fake; WGAN-GP is ``wasserstein`` plus
@@ -28,8 +28,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from gst_core.interfaces import AdversarialLoss
-from gst_core.training.penalty import DiscriminatorPenalty
+from gst_core.interfaces import AdversarialLoss, DiscriminatorPenalty
 
 __all__ = [
     "GradientPenalty",

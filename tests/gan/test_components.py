@@ -7,9 +7,8 @@ import inspect
 import pytest
 import torch
 
-from gst_core.interfaces import AdversarialLoss
+from gst_core.interfaces import AdversarialLoss, DiscriminatorPenalty
 from gst_core.kinds import discriminators, generators, losses
-from gst_core.training.penalty import DiscriminatorPenalty
 from gst_plugins.generators._blocks import ArchitectureError
 
 from .helpers import build_tiny
