@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-import torch.nn.functional as F
 from torch import Tensor
 
 from gst_core.interfaces import Loss
 
 from ._layers import layer_weights
+from .feature_mse import feature_mse
 
 __all__ = ["ContentLoss"]
 
@@ -40,7 +40,7 @@ class ContentLoss(Loss):
 
     def layer_term(self, name: str, features: Tensor, target: Tensor) -> Tensor:
         """One layer's weighted term; ``forward`` is their sum over :attr:`layers`."""
-        return self.weights[name] * F.mse_loss(features, target)
+        return self.weights[name] * feature_mse(features, target)
 
     def forward(self, features: Mapping[str, Tensor], targets: Mapping[str, Tensor]) -> Tensor:
         total = None
