@@ -50,11 +50,21 @@ def vgg19():
     return feature_extractors.build("vgg19", weights="random", seed=0)
 
 
-def run_reference(vgg, size: int, evals: int) -> list[float]:
+def tutorial_features() -> torch.nn.Module:
+    """The same seeded weights in torchvision's own (NCHW) layout, as the tutorial has them.
+
+    gst's extractor stores its weights channels-last; handing those to the
+    tutorial's code would switch its convolutions (and its ``mse_loss``) to
+    NHWC too, which is not what a tutorial user runs.
+    """
+    return feature_extractors.build("vgg19", weights="random", seed=0, channels_last=False).features
+
+
+def run_reference(features, size: int, evals: int) -> list[float]:
     content, style = images(size)
     stamps: list[float] = []
     ref.run_style_transfer(
-        vgg.features,
+        features,
         MEAN,
         STD,
         content,
@@ -84,12 +94,12 @@ def run_gst(vgg, size: int, evals: int) -> list[float]:
 
 
 def time_sizes(sizes: list[int], evals: int, rounds: int) -> list[dict]:
-    vgg = vgg19()
+    vgg, features = vgg19(), tutorial_features()
     rows = []
     for size in sizes:
         per = {"reference": [], "gst": []}
         for _ in range(rounds):
-            per["reference"] += run_reference(vgg, size, evals)
+            per["reference"] += run_reference(features, size, evals)
             per["gst"] += run_gst(vgg, size, evals)
         r, g = statistics.median(per["reference"]), statistics.median(per["gst"])
         rows.append(
@@ -109,9 +119,9 @@ def time_sizes(sizes: list[int], evals: int, rounds: int) -> list[dict]:
 
 
 def memory_child(which: str, size: int, evals: int) -> None:
-    vgg = vgg19()
+    model = tutorial_features() if which == "reference" else vgg19()
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    (run_reference if which == "reference" else run_gst)(vgg, size, evals)
+    (run_reference if which == "reference" else run_gst)(model, size, evals)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(json.dumps({"before_kib": before, "peak_kib": peak}))
 
