@@ -8,6 +8,7 @@ own environment untouched.
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -66,10 +67,12 @@ print(float(loss(torch.tensor([3.0]), torch.tensor([0.0]))))
 """
 
 
-def test_example_plugin_is_discovered_built_and_removed(layered_python):
+def test_example_plugin_is_discovered_built_and_removed(layered_python, tmp_path):
     assert ("loss", "charbonnier") not in listed(layered_python)
 
-    pip(layered_python, "install", "--no-deps", "--no-build-isolation", str(EXAMPLE))
+    # Build from a copy: setuptools writes build/ and *.egg-info beside the sources.
+    source = shutil.copytree(EXAMPLE, tmp_path / "plugin-example")
+    pip(layered_python, "install", "--no-deps", "--no-build-isolation", str(source))
     rows = listed(layered_python)
     loss, gen = rows[("loss", "charbonnier")], rows[("generator", "example_mlp")]
     assert (loss["distribution"], loss["version"], loss["status"]) == (
