@@ -29,5 +29,8 @@ def test_gradcheck_float64():
 
 
 def test_shape_mismatch_is_an_error_not_a_broadcast():
-    with pytest.raises(ValueError, match=r"shape \(2, 3, 2, 2\) cannot be compared with a target of shape \(3, 2, 2\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"shape \(2, 3, 2, 2\) cannot be compared with a target of shape \(3, 2, 2\)",
+    ):
         feature_mse(torch.ones(2, 3, 2, 2), torch.zeros(3, 2, 2))
