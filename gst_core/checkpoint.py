@@ -64,9 +64,12 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
     try:
         state = torch.load(path, map_location=map_location, weights_only=True)
     except (pickle.UnpicklingError, zipfile.BadZipFile, RuntimeError, EOFError, OSError) as exc:
+        # torch's first sentence only: the rest of its UnpicklingError text advises
+        # weights_only=False, which is wrong advice for a damaged file.
+        reason = str(exc).split(". ")[0].splitlines()[0] if str(exc) else ""
         raise CheckpointError(
             f"checkpoint {str(path)!r} is corrupt or not a torch checkpoint "
-            f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}); "
+            f"({type(exc).__name__}: {reason}); "
             "use an earlier checkpoint or start a new run"
         ) from exc
     if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
