@@ -11,12 +11,15 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import tempfile
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
+from gst_core.errors import GstError
 from gst_core.kinds import KINDS
 from gst_core.registry import Entry
 
-__all__ = ["ComponentRow", "check", "probe_in_subprocess", "rows"]
+__all__ = ["ComponentRow", "ProbeError", "check", "probe_in_subprocess", "rows"]
 
 
 @dataclass
@@ -85,14 +88,39 @@ def check(kind: str | None = None) -> list[ComponentRow]:
     return rows(kind, errors)
 
 
+class ProbeError(GstError, RuntimeError):
+    """The child interpreter that checks which components load did not report."""
+
+
 def probe_in_subprocess(kind: str | None = None, timeout: float = 300.0) -> dict[tuple, dict]:
-    """Run :func:`check` in a child interpreter; ``{(kind, name, target): row}``."""
-    cmd = [sys.executable, "-m", "gst_core.plugin_report"] + ([kind] if kind else [])
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-    if done.returncode != 0:
-        raise RuntimeError(f"the plugin probe failed:\n{done.stderr.strip()}")
-    return {(r["kind"], r["name"], r["target"]): r for r in json.loads(done.stdout)}
+    """Run :func:`check` in a child interpreter; ``{(kind, name, target): row}``.
+
+    The child writes its report to a file, not stdout, so a plugin that prints
+    while it is imported cannot garble it.
+    """
+    with tempfile.TemporaryDirectory(prefix="gst-probe-") as folder:
+        report = Path(folder) / "rows.json"
+        cmd = [sys.executable, "-m", "gst_core.plugin_report", str(report)]
+        try:
+            done = subprocess.run(
+                cmd + ([kind] if kind else []), capture_output=True, text=True, timeout=timeout
+            )
+        except subprocess.TimeoutExpired as exc:
+            raise ProbeError(
+                f"the load check did not finish within {timeout:.0f} s (a plugin hangs on "
+                "import?); run `gst plugins check` to see which"
+            ) from exc
+        if done.returncode != 0 or not report.is_file():
+            tail = "\n  ".join(done.stderr.strip().splitlines()[-5:]) or "(no output)"
+            raise ProbeError(
+                f"the load check exited with status {done.returncode} (a plugin crashed the "
+                f"interpreter on import?):\n  {tail}\nrun `gst plugins check` to see which"
+            )
+        rows_found = json.loads(report.read_text())
+    return {(r["kind"], r["name"], r["target"]): r for r in rows_found}
 
 
 if __name__ == "__main__":
-    print(json.dumps([r.as_dict() for r in check(sys.argv[1] if len(sys.argv) > 1 else None)]))
+    # python -m gst_core.plugin_report REPORT.json [KIND]
+    out_path, only_kind = Path(sys.argv[1]), (sys.argv[2] if len(sys.argv) > 2 else None)
+    out_path.write_text(json.dumps([r.as_dict() for r in check(only_kind)]))

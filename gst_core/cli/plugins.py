@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 from gst_core import plugin_report
 from gst_core.cli.table import format_table
@@ -45,7 +46,15 @@ def run_list(args: argparse.Namespace) -> int:
             if row.status == "not loaded":
                 row.status = "not checked"
     else:
-        probed = plugin_report.probe_in_subprocess(kind)
+        try:
+            probed = plugin_report.probe_in_subprocess(kind)
+        except plugin_report.ProbeError as exc:
+            # The metadata listing is still right; only the load status is unknown.
+            print(f"gst: warning: {exc}", file=sys.stderr)
+            probed = {}
+            for row in rows:
+                if row.status == "not loaded":
+                    row.status = "unknown"
         for row in rows:
             found = probed.get((row.kind, row.name, row.target))
             if found is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import textwrap
 
 import pytest
 
@@ -85,3 +86,36 @@ def test_unknown_kind_is_a_clear_cli_error(capsys):
         "gst: error: unknown component kind 'lossses'; did you mean 'loss'?"
         in capsys.readouterr().err
     )
+
+
+def test_a_plugin_printing_on_import_does_not_garble_the_listing(site, monkeypatch, capsys):
+    site.add(
+        "fake-chatty",
+        entry_points={"gst_core.losses": {"fake_chatty": "fake_chatty:Mse"}},
+        modules={"fake_chatty": "print('hello from an import')\n" + textwrap.dedent(GOOD)},
+    )
+    monkeypatch.setenv("PYTHONPATH", str(site.path))
+    for kind, old in list(kinds_module.KINDS.items()):
+        monkeypatch.setitem(kinds_module.KINDS, kind, Registry(kind, old.interface, old.group))
+    assert main(["plugins", "list", "--kind", "loss", "--json"]) == 0
+    rows = {r["name"]: r for r in json.loads(capsys.readouterr().out)}
+    assert rows["fake_chatty"]["status"] == "ok"
+
+
+def test_a_plugin_killing_the_interpreter_leaves_the_listing_with_unknown_status(
+    site, monkeypatch, capsys
+):
+    site.add(
+        "fake-fatal",
+        entry_points={"gst_core.losses": {"fake_fatal": "fake_fatal:Mse"}},
+        modules={"fake_fatal": "import os\nos._exit(3)\n"},
+    )
+    monkeypatch.setenv("PYTHONPATH", str(site.path))
+    for kind, old in list(kinds_module.KINDS.items()):
+        monkeypatch.setitem(kinds_module.KINDS, kind, Registry(kind, old.interface, old.group))
+    assert main(["plugins", "list", "--kind", "loss"]) == 0
+    captured = capsys.readouterr()
+    line = next(line for line in captured.out.splitlines() if "fake_fatal" in line)
+    assert "unknown" in line
+    assert "the load check exited with status 3" in captured.err
+    assert "run `gst plugins check` to see which" in captured.err
