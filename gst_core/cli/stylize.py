@@ -128,12 +128,17 @@ def run(args: argparse.Namespace) -> int:
     if demo:
         options.setdefault("steps", DEMO_STEPS)
     options["progress"] = not args.quiet
-    output = Path(flags.get("output") or settings.get("output") or "stylized.png")
+    # `is not None`, not `or`: an explicit 0 or "" must reach the checks below, not
+    # silently become the default.
+    output = _first(flags.get("output"), settings.get("output"), "stylized.png")
+    if not isinstance(output, str) or not output.strip():
+        raise GstError(f"--output must be a file name, got {output!r}")
+    output = Path(output)
     if options.get("save_every"):
         options["save_path"] = output
-    size = flags.get("size") or settings.get("size") or (DEMO_SIZE if demo else DEFAULT_SIZE)
-    if size < 16:
-        raise GstError(f"--size must be at least 16 pixels, got {size}")
+    size = _first(flags.get("size"), settings.get("size"), DEMO_SIZE if demo else DEFAULT_SIZE)
+    if isinstance(size, bool) or not isinstance(size, int) or size < 16:
+        raise GstError(f"--size must be an integer of at least 16 pixels, got {size!r}")
 
     content, styles = _images(args, settings, demo, size)
     extractor, content_loss, style_loss, tv_loss = _components(args, config)
@@ -156,6 +161,11 @@ def run(args: argparse.Namespace) -> int:
     save_image(image, output)
     print(f"wrote {output} ({image.shape[-1]}×{image.shape[-2]})", file=sys.stderr)
     return 0
+
+
+def _first(*values: Any) -> Any:
+    """The first value that is not None."""
+    return next(v for v in values if v is not None)
 
 
 def _option_names() -> list[str]:

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
-from gst_core.errors import GstError
+import torch
+
 from gst_core.interfaces import FeatureExtractor
 from gst_core.kinds import feature_extractors
 
@@ -30,15 +32,20 @@ def default_extractor(
 ) -> FeatureExtractor:
     """VGG19 if weights can be found, else ``random_multiscale`` (printing a notice).
 
-    Weights the user named (argument or environment variable) that fail to load
-    raise; only the absence of any configured weights falls back.
+    Only the absence of any weights file falls back. A file that exists but fails
+    to load (a corrupt torchvision cache, a broken vgg19 plugin) raises, as do
+    weights the user named (argument or environment variable) that are missing.
     """
     configured = weights is not None or os.environ.get(ENV_VAR, "").strip()
-    try:
+    if configured or _torchvision_cache_file().is_file():
         return feature_extractors.build("vgg19", weights=weights)
-    except GstError:
-        if configured:
-            raise
     if not quiet:
         print(OFFLINE_NOTICE, file=sys.stderr)
     return feature_extractors.build("random_multiscale")
+
+
+def _torchvision_cache_file() -> Path:
+    # Where torchvision.models.vgg19(weights=...) caches its checkpoint, which the vgg19
+    # extractor reads (gst_plugins.feature_extractors.weights, not imported: gst_core
+    # does not depend on the plugins).
+    return Path(torch.hub.get_dir()) / "checkpoints" / "vgg19-dcbb9e9d.pth"

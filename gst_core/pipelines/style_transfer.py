@@ -104,7 +104,16 @@ class StylizeOptions:
         def bad(message: str) -> StyleTransferError:
             return StyleTransferError(message)
 
-        if not isinstance(self.steps, int) or self.steps < 1:
+        # Types first: TOML values arrive unchecked, and a string or a bool would otherwise
+        # escape as a raw TypeError below (or, for a bool, pass as 0 or 1).
+        for name, kind in _OPTION_TYPES.items():
+            value = getattr(self, name)
+            if value is None and name in _OPTIONAL:
+                continue
+            allowed = (int,) if kind == "an integer" else (int, float)
+            if isinstance(value, bool) or not isinstance(value, allowed):
+                raise bad(f"{name} must be {kind}, got {value!r} ({type(value).__name__})")
+        if self.steps < 1:
             raise bad(f"steps must be a positive integer, got {self.steps!r}")
         if self.line_search == "none":
             self.line_search = None
@@ -116,16 +125,16 @@ class StylizeOptions:
             value = getattr(self, name)
             if value is None:
                 continue
-            if not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
+            if not math.isfinite(value) or value < 0:
                 raise bad(f"{name} must be a finite number ≥ 0, got {value!r}")
         if self.lr is not None and not (math.isfinite(self.lr) and self.lr > 0):
             raise bad(f"lr must be a positive number, got {self.lr!r}")
         if self.init not in ("content", "noise", "style"):
             raise bad(f"init must be 'content', 'noise' or 'style', got {self.init!r}")
-        if not isinstance(self.scales, int) or not 1 <= self.scales <= 6:
+        if not 1 <= self.scales <= 6:
             raise bad(f"scales must be an integer from 1 to 6, got {self.scales!r}")
-        if not self.style_scale > 0:
-            raise bad(f"style_scale must be positive, got {self.style_scale!r}")
+        if not (math.isfinite(self.style_scale) and self.style_scale > 0):
+            raise bad(f"style_scale must be a positive number, got {self.style_scale!r}")
         if self.preserve_color not in (None, "luminance", "histogram"):
             raise bad(
                 "preserve_color must be 'luminance', 'histogram' or None, "
@@ -136,9 +145,27 @@ class StylizeOptions:
         if self.save_every and self.save_path is None:
             raise bad("save_every needs save_path (where to write the intermediate images)")
         if self.style_blend_weights is not None:
-            w = [float(x) for x in self.style_blend_weights]
+            w = list(self.style_blend_weights)
+            if any(isinstance(x, bool) or not isinstance(x, int | float) for x in w):
+                raise bad(f"style_blend_weights must be numbers, got {w!r}")
             if any(not math.isfinite(x) or x < 0 for x in w) or sum(w) <= 0:
                 raise bad(f"style_blend_weights must be finite, ≥ 0 and not all 0, got {w!r}")
+
+
+# Numeric options and what validate() requires of their type.
+_OPTION_TYPES = {
+    "steps": "an integer",
+    "lr": "a number",
+    "content_weight": "a number",
+    "style_weight": "a number",
+    "tv_weight": "a number",
+    "scales": "an integer",
+    "style_scale": "a number",
+    "seed": "an integer",
+    "save_every": "an integer",
+    "max_memory_bytes": "an integer",
+}
+_OPTIONAL = {"lr", "content_weight", "style_weight", "tv_weight", "max_memory_bytes"}
 
 
 class StyleTransfer:
@@ -270,7 +297,7 @@ class StyleTransfer:
                 image = _resize(image, size)
             content_targets, style_targets = self._targets(content_l, styles_l)
             image = self._optimise(
-                image, content_targets, style_targets, level, total_steps, callback
+                image, content_l, content_targets, style_targets, level, total_steps, callback
             )
             total_steps += opts.steps
         return self._finish(image, content).cpu()
@@ -304,6 +331,7 @@ class StyleTransfer:
     def _optimise(
         self,
         image: Tensor,
+        content: Tensor,
         content_targets: Mapping[str, Tensor],
         style_targets: Mapping[str, Tensor],
         level: int,
@@ -343,11 +371,15 @@ class StyleTransfer:
                 total = total + t
             step = step_offset + state["evals"]
             if not torch.isfinite(total):
+                # Adam takes bounded steps; only L-BFGS runs benefit from switching to it.
+                advice = ", or use --optimizer adam" if lbfgs else ""
                 raise NonFiniteLossError(
                     f"the loss became {total.item()} at step {step + 1} (content {c.item():.4g}, "
                     f"style {s.item():.4g}); stopped, keeping the image from step {step}. "
-                    "Lower the weights or the learning rate (--lr), or use --optimizer adam",
-                    image=self._finish(state["last_good"], image).cpu(),
+                    f"Lower the weights or the learning rate (--lr){advice}",
+                    # The level's content, not the (possibly NaN) optimised image, gives
+                    # the chroma for preserve_color="luminance".
+                    image=self._finish(state["last_good"], content).detach().cpu(),
                     step=step,
                 )
             total.backward()

@@ -25,8 +25,10 @@ __all__ = [
     "ENV_VAR",
     "TORCHVISION_FILES",
     "WeightsError",
+    "SOURCES",
     "find_weights",
     "read_state_dict",
+    "weights_source",
 ]
 
 ENV_VAR = "GST_VGG_WEIGHTS"
@@ -57,13 +59,41 @@ def find_weights(arch: str, weights: str | os.PathLike[str] | None) -> Path | No
     return torchvision_cache_file(arch)
 
 
-def read_state_dict(path: str | os.PathLike[str]) -> dict[str, Tensor]:
-    """Read a ``.pth``/``.pt`` (``torch.load(weights_only=True)``) or ``.safetensors`` file."""
+# Where a weights path came from (find_weights' order), for read_state_dict's messages.
+SOURCES = {
+    "argument": "given by --weights or weights=",
+    "env": f"set by {ENV_VAR}",
+    "cache": "found in torchvision's cache",
+}
+
+
+def weights_source(weights: str | os.PathLike[str] | None) -> str:
+    """Which of :data:`SOURCES` :func:`find_weights` takes its path from."""
+    if weights is not None:
+        return "argument"
+    return "env" if os.environ.get(ENV_VAR, "").strip() else "cache"
+
+
+def read_state_dict(
+    path: str | os.PathLike[str], *, source: str | None = None
+) -> dict[str, Tensor]:
+    """Read a ``.pth``/``.pt`` (``torch.load(weights_only=True)``) or ``.safetensors`` file.
+
+    ``source`` (a key of :data:`SOURCES`) says where ``path`` came from, so a
+    missing file's message points at the setting to fix.
+    """
     path = Path(path)
     if not path.is_file():
+        origin = SOURCES.get(source or "")
+        # Without a known source, name both settings rather than guess one of them.
+        where = f" ({origin})" if origin else ""
+        fix = {
+            "argument": "fix the --weights / weights= path",
+            "env": f"fix or unset {ENV_VAR}",
+        }.get(source or "", f"check --weights / weights= and {ENV_VAR}")
         raise WeightsError(
-            f"weights file {str(path)!r} does not exist; pass the path of a torchvision VGG "
-            f"state dict (.pth) or a .safetensors file, or unset {ENV_VAR}"
+            f"weights file {str(path)!r}{where} does not exist; {fix} (a torchvision VGG "
+            "state dict (.pth) or a .safetensors file)"
         )
     try:
         if path.suffix.lower() == ".safetensors":
@@ -80,9 +110,12 @@ def read_state_dict(path: str | os.PathLike[str]) -> dict[str, Tensor]:
     except WeightsError:
         raise
     except Exception as exc:
+        # torch's first sentence only: the rest of its UnpicklingError text advises
+        # weights_only=False, which is wrong (and unsafe) advice for a damaged file.
+        reason = str(exc).split(". ")[0].splitlines()[0] if str(exc) else ""
         raise WeightsError(
-            f"cannot read weights file {str(path)!r} ({type(exc).__name__}: {exc}); expected a "
-            "torchvision VGG state dict saved with torch.save, or a .safetensors file"
+            f"cannot read weights file {str(path)!r} ({type(exc).__name__}: {reason}); "
+            "expected a torchvision VGG state dict saved with torch.save, or a .safetensors file"
         ) from exc
     if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
         state = state["state_dict"]  # a training checkpoint wrapping the state dict

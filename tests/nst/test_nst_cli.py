@@ -189,3 +189,25 @@ def test_non_finite_loss_writes_the_last_good_image_and_exits_2(tmp_path, monkey
     assert "last good image is in" in capsys.readouterr().err
     with Image.open(out) as written:
         assert written.size == (48, 36)
+
+
+@pytest.mark.parametrize("where", ["flag", "toml"])
+def test_size_zero_is_rejected_not_taken_as_unset(tmp_path, capsys, where):
+    # The content does not exist: before the size check worked, --size 0 fell back to
+    # the default size and the run failed later on the missing file instead.
+    missing = str(tmp_path / "none.png")
+    args = ["stylize", missing, missing, "-o", str(tmp_path / "o.png"), "--quiet"]
+    if where == "flag":
+        args += ["--size", "0"]
+    else:
+        config = tmp_path / "run.toml"
+        config.write_text("[stylize]\nsize = 0\n")
+        args += ["--config", str(config)]
+    assert main(args) == 2
+    assert "--size must be an integer of at least 16 pixels, got 0" in capsys.readouterr().err
+
+
+def test_empty_output_name_is_rejected(tmp_path, capsys):
+    missing = str(tmp_path / "none.png")
+    assert main(["stylize", missing, missing, "-o", "", *FAST]) == 2
+    assert "--output must be a file name" in capsys.readouterr().err

@@ -13,7 +13,9 @@ from gst_core.pipelines import (
     NonFiniteLossError,
     StyleTransfer,
     StyleTransferError,
+    StylizeOptions,
 )
+from gst_core.pipelines.color import rgb_to_ycbcr, transfer_luminance
 from gst_plugins.data.samples import sample_content, sample_style
 
 CONTENT = smooth_image(40, 48, seed=0)
@@ -127,6 +129,68 @@ def test_non_finite_loss_stops_with_the_last_good_image(small_extractor):
     good = info.value.image
     assert good.shape == CONTENT.shape and torch.isfinite(good).all()
     assert not torch.equal(good, CONTENT)  # three steps were made before the failure
+
+
+def test_non_finite_loss_keeps_the_content_colours_of_the_last_finite_image(small_extractor):
+    transfer = StyleTransfer(
+        small_extractor,
+        style_loss=NaNAfter(4),
+        steps=20,
+        init="noise",
+        preserve_color="luminance",
+        progress=False,
+    )
+    seen = {}
+    with pytest.raises(NonFiniteLossError) as info:
+        transfer.run(
+            CONTENT, STYLE, callback=lambda step, image: seen.update({step: image.clone()})
+        )
+    kept = info.value.image
+    assert kept.grad_fn is None and not kept.requires_grad
+    last_finite = seen[info.value.step]
+    torch.testing.assert_close(kept, transfer_luminance(last_finite.clamp(0, 1), CONTENT))
+    # The chroma is the content's wherever the recombined RGB did not need clamping.
+    inside = ((kept > 0) & (kept < 1)).all(1, keepdim=True).expand(-1, 2, -1, -1)
+    assert inside.float().mean() > 0.5
+    chroma_kept, chroma_content = rgb_to_ycbcr(kept)[:, 1:], rgb_to_ycbcr(CONTENT)[:, 1:]
+    torch.testing.assert_close(chroma_kept[inside], chroma_content[inside], atol=1e-5, rtol=0)
+
+
+@pytest.mark.parametrize("optimizer", ["lbfgs", "adam"])
+def test_non_finite_loss_suggests_adam_only_to_lbfgs_runs(small_extractor, optimizer):
+    transfer = StyleTransfer(
+        small_extractor, style_loss=NaNAfter(2), steps=5, optimizer=optimizer, progress=False
+    )
+    with pytest.raises(NonFiniteLossError) as info:
+        transfer.run(CONTENT, STYLE)
+    assert ("--optimizer adam" in str(info.value)) == (optimizer == "lbfgs")
+    assert "--lr" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "expected"),
+    [
+        ("lr", "1", "a number"),
+        ("style_scale", "2", "a number"),
+        ("save_every", "x", "an integer"),
+        ("steps", True, "an integer"),
+        ("steps", 2.0, "an integer"),
+        ("scales", "2", "an integer"),
+        ("seed", 1.5, "an integer"),
+        ("style_weight", False, "a number"),
+        ("max_memory_bytes", "1GB", "an integer"),
+    ],
+)
+def test_options_of_the_wrong_type_name_the_option_value_and_type(option, value, expected):
+    with pytest.raises(StyleTransferError) as info:
+        StylizeOptions.from_mapping({option: value}, source="run.toml")
+    message = str(info.value)
+    assert f"{option} must be {expected}" in message and repr(value) in message
+
+
+def test_style_blend_weights_must_be_numbers():
+    with pytest.raises(StyleTransferError, match="style_blend_weights must be numbers"):
+        StylizeOptions(style_blend_weights=["1", "2"])
 
 
 def test_image_too_large_for_memory_says_what_fits(small_extractor):

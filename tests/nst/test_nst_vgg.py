@@ -10,7 +10,7 @@ from gst_core.kinds import feature_extractors
 from gst_core.pipelines import default_extractor
 from gst_core.pipelines.extractor_choice import OFFLINE_NOTICE
 from gst_plugins.feature_extractors.vgg import LayerError
-from gst_plugins.feature_extractors.weights import WeightsError
+from gst_plugins.feature_extractors.weights import WeightsError, read_state_dict
 
 # torchvision.models.vgg19().features: conv indices.
 VGG19_CONVS = [0, 2, 5, 7, 10, 12, 14, 16, 19, 21, 23, 25, 28, 30, 32, 34]
@@ -163,3 +163,59 @@ def test_channels_last_is_only_a_layout_choice():
     )
     for name, value in fast(image).items():
         torch.testing.assert_close(value, plain(image)[name], atol=1e-4, rtol=1e-4)
+
+
+def test_missing_weights_message_names_where_the_path_came_from(tmp_path, monkeypatch):
+    missing = tmp_path / "nope.pth"
+    with pytest.raises(WeightsError) as info:
+        feature_extractors.build("vgg19", weights=str(missing))
+    assert "unset GST_VGG_WEIGHTS" not in str(info.value)  # the variable is not even set
+    with pytest.raises(WeightsError, match="given by --weights") as info:
+        read_state_dict(missing, source="argument")
+    assert "GST_VGG_WEIGHTS" not in str(info.value)
+    with pytest.raises(WeightsError, match="set by GST_VGG_WEIGHTS.*fix or unset GST_VGG"):
+        read_state_dict(missing, source="env")
+
+
+def test_unreadable_weights_keep_only_torchs_first_sentence(tmp_path):
+    from pathlib import Path
+
+    # A pickle with a non-tensor global: torch's error goes on to advise
+    # weights_only=False, which must not reach the user.
+    torch.save({"features.0.weight": Path("x")}, tmp_path / "pickled.pth")
+    with pytest.raises(WeightsError, match="cannot read weights file") as info:
+        read_state_dict(tmp_path / "pickled.pth")
+    assert "weights_only" not in str(info.value)
+    assert "\n" not in str(info.value)
+    assert info.value.__cause__ is not None
+
+
+def test_default_extractor_raises_for_a_corrupt_cached_file(tmp_path, capsys):
+    cache = tmp_path / "hub" / "checkpoints"  # conftest points torch.hub there
+    cache.mkdir(parents=True)
+    (cache / "vgg19-dcbb9e9d.pth").write_bytes(b"truncated download")
+    with pytest.raises(WeightsError, match="cannot read weights file"):
+        default_extractor()
+    assert OFFLINE_NOTICE not in capsys.readouterr().err
+
+
+def test_default_extractor_does_not_hide_a_broken_vgg19_plugin(tmp_path, monkeypatch, capsys):
+    from gst_core.pipelines import extractor_choice
+
+    real_build = extractor_choice.feature_extractors.build
+
+    def build(name, **kwargs):
+        if name == "vgg19":
+            raise GstError("vgg19 plugin is broken")
+        return real_build(name, **kwargs)
+
+    monkeypatch.setattr(extractor_choice.feature_extractors, "build", build)
+    # No weights anywhere: the offline extractor, without asking the plugin.
+    assert type(default_extractor()).__name__ == "RandomMultiscale"
+    assert OFFLINE_NOTICE in capsys.readouterr().err
+    cache = tmp_path / "hub" / "checkpoints"
+    cache.mkdir(parents=True)
+    (cache / "vgg19-dcbb9e9d.pth").write_bytes(b"")
+    with pytest.raises(GstError, match="plugin is broken"):
+        default_extractor()
+    assert OFFLINE_NOTICE not in capsys.readouterr().err
