@@ -27,6 +27,7 @@ __all__ = [
     "pil_to_tensor",
     "save_image",
     "tensor_to_pil",
+    "to_rgb",
 ]
 
 
@@ -34,7 +35,8 @@ class ImageReadError(GstError, OSError):
     """An image file is missing, unreadable or not an image."""
 
 
-def _to_rgb(image: Image.Image) -> Image.Image:
+def to_rgb(image: Image.Image) -> Image.Image:
+    """``image`` as 8-bit RGB: deep grayscale rescaled, transparency composited onto white."""
     # 16-bit and 32-bit grayscale ("I;16", "I", "F") do not convert to RGB
     # directly without clipping to 0..255; scale them first.
     if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
@@ -52,7 +54,7 @@ def _to_rgb(image: Image.Image) -> Image.Image:
 
 def pil_to_tensor(image: Image.Image) -> Tensor:
     """A Pillow image as a ``(1, 3, H, W)`` float32 tensor in ``[0, 1]``."""
-    array = np.asarray(_to_rgb(image), dtype=np.float32) / 255.0
+    array = np.asarray(to_rgb(image), dtype=np.float32) / 255.0
     return torch.from_numpy(array.copy()).permute(2, 0, 1).unsqueeze(0)
 
 
@@ -82,7 +84,7 @@ def load_image(path: str | Path, size: int | tuple[int, int] | None = None) -> T
         else:
             target = (int(size[1]), int(size[0]))
         if target != image.size:
-            image = _to_rgb(image).resize(target, Image.Resampling.LANCZOS)
+            image = to_rgb(image).resize(target, Image.Resampling.LANCZOS)
     return pil_to_tensor(image)
 
 

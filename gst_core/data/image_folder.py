@@ -17,7 +17,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from gst_core.data.in_memory import InMemoryImages
 from gst_core.errors import GstError
-from gst_core.images import pil_to_tensor
+from gst_core.images import pil_to_tensor, to_rgb
 
 __all__ = ["DataError", "ImageFolder", "find_images"]
 
@@ -46,9 +46,9 @@ def _load(path: Path, image_size: int) -> torch.Tensor:
     with Image.open(path) as opened:
         opened.load()
         image = ImageOps.exif_transpose(opened) or opened
-        image = ImageOps.fit(
-            image.convert("RGB"), (image_size, image_size), Image.Resampling.LANCZOS
-        )
+        # The same conversion as load_image: a plain convert("RGB") clips 16-bit
+        # grayscale to white and turns fully transparent pixels black.
+        image = ImageOps.fit(to_rgb(image), (image_size, image_size), Image.Resampling.LANCZOS)
     return (pil_to_tensor(image)[0] * 255).round().to(torch.uint8)
 
 

@@ -13,7 +13,20 @@ from collections.abc import Iterator
 import torch
 from torch.utils.data import Sampler
 
-__all__ = ["ResumableBatchSampler"]
+from gst_core.training.errors import TrainingSetupError
+
+__all__ = ["ResumableBatchSampler", "check_batch_fits"]
+
+
+def check_batch_fits(dataset_size: int, batch_size: int) -> None:
+    """Refuse a dataset smaller than one batch: every batch would be dropped, so the
+    sampler could never yield anything."""
+    if dataset_size < batch_size:
+        raise TrainingSetupError(
+            f"the dataset has {dataset_size} image(s), fewer than one batch of {batch_size}; "
+            f"lower the batch size (`--batch-size {max(dataset_size, 1)}`, or batch_size in "
+            "[train]) or add images"
+        )
 
 
 class ResumableBatchSampler(Sampler[list[int]]):
@@ -21,11 +34,7 @@ class ResumableBatchSampler(Sampler[list[int]]):
     dropped (as GAN training does, so BatchNorm never sees a batch of one)."""
 
     def __init__(self, dataset_size: int, batch_size: int, *, seed: int = 0, start: int = 0):
-        if dataset_size < batch_size:
-            raise ValueError(
-                f"the dataset has {dataset_size} images, fewer than one batch of {batch_size}; "
-                "lower batch_size or add images"
-            )
+        check_batch_fits(dataset_size, batch_size)
         self.dataset_size = dataset_size
         self.batch_size = batch_size
         self.seed = seed

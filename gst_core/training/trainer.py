@@ -15,8 +15,8 @@ callbacks, checkpoints and exact resuming. What one step does is the
 from __future__ import annotations
 
 import contextlib
-import itertools
 import json
+import warnings
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -26,7 +26,7 @@ from torch import Tensor
 from torch.utils.data import DataLoader, Dataset
 
 from gst_core.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
-from gst_core.training.batches import ResumableBatchSampler
+from gst_core.training.batches import ResumableBatchSampler, check_batch_fits
 from gst_core.training.callbacks import (
     Callback,
     ImageGridWriter,
@@ -51,6 +51,23 @@ def _to_device(batch: Any, device: torch.device) -> Any:
     if isinstance(batch, list | tuple):
         return type(batch)(_to_device(v, device) for v in batch)
     return batch
+
+
+def _forever(iterable: Iterable[Any]) -> Iterator[Any]:
+    """Iterate ``iterable`` again and again. Unlike ``itertools.cycle`` this keeps no copy of
+    the first pass, so memory stays flat and every pass gets a fresh order/augmentation."""
+    while True:
+        empty = True
+        for item in iterable:
+            empty = False
+            yield item
+        if empty:
+            # Otherwise an empty iterable (or a one-shot iterator already used up) spins forever.
+            raise TrainingSetupError(
+                "the training data yielded no batches; pass a non-empty dataset or a "
+                "re-iterable collection of batches (a generator or iterator runs out after "
+                "one pass)"
+            )
 
 
 class Trainer:
@@ -97,6 +114,10 @@ class Trainer:
         for net in self.networks.values():
             net.to(self.device)
         objective.check_data(data)
+        if isinstance(data, Dataset) and hasattr(data, "__len__"):
+            # Before fit() writes a run folder, not when the sampler starts; after
+            # check_data, whose shape/class errors are the more useful ones.
+            check_batch_fits(len(data), config.batch_size)
         self.optimizers = self._build_optimizers()
         self.scalers = (
             {name: torch.amp.GradScaler("cuda") for name in self.optimizers} if self.amp else {}
@@ -211,7 +232,7 @@ class Trainer:
                 persistent_workers=c.num_workers > 0,
             )
             return iter(loader)
-        return itertools.cycle(data)
+        return _forever(data)
 
     # -- running ----------------------------------------------------------
 
@@ -226,10 +247,12 @@ class Trainer:
             net.train()
         if self.run_dir is not None:
             self._write_run_config()
-        for cb in self.callbacks:
-            cb.on_fit_start(self)
         error: BaseException | None = None
         try:
+            # Inside the try: if one on_fit_start raises, the callbacks already started
+            # (the progress bar) still get on_fit_end.
+            for cb in self.callbacks:
+                cb.on_fit_start(self)
             self.should_stop = False
             while self.step < self.config.steps and not self.should_stop:
                 self._run_step()
@@ -238,9 +261,28 @@ class Trainer:
             error = exc
             raise
         finally:
-            for cb in self.callbacks:
-                cb.on_fit_end(self, error)
+            self._end_callbacks(error)
         return self
+
+    def _end_callbacks(self, error: BaseException | None) -> None:
+        """Run every ``on_fit_end``, even when one raises. A training error is never masked by
+        a callback's (that one is only warned about); otherwise the first callback error is
+        raised once all have run."""
+        first: Exception | None = None
+        for cb in self.callbacks:
+            try:
+                cb.on_fit_end(self, error)
+            except Exception as exc:
+                if error is None and first is None:
+                    first = exc
+                else:
+                    # Only one error can propagate; the others must not vanish silently.
+                    warnings.warn(
+                        f"{type(cb).__name__}.on_fit_end failed: {type(exc).__name__}: {exc}",
+                        stacklevel=3,
+                    )
+        if first is not None:
+            raise first
 
     def _run_step(self) -> None:
         metrics = self.objective.train_step(self.next_batch(), self)
