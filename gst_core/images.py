@@ -9,8 +9,6 @@ person is watching is never half-written.
 from __future__ import annotations
 
 import math
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +16,7 @@ import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 from torch import Tensor
 
+from gst_core.atomic_file import atomic_write
 from gst_core.errors import GstError
 
 __all__ = [
@@ -111,16 +110,9 @@ def tensor_to_pil(image: Tensor) -> Image.Image:
 def save_image(image: Tensor, path: str | Path) -> Path:
     """Write an image tensor (see :func:`tensor_to_pil`) atomically; format from the suffix."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     pil = tensor_to_pil(image)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            pil.save(f, format=Image.registered_extensions().get(path.suffix.lower(), "PNG"))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_write(path) as f:
+        pil.save(f, format=Image.registered_extensions().get(path.suffix.lower(), "PNG"))
     return path
 
 

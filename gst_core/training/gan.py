@@ -120,6 +120,10 @@ class GANObjective(Objective):
             first = dataset[0]
         except (TypeError, NotImplementedError):
             return  # an iterable dataset: checked on the first batch instead
+        except IndexError:
+            raise TrainingSetupError(
+                "the training data is empty; give the dataset at least one image"
+            ) from None
         images, label = split_batch(first)
         if tuple(images.shape) != tuple(self.generator.image_shape):
             raise TrainingSetupError(

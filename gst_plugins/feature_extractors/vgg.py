@@ -24,7 +24,7 @@ from torch import Tensor, nn
 from gst_core.errors import GstError
 from gst_core.interfaces import FeatureExtractor
 
-from .weights import ENV_VAR, WeightsError, find_weights, read_state_dict
+from .weights import ENV_VAR, WeightsError, find_weights, read_state_dict, weights_source
 
 __all__ = ["VGG", "VGG16", "VGG19", "LayerError"]
 
@@ -167,7 +167,9 @@ class VGG(FeatureExtractor):
             raise WeightsError(
                 f"width_multiplier={width_multiplier} cannot take pretrained weights; use 1.0"
             )
-        self.load_torchvision_state_dict(read_state_dict(path), source=str(path))
+        self.load_torchvision_state_dict(
+            read_state_dict(path, source=weights_source(weights)), source=str(path)
+        )
         return str(Path(path))
 
     def load_torchvision_state_dict(self, state: dict[str, Tensor], *, source: str) -> None:

@@ -31,3 +31,16 @@ def test_failure_mid_write_keeps_the_old_file_and_leaves_no_temporary(tmp_path):
             raise RuntimeError("killed")
     assert target.read_bytes() == b"good"
     assert [p.name for p in tmp_path.iterdir()] == ["last.pt"]
+
+
+def test_saved_images_are_readable_by_others(tmp_path):
+    import torch
+
+    from gst_core.images import save_image
+
+    old = os.umask(0o022)
+    try:
+        path = save_image(torch.zeros(3, 4, 4), tmp_path / "grid.png")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644

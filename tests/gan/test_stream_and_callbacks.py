@@ -47,6 +47,11 @@ def test_empty_or_exhausted_iterable_is_a_setup_error_not_a_hang(shapes16):
         Trainer(make_objective(), one_shot, {**FAST, "steps": 3}).fit()
 
 
+def test_an_empty_dataset_is_a_setup_error():
+    with pytest.raises(TrainingSetupError, match="the training data is empty"):
+        Trainer(make_objective(), [], FAST)
+
+
 def test_dataset_smaller_than_a_batch_fails_before_the_run_folder_is_written(tmp_path):
     small = ProceduralShapes(image_size=16, num_classes=4, per_class=2)  # 8 images
     run = tmp_path / "run"
