@@ -21,7 +21,17 @@ GOOD = """
 
 
 @pytest.fixture
-def installed(site, monkeypatch):
+def isolated(site, monkeypatch):
+    """Fresh registries that see ``site``, here and in the child load-check interpreter."""
+    monkeypatch.setenv("PYTHONPATH", str(site.path))
+    for kind, old in list(kinds_module.KINDS.items()):
+        monkeypatch.setitem(kinds_module.KINDS, kind, Registry(kind, old.interface, old.group))
+    return site
+
+
+@pytest.fixture
+def installed(isolated):
+    site = isolated
     site.add(
         "fake-good",
         "1.0",
@@ -34,10 +44,6 @@ def installed(site, monkeypatch):
         entry_points={"gst_core.generators": {"fake_broken": "fake_broken:Gen"}},
         modules={"fake_broken": "import gst_core\nraise ImportError('needs libfoo 2.0')\n"},
     )
-    # The load check runs in a child interpreter, which must see the same site.
-    monkeypatch.setenv("PYTHONPATH", str(site.path))
-    for kind, old in list(kinds_module.KINDS.items()):
-        monkeypatch.setitem(kinds_module.KINDS, kind, Registry(kind, old.interface, old.group))
 
 
 def test_list_json_shows_dist_version_and_load_status_without_importing(installed, capsys):
@@ -88,31 +94,23 @@ def test_unknown_kind_is_a_clear_cli_error(capsys):
     )
 
 
-def test_a_plugin_printing_on_import_does_not_garble_the_listing(site, monkeypatch, capsys):
-    site.add(
+def test_a_plugin_printing_on_import_does_not_garble_the_listing(isolated, capsys):
+    isolated.add(
         "fake-chatty",
         entry_points={"gst_core.losses": {"fake_chatty": "fake_chatty:Mse"}},
         modules={"fake_chatty": "print('hello from an import')\n" + textwrap.dedent(GOOD)},
     )
-    monkeypatch.setenv("PYTHONPATH", str(site.path))
-    for kind, old in list(kinds_module.KINDS.items()):
-        monkeypatch.setitem(kinds_module.KINDS, kind, Registry(kind, old.interface, old.group))
     assert main(["plugins", "list", "--kind", "loss", "--json"]) == 0
     rows = {r["name"]: r for r in json.loads(capsys.readouterr().out)}
     assert rows["fake_chatty"]["status"] == "ok"
 
 
-def test_a_plugin_killing_the_interpreter_leaves_the_listing_with_unknown_status(
-    site, monkeypatch, capsys
-):
-    site.add(
+def test_a_plugin_killing_the_interpreter_leaves_the_listing_with_unknown_status(isolated, capsys):
+    isolated.add(
         "fake-fatal",
         entry_points={"gst_core.losses": {"fake_fatal": "fake_fatal:Mse"}},
         modules={"fake_fatal": "import os\nos._exit(3)\n"},
     )
-    monkeypatch.setenv("PYTHONPATH", str(site.path))
-    for kind, old in list(kinds_module.KINDS.items()):
-        monkeypatch.setitem(kinds_module.KINDS, kind, Registry(kind, old.interface, old.group))
     assert main(["plugins", "list", "--kind", "loss"]) == 0
     captured = capsys.readouterr()
     line = next(line for line in captured.out.splitlines() if "fake_fatal" in line)
