@@ -1,12 +1,13 @@
-"""Per-layer weights shared by the feature-matching losses."""
+"""Per-layer weights shared by the feature-matching losses (content, style)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
 from gst_core.errors import GstError
+from gst_core.interfaces import Loss
 
-__all__ = ["LayerWeightError", "layer_weights"]
+__all__ = ["LayerWeightError", "LayerWeightedLoss", "layer_weights"]
 
 
 class LayerWeightError(GstError, ValueError):
@@ -36,3 +37,19 @@ def layer_weights(
             + ("" if layers else " and name the layers (layers = [...])")
         )
     return {name: float(w) for name, w in zip(layers, weights, strict=True)}
+
+
+class LayerWeightedLoss(Loss):
+    """A loss over named feature layers, each with a weight (``self.weights``, ``self.layers``)."""
+
+    #: How error messages name the loss, e.g. "style loss".
+    owner = "loss"
+
+    def set_layers(
+        self,
+        layers: Sequence[str],
+        weights: Mapping[str, float] | Sequence[float] | None = None,
+    ) -> None:
+        """Use ``layers`` with ``weights`` (one per layer, a ``{layer: w}`` dict, or all 1)."""
+        self.weights = layer_weights(layers, weights, self.owner)
+        self.layers = tuple(self.weights)

@@ -6,21 +6,21 @@ from collections.abc import Mapping, Sequence
 
 from torch import Tensor
 
-from gst_core.interfaces import Loss
-
-from ._layers import layer_weights
+from ._layers import LayerWeightedLoss
 from .feature_mse import feature_mse
 
 __all__ = ["ContentLoss"]
 
 
-class ContentLoss(Loss):
+class ContentLoss(LayerWeightedLoss):
     """``Σ_l w_l · mean((F_l − P_l)²)`` over the content layers.
 
     ``forward(features, targets)`` takes two ``{layer: (B, C, H, W)}`` dicts, the
     image's features and the content image's (computed once, without gradients).
     ``layers=()`` lets a pipeline use its extractor's ``default_content_layers``.
     """
+
+    owner = "content loss"
 
     def __init__(
         self,
@@ -29,14 +29,6 @@ class ContentLoss(Loss):
     ) -> None:
         super().__init__()
         self.set_layers(layers, layer_weights)
-
-    def set_layers(
-        self,
-        layers: Sequence[str],
-        weights: Mapping[str, float] | Sequence[float] | None = None,
-    ) -> None:
-        self.weights = layer_weights(layers, weights, "content loss")
-        self.layers = tuple(self.weights)
 
     def layer_term(self, name: str, features: Tensor, target: Tensor) -> Tensor:
         """One layer's weighted term; ``forward`` is their sum over :attr:`layers`."""

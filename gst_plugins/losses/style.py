@@ -13,14 +13,12 @@ from collections.abc import Mapping, Sequence
 import torch
 from torch import Tensor
 
-from gst_core.interfaces import Loss
-
-from ._layers import layer_weights
+from ._layers import LayerWeightedLoss
 
 __all__ = ["StyleLoss"]
 
 
-class StyleLoss(Loss):
+class StyleLoss(LayerWeightedLoss):
     """``Σ_l w_l · mean((gram(F_l) − T_l)²)`` over the style layers.
 
     ``forward(features, target_grams)``: the image's ``{layer: (B, C, H, W)}`` and
@@ -28,6 +26,8 @@ class StyleLoss(Loss):
     pipeline blends several styles' targets by weight). ``layers=()`` lets a pipeline use its
     extractor's ``default_style_layers``. ``backend`` goes to :mod:`gst_kernels`.
     """
+
+    owner = "style loss"
 
     def __init__(
         self,
@@ -38,14 +38,6 @@ class StyleLoss(Loss):
         super().__init__()
         self.backend = backend
         self.set_layers(layers, layer_weights)
-
-    def set_layers(
-        self,
-        layers: Sequence[str],
-        weights: Mapping[str, float] | Sequence[float] | None = None,
-    ) -> None:
-        self.weights = layer_weights(layers, weights, "style loss")
-        self.layers = tuple(self.weights)
 
     @torch.no_grad()
     def target_grams(self, features: Mapping[str, Tensor]) -> dict[str, Tensor]:
