@@ -27,6 +27,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from gst_core.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from gst_core.errors import NonFiniteLossError, TrainingSetupError
+from gst_core.finite import nonfinite
 from gst_core.interfaces import Objective, Preview
 from gst_core.training.batches import ResumableBatchSampler, check_batch_fits
 from gst_core.training.callbacks import (
@@ -210,6 +211,27 @@ class Trainer:
             scaler.scale(loss).backward()
             scaler.step(opt)
             scaler.update()
+        self._check_finite_after_step(optimizer, loss)
+
+    def _check_finite_after_step(self, optimizer: str, loss: Tensor) -> None:
+        """A finite loss can still give non-finite weights (an absurd learning rate): stop
+        before they reach a checkpoint or an EMA copy. One fused norm per step (finite.py)."""
+        groups = self.optimizers[optimizer].param_groups
+        params = enumerate(p for group in groups for p in group["params"])
+        if not nonfinite((f"{optimizer}.{i}", p) for i, p in params):
+            return
+        where = (
+            f"the last checkpoint, {self.checkpoint_path}, holds the weights before it"
+            if self.checkpoint_path is not None and self.checkpoint_path.exists()
+            else "no checkpoint had been written yet"
+        )
+        raise NonFiniteLossError(
+            f"the {optimizer!r} weights became non-finite (NaN or infinity) after the update "
+            f"at step {self.step + 1}, although its loss was {loss.detach().float().item():.4g}; "
+            f"training stopped and {where}. Lower the learning rate, add a penalty "
+            "(r1, gradient_penalty) or spectral_norm",
+            step=self.step,
+        )
 
     def next_batch(self) -> Any:
         if self._stream is None:
