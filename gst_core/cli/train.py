@@ -7,7 +7,9 @@ objective``), so a plugin's objective trains exactly like the built-in ``gan``.
 from __future__ import annotations
 
 import argparse
+import sys
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +20,7 @@ from gst_core.config import load_toml
 from gst_core.errors import TrainingSetupError
 from gst_core.kinds import registry
 from gst_core.training.build import build_trainer
+from gst_core.training.resume import ResumeSettingsWarning
 
 # flag destination → [train] option
 _FLAGS = {
@@ -168,7 +171,11 @@ def run(args: argparse.Namespace) -> int:
     trainer = build_trainer(config, args.objective, source=source, overrides=overrides)
     print(f"gst: training {args.objective} on {trainer.device}; run folder {trainer.run_dir}")
     if checkpoint is not None:
-        trainer.load_state_dict(checkpoint)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ResumeSettingsWarning)
+            trainer.load_state_dict(checkpoint)
+        for warning in caught:
+            print(f"gst: warning: {warning.message}", file=sys.stderr)
         print(f"gst: resumed from {checkpoint['path']} at step {trainer.step}")
     trainer.fit()
     print(f"gst: done at step {trainer.step}; checkpoint {trainer.checkpoint_path}")

@@ -39,6 +39,12 @@ from gst_core.training.callbacks import (
 )
 from gst_core.training.config import TrainConfig
 from gst_core.training.ema import make_ema
+from gst_core.training.resume import (
+    ResumeSettingsWarning,
+    apply_optimizer_settings,
+    changed_settings,
+    check_optimizer_classes,
+)
 from gst_core.training.rng import capture_rng_state, restore_rng_state, seed_everything
 
 __all__ = ["Trainer"]
@@ -378,6 +384,9 @@ class Trainer:
                 f"{where} was saved by the {state.get('objective')!r} objective, not "
                 f"{self.objective.name!r}; resume it with `gst train {state.get('objective')}`"
             )
+        check_optimizer_classes(
+            state.get("train"), self.config.as_dict(), list(self.optimizers), where
+        )
         saved = state["networks"]
         if set(saved) != set(self.networks):
             raise CheckpointError(
@@ -410,6 +419,7 @@ class Trainer:
                     f"{where}: the {name!r} optimizer state does not fit ({exc}); resume with "
                     "the same optimizer settings"
                 ) from exc
+        apply_optimizer_settings(self.optimizers, self.config.as_dict())
         for name, scaler in self.scalers.items():
             if name in state["scalers"]:
                 scaler.load_state_dict(state["scalers"][name])
@@ -418,6 +428,13 @@ class Trainer:
         self.batches = int(state["batches"])
         self._stream = None
         restore_rng_state(state["rng"])
+        changes = changed_settings(state.get("spec", {}), self.spec)
+        if changes:
+            warnings.warn(
+                f"resuming {where} with changed settings: {'; '.join(changes)}",
+                ResumeSettingsWarning,
+                stacklevel=2,
+            )
 
     def _write_run_config(self) -> None:
         assert self.run_dir is not None
