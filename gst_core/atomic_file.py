@@ -9,13 +9,17 @@ previous file untouched and removes the temporary one.
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
-__all__ = ["atomic_write"]
+__all__ = ["atomic_write", "remove_stale_temporaries"]
+
+# The names atomic_write's temporary files get: ".<target name>.<mkstemp's 8 characters>.tmp".
+_TEMPORARY = re.compile(r"^\..+\.[A-Za-z0-9_]{8}\.tmp$")
 
 
 def _umask_mode() -> int:
@@ -41,3 +45,18 @@ def atomic_write(path: str | Path) -> Iterator[BinaryIO]:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def remove_stale_temporaries(folder: str | Path) -> list[Path]:
+    """Delete the temporary files a killed :func:`atomic_write` left in ``folder``.
+
+    Only for folders one process writes (a run folder when its run starts):
+    another writer's temporary file in progress would be removed too.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    stale = [p for p in folder.iterdir() if _TEMPORARY.match(p.name) and p.is_file()]
+    for path in stale:
+        path.unlink(missing_ok=True)
+    return stale

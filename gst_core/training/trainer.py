@@ -25,6 +25,7 @@ import torch
 from torch import Tensor
 from torch.utils.data import DataLoader, Dataset
 
+from gst_core.atomic_file import remove_stale_temporaries
 from gst_core.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from gst_core.errors import NonFiniteLossError, TrainingSetupError
 from gst_core.finite import nonfinite
@@ -277,6 +278,7 @@ class Trainer:
         for net in self.networks.values():
             net.train()
         if self.run_dir is not None:
+            self._remove_stale_temporaries()
             self._write_run_config()
         error: BaseException | None = None
         try:
@@ -435,6 +437,12 @@ class Trainer:
                 ResumeSettingsWarning,
                 stacklevel=2,
             )
+
+    def _remove_stale_temporaries(self) -> None:
+        """A kill during a checkpoint or grid write leaves its temporary file behind."""
+        assert self.run_dir is not None
+        for folder in (self.run_dir, self.run_dir / "checkpoints", self.run_dir / "samples"):
+            remove_stale_temporaries(folder)
 
     def _write_run_config(self) -> None:
         assert self.run_dir is not None
