@@ -25,11 +25,12 @@ import torch
 from torch import Tensor
 from torch.utils.data import DataLoader, Dataset
 
-from gst_core.atomic_file import remove_stale_temporaries
+from gst_core.atomic_file import atomic_write, remove_stale_temporaries
 from gst_core.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from gst_core.errors import NonFiniteLossError, TrainingSetupError
 from gst_core.finite import nonfinite
 from gst_core.interfaces import Objective, Preview
+from gst_core.output_paths import check_output_dir
 from gst_core.training.batches import ResumableBatchSampler, check_batch_fits
 from gst_core.training.callbacks import (
     Callback,
@@ -278,6 +279,7 @@ class Trainer:
         for net in self.networks.values():
             net.train()
         if self.run_dir is not None:
+            self._check_run_folders()
             self._remove_stale_temporaries()
             self._write_run_config()
         error: BaseException | None = None
@@ -438,6 +440,14 @@ class Trainer:
                 stacklevel=2,
             )
 
+    def _check_run_folders(self) -> None:
+        """Every folder the run writes, checked before the first step rather than at the
+        first checkpoint (a file in the way, no write permission)."""
+        assert self.run_dir is not None
+        check_output_dir(self.run_dir, what="run folder")
+        for sub in ("checkpoints", "samples"):
+            check_output_dir(self.run_dir / sub, what=f"{sub} folder")
+
     def _remove_stale_temporaries(self) -> None:
         """A kill during a checkpoint or grid write leaves its temporary file behind."""
         assert self.run_dir is not None
@@ -453,4 +463,5 @@ class Trainer:
             "train": self.config.as_dict(),
             "spec": self.spec,
         }
-        (self.run_dir / "config.json").write_text(json.dumps(record, indent=2, default=str) + "\n")
+        with atomic_write(self.run_dir / "config.json") as f:
+            f.write((json.dumps(record, indent=2, default=str) + "\n").encode())
