@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from gst_core.errors import GstError, NonFiniteLossError, SpecError
-from gst_core.images import load_image, save_image
+from gst_core.images import check_pixel_count, load_image, save_image
 from gst_core.output_paths import OutputPathError, check_output_file
 from gst_core.perceptual import check_feature_loss
 from gst_core.pipelines import StyleTransfer, StylizeOptions
@@ -204,6 +204,7 @@ def _images(args: argparse.Namespace, settings: dict[str, Any], demo: bool, size
         from gst_core.kinds import registry
 
         # The registered sample images: item 0 the content, item 1 the style, in [-1, 1].
+        check_pixel_count((size, size), f"the demo images at --size {size}")
         samples = registry("dataset").build("style_samples", size=size)
         content, style = ((samples[i][0].unsqueeze(0) + 1) / 2 for i in (0, 1))
         return content, [style]
