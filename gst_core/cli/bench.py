@@ -58,9 +58,16 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def run_kernels(args: argparse.Namespace) -> int:
     from gst_core.cli.table import format_table
+    from gst_core.option_checks import check_option
     from gst_core.output_paths import check_output_file
     from gst_kernels import bench
 
+    for flag in ("sizes", "batch"):
+        for value in getattr(args, flag) or []:
+            check_option(value, "an integer", f"--{flag}", source="gst bench kernels", minimum=1)
+    if args.threads is not None:
+        check_option(args.threads, "an integer", "--threads", source="gst bench kernels", minimum=1)
+    check_option(args.budget, "a number", "--budget", source="gst bench kernels", minimum=0)
     if args.json is not None:
         # Before the timings, not after: a results file is meant to be replaced on a re-run.
         args.json = check_output_file(args.json, overwrite=True, what="--json output")

@@ -10,6 +10,7 @@ import torch
 
 from gst_core.checkpoint import CheckpointError, load_network
 from gst_core.images import make_grid, save_image
+from gst_core.option_checks import check_option, resolve_device
 from gst_core.output_paths import check_output_file
 
 
@@ -32,6 +33,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.count < 1:
         raise CheckpointError(f"-n must be at least 1, got {args.count}")
+    check_option(args.nrow, "an integer", "--nrow", source="gst sample", minimum=1, optional=True)
+    args.device = resolve_device(args.device)
     args.output = check_output_file(
         args.output, inputs=[args.checkpoint], overwrite=args.overwrite, image=True
     )

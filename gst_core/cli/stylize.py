@@ -15,6 +15,7 @@ from typing import Any
 
 from gst_core.errors import GstError, NonFiniteLossError, SpecError
 from gst_core.images import check_pixel_count, load_image, save_image
+from gst_core.option_checks import OptionError, check_option
 from gst_core.output_paths import OutputPathError, check_output_file
 from gst_core.perceptual import check_feature_loss
 from gst_core.pipelines import StyleTransfer, StylizeOptions
@@ -117,6 +118,7 @@ def run(args: argparse.Namespace) -> int:
             f"{args.config}: [stylize] has unknown key(s) {', '.join(sorted(unknown))}; known: "
             f"{', '.join(sorted((*FILE_KEYS, *_option_names())))}"
         )
+    _check_file_keys(settings, args.config)
     demo = (
         args.demo
         or settings.get("demo", False)
@@ -161,6 +163,22 @@ def run(args: argparse.Namespace) -> int:
     save_image(image, output)
     print(f"wrote {output} ({image.shape[-1]}×{image.shape[-2]})", file=sys.stderr)
     return 0
+
+
+def _check_file_keys(settings: dict[str, Any], source: str | None) -> None:
+    """[stylize]'s file options, typed: a string `styles` would be read letter by letter."""
+    where = f"{source}: [stylize]"
+    check_option(settings.get("content"), "a string", "content", source=where, optional=True)
+    if isinstance(settings.get("styles"), str):
+        raise OptionError(
+            f'{where}: styles must be a list of file names, e.g. styles = ["{settings["styles"]}"]'
+        )
+    check_option(
+        settings.get("styles"), "a list of file names", "styles", source=where, optional=True
+    )
+    check_option(settings.get("output"), "a string", "output", source=where, optional=True)
+    check_option(settings.get("size"), "an integer", "size", source=where, optional=True)
+    check_option(settings.get("demo"), "true or false", "demo", source=where, optional=True)
 
 
 def _input_paths(args: argparse.Namespace, settings: dict[str, Any]) -> list[str]:

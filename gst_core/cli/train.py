@@ -19,6 +19,7 @@ from gst_core.checkpoint import load_checkpoint
 from gst_core.config import load_toml
 from gst_core.errors import TrainingSetupError
 from gst_core.kinds import registry
+from gst_core.option_checks import check_option
 from gst_core.training.build import build_trainer
 from gst_core.training.resume import ResumeSettingsWarning
 
@@ -131,6 +132,7 @@ def _overrides(args: argparse.Namespace, config: dict[str, Any]) -> dict[str, An
 
 def run(args: argparse.Namespace) -> int:
     if args.threads is not None:
+        check_option(args.threads, "an integer", "--threads", source="gst train", minimum=1)
         torch.set_num_threads(args.threads)
     registry("objective").entry(args.objective)  # an unknown name fails here, with close matches
     checkpoint = None

@@ -30,6 +30,7 @@ from gst_core.checkpoint import CheckpointError, load_checkpoint, save_checkpoin
 from gst_core.errors import NonFiniteLossError, TrainingSetupError
 from gst_core.finite import nonfinite
 from gst_core.interfaces import Objective, Preview
+from gst_core.option_checks import resolve_device
 from gst_core.output_paths import check_output_dir
 from gst_core.training.batches import ResumableBatchSampler, check_batch_fits
 from gst_core.training.callbacks import (
@@ -107,11 +108,7 @@ class Trainer:
         self.objective = objective
         self.data = data
         self.spec = dict(spec or {})
-        self.device = torch.device(
-            ("cuda" if torch.cuda.is_available() else "cpu")
-            if config.device == "auto"
-            else config.device
-        )
+        self.device = resolve_device(config.device, what="[train] device")
         self.amp = bool(config.amp if config.amp is not None else self.device.type == "cuda")
         if self.amp and self.device.type != "cuda":
             raise TrainingSetupError("amp = true needs a CUDA device; set amp = false on CPU")
