@@ -198,7 +198,9 @@ class Registry(Generic[T]):
             assert entry.load is not None  # only discovered entries are unloaded
             try:
                 loaded = entry.load()
-            except Exception as exc:  # any import-time failure of third-party code
+            except KeyboardInterrupt:
+                raise
+            except BaseException as exc:  # any import-time failure, sys.exit() included
                 entry.error = exc
             else:
                 try:
