@@ -12,8 +12,10 @@ holds NaN or infinity (writing one is refused, reading one made by an older
 gst or by hand is refused). And torch does not verify the CRC-32 that its zip
 container stores for every record, so reading does: bytes damaged after the
 write (disk, copy) are found before they become weights. Measured on the
-2-core CPU for a 400 MB checkpoint: the CRC pass 0.12 s, the finite check
-15 ms, beside 0.6 s for ``torch.load``.
+shared 2-core CPU, one thread (benchmarks/reliability/bench_checkpoint_checks.py,
+results/checkpoint_checks_cpu.json): for 40 MB the CRC pass takes 0.022 s and
+the finite check 0.002 s beside 0.08 s for ``torch.load``; for 400 MB 0.29 s
+and 0.06 s beside 0.77 s.
 """
 
 from __future__ import annotations
