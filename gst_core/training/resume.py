@@ -66,14 +66,25 @@ def check_optimizer_classes(
 
 
 def apply_optimizer_settings(
-    optimizers: Mapping[str, torch.optim.Optimizer], train: Mapping[str, Any]
+    optimizers: Mapping[str, torch.optim.Optimizer],
+    saved_train: Mapping[str, Any] | None,
+    train: Mapping[str, Any],
 ) -> None:
-    """Put the configured hyper-parameters (lr, betas, ...) back into restored optimisers."""
+    """Put the hyper-parameters (lr, betas, ...) this run configures differently from the
+    checkpoint's into the restored optimisers. Unchanged ones are left alone, so a learning
+    rate a schedule has moved is not reset."""
     for group, optimizer in optimizers.items():
-        settings = {k: v for k, v in _group_settings(train, group).items() if k != "name"}
+        was = _group_settings(saved_train or {}, group)
+        settings = {
+            k: v
+            for k, v in _group_settings(train, group).items()
+            if k != "name" and (saved_train is None or was.get(k) != v)
+        }
         if "betas" in settings:
             settings["betas"] = tuple(settings["betas"])
         for param_group in optimizer.param_groups:
+            if "lr" in settings and "initial_lr" in param_group:
+                param_group["initial_lr"] = settings["lr"]  # what LR schedules scale
             param_group.update(settings)
 
 

@@ -420,7 +420,7 @@ class Trainer:
                     f"{where}: the {name!r} optimizer state does not fit ({exc}); resume with "
                     "the same optimizer settings"
                 ) from exc
-        apply_optimizer_settings(self.optimizers, self.config.as_dict())
+        apply_optimizer_settings(self.optimizers, state.get("train"), self.config.as_dict())
         for name, scaler in self.scalers.items():
             if name in state["scalers"]:
                 scaler.load_state_dict(state["scalers"][name])
