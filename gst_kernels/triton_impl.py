@@ -7,22 +7,28 @@ tensors; that is how the CI tests them.
 Kernels:
 
 * ``_gram_kernel``: one program per (upper-triangular C-tile pair, sample,
-  K-split). Only tiles with ``ti <= tj`` are computed; each off-diagonal tile
+  K-split); samples and tiles share grid axis 0 (axis 1, the K-split, stops
+  at 65535). Only tiles with ``ti <= tj`` are computed; each off-diagonal tile
   is written twice (as itself and mirrored), so the products cost half of a
   full ``F·Fᵀ``; a diagonal tile loads its rows once and uses them as both
   operands. The long ``N = H·W`` reduction is split over programs so a
   small C (64 channels at relu1_1 = one tile) still fills the GPU; partial
-  tiles are combined with fp32 atomic adds. Accumulation is fp32 whatever the
-  input dtype. With ``LOSS`` set (forward-only style loss, no split) it never
-  writes G: each program squares its finished tile minus the target and adds
-  it to the loss.
-* ``_diff_loss_kernel``: ``D = G − T`` in place of G (G itself is not needed
-  again) and ``w·mean(D²)`` atomically added into one scalar. Several layers
-  add into the same scalar, so a multi-layer loss needs no extra sum.
+  tiles are combined with fp32 atomic adds, or, under
+  ``torch.use_deterministic_algorithms(True)``, written to per-split slabs
+  that ``_combine_kernel`` sums in a fixed order. Accumulation is fp32 whatever
+  the input dtype. With ``LOSS`` set (forward-only style loss, no split) it
+  never writes G: each program squares its finished tile minus the target and
+  stores its share of the loss in its own slot.
+* ``_combine_kernel``: G = Σ of the split partials in a fixed order (or G
+  itself), optionally ``D = G − T`` in place of G (G itself is not needed
+  again) and each program's share of ``w·mean(D²)`` in its own slot. The loss
+  is a fixed-order sum of all layers' slots: no atomics on the loss.
 * ``_sym_matmul_kernel``: ``dF = scale·(S + Sᵀ)·F``, the backward of every op
-  (``S = dG`` for the Gram, ``S = D`` for the loss). The transpose is a second,
-  transposed load of the small, cache-resident S; the loss gradient is read
-  from memory, so backward never syncs with the host.
+  (``S = dG`` for the Gram, ``S = D`` for the loss), written in F's layout.
+  The transpose is a second, transposed load of the small, cache-resident S;
+  the loss gradient is read from memory, so backward never syncs with the host.
+
+Offsets within a sample are int32 unless they can reach 2³¹ (``INT64``).
 
 Launch configurations come from a heuristic, not ``triton.autotune``:
 autotune with several configs does not run without a GPU driver, and this
@@ -391,6 +397,7 @@ def launch_gram(
     loss: torch.Tensor | None = None,
     loss_weight: float = 0.0,
     deterministic: bool | None = None,
+    combine: bool = True,
     **cfg_overrides: int,
 ) -> torch.Tensor | None:
     """Gram of ``f`` (B, C, N) into ``out`` (B, C, C) fp32; returns ``out``.
@@ -398,7 +405,9 @@ def launch_gram(
     Split across K: by default the splits add with fp32 atomics (``out`` must be
     zero-filled; it is when allocated here); under ``deterministic`` (default:
     ``torch.are_deterministic_algorithms_enabled()``) they write partials that
-    ``_combine_kernel`` sums in a fixed order.
+    ``_combine_kernel`` sums in a fixed order. ``combine=False`` returns those
+    partials, (split, B, C, C), uncombined, for a caller that combines them with
+    its own target (the loss: one combine launch instead of two).
 
     With ``target`` and ``loss`` (forward-only fused loss, unsplit only): no G is
     written; program ``p`` stores ``loss_weight · Σ_tile (G − T)²`` in ``loss[p]``
@@ -450,6 +459,8 @@ def launch_gram(
             num_stages=cfg["num_stages"],
         )
     if partials is not None:
+        if not combine:
+            return partials
         launch_combine(partials, out, splits=split)
     return out
 
@@ -658,8 +669,11 @@ class TritonMultiStyleLoss(torch.autograd.Function):
                 continue
             g = buf[offset : offset + size].view(b, c, c)
             offset += size
-            launch_gram(f, allow_tf32, out=g, deterministic=det)
-            launch_combine(g, g, target=t, loss=part, weight=w)
+            p = launch_gram(f, allow_tf32, out=g, deterministic=det, combine=False)
+            # G itself (splits = 1), or deterministic mode's per-split partials
+            launch_combine(
+                p, g, splits=p.shape[0] if p.dim() == 4 else 1, target=t, loss=part, weight=w
+            )
             diffs.append(g)
         ctx.weights = weights
         ctx.allow_tf32 = allow_tf32

@@ -12,7 +12,14 @@ import contextlib
 
 import pytest
 import torch
-from kernel_helpers import TRITON_DEVICE, deterministic, gram64, rel_err, requires_triton
+from kernel_helpers import (
+    TRITON_DEVICE,
+    deterministic,
+    gram64,
+    rel_err,
+    requires_triton,
+    style_grad64,
+)
 
 from gst_kernels import gram, multi_style_loss, style_loss
 
@@ -62,6 +69,7 @@ def test_split_gram_is_bit_identical_and_symmetric_without_atomics(monkeypatch) 
 
     x = torch.randn(2, 37, 300, device=DEV)
     assert gram_config(x)["split"] > 1  # the default splits this reduction
+    assert gram_config(x, deterministic=True)["split"] > 1  # so does deterministic mode
     with deterministic(), _spied(monkeypatch) as spies:
         g1 = gram(x, backend="triton", allow_tf32=False)
         g2 = gram(x, backend="triton", allow_tf32=False)
@@ -88,6 +96,9 @@ def test_losses_add_without_atomics(monkeypatch, grad: bool) -> None:
         (gram64(xs[1]) - ts[1].double()) ** 2
     ).mean()
     assert loss.item() == pytest.approx(want.item(), rel=1e-5)
+    if grad:  # D from the combined partials feeds the backward
+        for w, x, t, xg in zip((1.0, 0.5), xs, ts, xgs, strict=True):
+            assert rel_err(xg.grad, w * style_grad64(x, t)) < 1e-4
     assert one.item() == pytest.approx(
         ((gram64(xs[0]) - ts[0].double()) ** 2).mean().item(), rel=1e-5
     )
