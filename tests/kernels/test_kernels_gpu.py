@@ -143,3 +143,30 @@ def test_fused_loss_peak_memory_not_above_eager() -> None:
     peak(eager)  # warm-up (cuBLAS workspace, Triton compilation)
     peak(lambda: multi_style_loss(xs, ts, backend="triton"))
     assert peak(lambda: multi_style_loss(xs, ts, backend="triton")) <= peak(eager)
+
+
+def test_gram_per_patch_batch_beyond_65535() -> None:
+    """B > 65535 (a Gram per image patch) launches: the batch is on the flat grid axis 0."""
+    x = torch.rand(70_000, 2, 4, 4, device="cuda")
+    xg = x.clone().requires_grad_()
+    g = gram(xg, backend="triton", allow_tf32=False)
+    assert rel_err(g, gram64(x)) < 1e-5
+    g.sum().backward()
+    f = x.double().flatten(2)
+    want = 2 * f.sum(1, keepdim=True).expand_as(f) / (2 * 16)
+    assert rel_err(xg.grad.flatten(2), want) < 1e-5
+
+
+def test_offsets_beyond_2_31_within_one_sample() -> None:
+    """64 fp16 channels at 5800²: C·H·W ≥ 2³¹, so int32 offsets would wrap (4.3 GB input)."""
+    c, s = 64, 5800
+    x = torch.arange(1, c + 1, device="cuda", dtype=torch.float16)[None, :, None, None]
+    x = x.expand(1, c, s, s).contiguous()  # channel i holds i + 1 everywhere
+    xg = x.requires_grad_()
+    g = gram(xg, backend="triton", allow_tf32=False)
+    idx = torch.arange(1, c + 1, device="cuda", dtype=torch.float64)
+    # fp32 sums of ~10⁵ integers per split: ≪ 1e-3; wrapped offsets read garbage or fault
+    assert rel_err(g[0], idx[:, None] * idx[None, :] / c) < 1e-3
+    # dF = (dG + dGᵀ)·F/(C·N) with dG = C·N everywhere: 2·Σ_j (j + 1) = C·(C + 1) = 4160
+    (g * float(c * s * s)).sum().backward()
+    assert bool((xg.grad == c * (c + 1)).all())
