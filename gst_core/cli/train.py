@@ -15,8 +15,9 @@ import torch
 
 from gst_core.checkpoint import load_checkpoint
 from gst_core.config import load_toml
-from gst_core.errors import TrainingSetupError
+from gst_core.errors import GstError, NonFiniteLossError, TrainingSetupError
 from gst_core.kinds import registry
+from gst_core.training import distributed
 from gst_core.training.build import build_trainer
 
 # flag destination → [train] option
@@ -161,15 +162,33 @@ def run(args: argparse.Namespace) -> int:
     if args.n_critic is not None:
         config = {**config, "objective": {**config.get("objective", {}), "n_critic": args.n_critic}}
     overrides = _overrides(args, config)
+    # Under torchrun: join the process group now, so every process agrees on the run folder.
+    train_options = {**config.get("train", {}), **overrides}
+    run = distributed.setup(
+        train_options.get("distributed"), str(train_options.get("device", "auto"))
+    )
     if not overrides.get("run_dir") and not config.get("train", {}).get("run_dir"):
-        overrides["run_dir"] = str(
-            Path("runs") / f"{args.objective}-{time.strftime('%Y%m%d-%H%M%S')}"
+        overrides["run_dir"] = distributed.broadcast_object(
+            str(Path("runs") / f"{args.objective}-{time.strftime('%Y%m%d-%H%M%S')}")
         )
+    say = print if run.is_main else _quiet
     trainer = build_trainer(config, args.objective, source=source, overrides=overrides)
-    print(f"gst: training {args.objective} on {trainer.device}; run folder {trainer.run_dir}")
+    processes = f" x {run.world_size} processes ({run.backend})" if run.enabled else ""
+    where = f"{trainer.device}{processes}"
+    say(f"gst: training {args.objective} on {where}; run folder {trainer.run_dir}")
     if checkpoint is not None:
         trainer.load_state_dict(checkpoint)
-        print(f"gst: resumed from {checkpoint['path']} at step {trainer.step}")
-    trainer.fit()
-    print(f"gst: done at step {trainer.step}; checkpoint {trainer.checkpoint_path}")
+        say(f"gst: resumed from {checkpoint['path']} at step {trainer.step}")
+    try:
+        trainer.fit()
+    except GstError as exc:
+        # A failure inside the loop may be this process's alone (its data); a non-finite loss
+        # is agreed by every process, so rank 0 alone reports it.
+        exc.rank_local = not isinstance(exc, NonFiniteLossError)
+        raise
+    say(f"gst: done at step {trainer.step}; checkpoint {trainer.checkpoint_path}")
     return 0
+
+
+def _quiet(*args: Any, **kwargs: Any) -> None:
+    """``print`` for processes other than rank 0: rank 0 speaks for the run."""

@@ -39,6 +39,9 @@ class TrainConfig:
     run_dir: str | None = None  # None: nothing is written
     progress: bool = True
     tensorboard: bool = False
+    # Under torchrun: backend, sync_batchnorm, find_unused_parameters, timeout
+    # (gst_core.training.distributed.DistributedOptions).
+    distributed: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_mapping(cls, options: Mapping[str, Any], *, source: str = "[train]") -> TrainConfig:

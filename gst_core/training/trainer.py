@@ -28,6 +28,7 @@ from torch.utils.data import DataLoader, Dataset
 from gst_core.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from gst_core.errors import NonFiniteLossError, TrainingSetupError
 from gst_core.interfaces import Objective, Preview
+from gst_core.training import distributed
 from gst_core.training.batches import ResumableBatchSampler, check_batch_fits
 from gst_core.training.callbacks import (
     Callback,
@@ -98,11 +99,11 @@ class Trainer:
         self.objective = objective
         self.data = data
         self.spec = dict(spec or {})
-        self.device = torch.device(
-            ("cuda" if torch.cuda.is_available() else "cpu")
-            if config.device == "auto"
-            else config.device
-        )
+        # Under torchrun: join the process group; else rank 0 of 1 and nothing changes.
+        self.distributed_options = distributed.DistributedOptions.from_mapping(config.distributed)
+        self.dist = distributed.setup(self.distributed_options, config.device)
+        self.device = self.dist.device(config.device)
+        self.dist.local_batch(config.batch_size)  # a global batch that does not split: an error
         self.amp = bool(config.amp if config.amp is not None else self.device.type == "cuda")
         if self.amp and self.device.type != "cuda":
             raise TrainingSetupError("amp = true needs a CUDA device; set amp = false on CPU")
@@ -115,7 +116,9 @@ class Trainer:
             net.to(self.device)
         #: What ``train_step`` is handed: the networks themselves here; a subclass or a
         #: launcher may put wrappers (DDP, ``torch.compile``) in their place.
-        self.step_networks: dict[str, torch.nn.Module] = dict(self.networks)
+        self.step_networks: dict[str, torch.nn.Module] = self.dist.wrap(
+            self.networks, self.device, self.distributed_options
+        )
         objective.check_data(data)
         if isinstance(data, Dataset) and hasattr(data, "__len__"):
             # Before fit() writes a run folder, not when the sampler starts; after
@@ -130,7 +133,13 @@ class Trainer:
             if config.ema_decay
             else {}
         )
-        self.callbacks = [*self._default_callbacks(), *callbacks]
+        # Only rank 0 writes and shows progress; a callback with ``all_ranks = True`` (one that
+        # takes part in collectives, e.g. a metric split over processes) runs everywhere.
+        self.callbacks = [
+            cb
+            for cb in [*self._default_callbacks(), *callbacks]
+            if self.dist.is_main or getattr(cb, "all_ranks", False)
+        ]
         self._stream: Iterator[Any] | None = None
         #: Set by a callback (time limit, early stopping) to end ``fit`` after the current step.
         self.should_stop = False
@@ -188,7 +197,8 @@ class Trainer:
         return torch.autocast(self.device.type, dtype=torch.float16)
 
     def optimize(self, optimizer: str, loss: Tensor) -> None:
-        if not bool(torch.isfinite(loss.detach()).all()):
+        # Agreed by every process, so all of them stop together instead of waiting for one.
+        if not distributed.all_true(torch.isfinite(loss.detach()).all()):
             where = (
                 f"the last good checkpoint, {self.checkpoint_path}, is untouched"
                 if self.checkpoint_path is not None and self.checkpoint_path.exists()
@@ -221,7 +231,12 @@ class Trainer:
         data, c = self.data, self.config
         if isinstance(data, Dataset) and hasattr(data, "__len__"):
             sampler = ResumableBatchSampler(
-                len(data), c.batch_size, seed=c.seed, start=self.batches
+                len(data),
+                c.batch_size,
+                seed=c.seed,
+                start=self.batches,
+                rank=self.dist.rank,
+                num_replicas=self.dist.world_size,
             )
             if hasattr(data, "get_batch"):
                 # In-memory data: one indexing operation per batch beats collating
@@ -248,7 +263,7 @@ class Trainer:
             seed_everything(self.config.seed)
         for net in self.networks.values():
             net.train()
-        if self.run_dir is not None:
+        if self.run_dir is not None and self.dist.is_main:
             self._write_run_config()
         error: BaseException | None = None
         try:
@@ -298,6 +313,7 @@ class Trainer:
         c = self.config
         if c.log_every and (self.step % c.log_every == 0 or self.step == c.steps):
             values = {k: float(v) for k, v in metrics.items()}
+            values = distributed.mean_over_processes(values, self.device)
             for cb in self.callbacks:
                 cb.on_log(self, self.step, values)
         if c.checkpoint_every and self.step % c.checkpoint_every == 0:
@@ -341,7 +357,7 @@ class Trainer:
     def save_checkpoint(self, path: str | Path | None = None) -> Path | None:
         """Write :meth:`state_dict` atomically (default: ``<run_dir>/checkpoints/last.pt``)."""
         path = Path(path) if path is not None else self.checkpoint_path
-        if path is None:
+        if path is None or not self.dist.is_main:
             return None
         save_checkpoint(self.state_dict(), path)
         for cb in self.callbacks:
