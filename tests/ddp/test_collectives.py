@@ -41,7 +41,8 @@ def test_collectives_and_a_failing_rank(tmp_path):
     message = "gst: error (rank 1 of 2): rank one could not read its shard"
     assert done.stderr.count("rank one could not read its shard") == 1
     assert message in done.stderr
-    assert "gst: stopped: another process of this run failed" in done.stderr  # rank 0
+    # Rank 0 either says "gst: stopped: another process of this run failed" or is ended by
+    # torchrun first; both are fine, a hang or a second copy of the message is not.
     # No traceback from gst's processes; torchrun's own failure report is the only one.
     assert done.stderr.count("Traceback (most recent call last)") <= 1
     assert "ChildFailedError" in done.stderr
