@@ -343,6 +343,13 @@ class Objective(ABC):
 
     **Previews**: :meth:`preview` makes images a person can look at (the
     trainer writes them as PNG grids).
+
+    **Under torchrun** ``nets`` are DDP wrappers, one per trainable network, and
+    the batch is this process's share of the global batch. An objective trains
+    the same on any number of processes when its losses are batch means, it
+    freezes (``requires_grad_(False)``) a network it only backpropagates
+    through, and it draws per-sample noise through ``sample_latent`` or
+    :func:`gst_core.training.distributed.per_sample` (docs/distributed.md).
     """
 
     #: Short name, recorded in checkpoints; ``gst train NAME`` uses the registry's name.

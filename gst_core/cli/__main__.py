@@ -1,4 +1,4 @@
-"""``python -m gst_core.cli``: the ``gst`` command, e.g. under ``torchrun -m gst_core.cli train``."""
+"""``python -m gst_core.cli``: the ``gst`` command (``torchrun ... -m gst_core.cli train``)."""
 
 import sys
 
