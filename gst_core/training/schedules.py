@@ -77,10 +77,15 @@ def schedule_factor(
     if name == "constant":
         return lambda step: 1.0
     if name == "linear":
-        decay = positive_int("decay_steps", o["decay_steps"] or max(1, total_steps // 2))
+        decay = positive_int(
+            "decay_steps",
+            max(1, total_steps // 2) if o["decay_steps"] is None else o["decay_steps"],
+        )
         return lambda step: max(0.0, min(1.0, (total_steps - step) / decay))
     if name == "step":
-        size = positive_int("step_size", o["step_size"] or max(1, total_steps // 3))
+        size = positive_int(
+            "step_size", max(1, total_steps // 3) if o["step_size"] is None else o["step_size"]
+        )
         gamma = float(o["gamma"])
         if not gamma > 0:
             raise TrainingSetupError(f"{source}: lr_schedule step: gamma must be > 0")
