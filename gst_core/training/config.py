@@ -26,6 +26,8 @@ class TrainConfig:
     batch_size: int = 64
     optimizer: dict[str, Any] = field(default_factory=_adam)  # for every optimiser ...
     optimizers: dict[str, dict[str, Any]] = field(default_factory=dict)  # ... then per name
+    # {name = "linear", decay_steps = N} | "cosine" | ...: see gst_core/training/schedules.py
+    lr_schedule: Any = None  # None: constant
     ema_decay: float = 0.0  # 0 turns the EMA off; 0.999 is typical
     ema_start: int = 0  # steps before the EMA starts (it then copies the weights)
     seed: int = 0
@@ -69,6 +71,9 @@ class TrainConfig:
             value = getattr(self, name)
             if not isinstance(value, int) or value < 0:
                 raise TrainingSetupError(f"{source}: {name} must be an integer >= 0, got {value!r}")
+        from gst_core.training.schedules import schedule_factor
+
+        schedule_factor(self.lr_schedule, self.steps, source=source)
         if not 0.0 <= float(self.ema_decay) < 1.0:
             raise TrainingSetupError(
                 f"{source}: ema_decay must lie in [0, 1) (0 turns it off), got {self.ema_decay!r}"

@@ -40,6 +40,7 @@ from gst_core.training.callbacks import (
 from gst_core.training.config import TrainConfig
 from gst_core.training.ema import make_ema
 from gst_core.training.rng import capture_rng_state, restore_rng_state, seed_everything
+from gst_core.training.schedules import build_scheduler, fast_forward
 
 __all__ = ["Trainer"]
 
@@ -125,6 +126,10 @@ class Trainer:
             # check_data, whose shape/class errors are the more useful ones.
             check_batch_fits(len(data), config.batch_size)
         self.optimizers = self._build_optimizers()
+        self.schedulers = {
+            name: build_scheduler(opt, config.lr_schedule, config.steps)
+            for name, opt in self.optimizers.items()
+        }
         self.scalers = (
             {name: torch.amp.GradScaler("cuda") for name in self.optimizers} if self.amp else {}
         )
@@ -305,6 +310,8 @@ class Trainer:
     def _run_step(self) -> None:
         metrics = self.objective.train_step(self.step_networks, self.next_batch(), self)
         self.step += 1
+        for scheduler in self.schedulers.values():
+            scheduler.step()
         if self.ema and self.step > self.config.ema_start:
             for name, ema in self.ema.items():
                 ema.update_parameters(self.networks[name])
@@ -348,6 +355,7 @@ class Trainer:
             "networks": {n: net.state_dict() for n, net in self.networks.items()},
             "ema": {n: ema.state_dict() for n, ema in self.ema.items()},
             "optimizers": {n: opt.state_dict() for n, opt in self.optimizers.items()},
+            "schedulers": {n: s.state_dict() for n, s in self.schedulers.items()},
             "scalers": {n: s.state_dict() for n, s in self.scalers.items()},
             "rng": capture_rng_state(),
             "train": self.config.as_dict(),
@@ -404,6 +412,11 @@ class Trainer:
                     f"{where}: the {name!r} optimizer state does not fit ({exc}); resume with "
                     "the same optimizer settings"
                 ) from exc
+        for name, scheduler in self.schedulers.items():
+            if name in state.get("schedulers", {}):
+                scheduler.load_state_dict(state["schedulers"][name])
+            else:  # a checkpoint from before lr schedules: it ran at a constant rate
+                fast_forward(scheduler, int(state["step"]))
         for name, scaler in self.scalers.items():
             if name in state["scalers"]:
                 scaler.load_state_dict(state["scalers"][name])
