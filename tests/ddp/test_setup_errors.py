@@ -96,3 +96,36 @@ def test_shards_partition_each_global_batch():
         assert next(resumed) == next(expected)[4:]
     with pytest.raises(ValueError, match="multiple of the process count"):
         ResumableBatchSampler(20, 9, num_replicas=2)
+
+
+def test_sync_batchnorm_on_cpu_warns_and_keeps_batchnorm():
+    """PyTorch's SyncBatchNorm refuses CPU tensors: gst says so and keeps plain BatchNorm."""
+    net = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.BatchNorm2d(4))
+    with pytest.warns(UserWarning, match="SyncBatchNorm refuses CPU tensors") as record:
+        distributed._convert_sync_batchnorm({"d": net}, torch.device("cpu"), announce=True)
+    assert "batch_size / world_size images" in str(record[0].message)
+    assert type(net[1]) is torch.nn.BatchNorm2d
+
+
+def test_dcgan_generator_without_batchnorm():
+    """norm = "none" / "instance" leave no BatchNorm, so the result cannot depend on how the
+    batch is split; conditional BatchNorm cannot be combined with them."""
+    from gst_core.kinds import generators
+    from gst_plugins.generators._blocks import ArchitectureError
+
+    def has_batchnorm(g):
+        return any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in g.modules())
+
+    kwargs = {"latent_dim": 8, "image_size": 16, "width": 8}
+    assert has_batchnorm(generators.build("dcgan", **kwargs))
+    for norm in ("none", "instance"):
+        g = generators.build("dcgan", norm=norm, **kwargs)
+        assert not has_batchnorm(g)
+        torch.manual_seed(0)
+        z = torch.randn(4, 8)
+        # Each sample's image is the same alone as in a batch.
+        assert torch.allclose(g(z)[1:2], g(z[1:2]), atol=1e-6)
+    with pytest.raises(ArchitectureError, match="needs norm = 'batch'"):
+        generators.build("dcgan", num_classes=3, norm="none", **kwargs)
+    with pytest.raises(ArchitectureError, match="norm must be one of batch, instance, none"):
+        generators.build("dcgan", norm="layer", **kwargs)
