@@ -325,6 +325,10 @@ class Trainer:
                 cb.on_log(self, self.step, values)
         if c.checkpoint_every and self.step % c.checkpoint_every == 0:
             self.save_checkpoint()
+        if self.dist.enabled:
+            # A callback on rank 0 (a time limit, early stopping) stops every process, not
+            # just the one the others would then wait for.
+            self.should_stop = not distributed.all_true(not self.should_stop, self.device)
 
     def preview(self, count: int = 64) -> Preview:
         """The objective's preview images, made with the EMA networks where there are some."""

@@ -2,7 +2,8 @@
 
 * pix2pix on 2 x 4 pairs equals 1 process x 8 pairs after 8 steps;
 * CycleGAN's four networks train under DDP and its checkpoint resumes in one process;
-* a GAN run of 4 steps on 1 process, resumed for 4 more on 2, equals 8 steps on 1.
+* a GAN run of 4 steps on 1 process, resumed for 4 more on 2, equals 8 steps on 1;
+* a stop asked for by a callback on rank 0 stops both processes.
 """
 
 from __future__ import annotations
@@ -78,6 +79,8 @@ def runs(tmp_path_factory) -> Path:
             "config": gan_config(folder, 8, folder / "gan"),
             "resume": str(folder / "gan"),
         },
+        # A callback on rank 0 asks to stop after step 3 of 8.
+        {"objective": "gan", "config": gan_config(folder, 8, folder / "stop"), "stop_at": 3},
     ]
     (folder / "jobs.json").write_text(json.dumps(jobs))
     done = torchrun([str(WORKER), str(folder)], cwd=Path(__file__).parents[2])
@@ -117,3 +120,8 @@ def test_gan_resume_on_another_process_count(runs, tmp_path):
     assert resumed["step"] == 8 and resumed["batches"] == 8
     assert max_param_diff(reference, resumed) < 1e-6
     assert torch.equal(resumed["rng"]["torch"], reference["rng"]["torch"])
+
+
+def test_a_stop_on_rank_zero_stops_every_process(runs):
+    """Rank 1 has no callbacks; it stops at rank 0's step 3 instead of waiting for it at 4."""
+    assert load_checkpoint(runs / "stop")["step"] == 3
