@@ -72,6 +72,11 @@ def options(config: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in dict(config.get("objective", {})).items() if k != "name"}
 
 
+def rgb(images: Tensor) -> Tensor:
+    """Grayscale previews as RGB, so rows of 1- and 3-channel images tile into one grid."""
+    return images.expand(-1, 3, -1, -1) if images.shape[1] == 1 else images
+
+
 def split_pair(batch: Any, owner: str) -> tuple[Tensor, Tensor]:
     if isinstance(batch, Mapping) and "A" in batch and "B" in batch:
         return batch["A"], batch["B"]

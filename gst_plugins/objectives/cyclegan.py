@@ -202,8 +202,8 @@ class CycleGANObjective(Objective):
         fake_b, fake_a = g_ab(a), g_ba(b)
         images = torch.cat(
             [
-                torch.stack([a, fake_b, g_ba(fake_b)], 1).flatten(0, 1),
-                torch.stack([b, fake_a, g_ab(fake_a)], 1).flatten(0, 1),
+                torch.stack([_i2i.rgb(x) for x in (a, fake_b, g_ba(fake_b))], 1).flatten(0, 1),
+                torch.stack([_i2i.rgb(x) for x in (b, fake_a, g_ab(fake_a))], 1).flatten(0, 1),
             ]
         )
         return Preview(images, 3)
