@@ -42,7 +42,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "train",
         help="train a registered objective (gan, or a plugin's) from a TOML config",
         description="Train from a config; flags override its [train] options. A run folder "
-        "gets PNG grids (samples/), metrics.jsonl and checkpoints/last.pt.",
+        "gets PNG grids (samples/), metrics.jsonl and checkpoints/last.pt. On several GPUs or "
+        "machines: torchrun --nproc_per_node N -m gst_core.cli train NAME --config run.toml "
+        "([train] batch_size is then the global batch; rank 0 writes).",
     )
     parser.add_argument(
         "objective",

@@ -311,7 +311,8 @@ def should_report(exc: BaseException) -> bool:
 
 def all_reduce(tensor: Tensor, op: str = "sum") -> Tensor:
     """``tensor`` reduced over every process (``"sum"``, ``"mean"``, ``"min"``, ``"max"``), in
-    place and returned. Every process must call it; a no-op outside a distributed run."""
+    place and returned. Every process must call it; a no-op outside a distributed run. Under
+    NCCL the tensor must be on this process's GPU (``trainer.device``)."""
     run = current()
     if not run.enabled:
         return tensor
@@ -353,6 +354,8 @@ def all_true(flag: bool | Tensor, device: torch.device | None = None) -> bool:
         flag = bool(flag.all())
     if not run.enabled:
         return bool(flag)
+    if device is None and run.backend == "nccl":
+        device = torch.device("cuda", torch.cuda.current_device())  # NCCL reduces CUDA tensors
     t = torch.tensor([1 if flag else 0], device=device)
     dist.all_reduce(t, op=dist.ReduceOp.MIN)
     return bool(t.item())
