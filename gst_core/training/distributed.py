@@ -69,6 +69,11 @@ class DistributedOptions:
 
     @classmethod
     def from_mapping(cls, options: Mapping[str, Any] | None) -> DistributedOptions:
+        if options is not None and not isinstance(options, Mapping):
+            raise TrainingSetupError(
+                f"[train.distributed] must be a table (backend, sync_batchnorm, "
+                f"find_unused_parameters, timeout), got {options!r}"
+            )
         options = dict(options or {})
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(options) - known)

@@ -62,6 +62,8 @@ def test_global_batch_must_split(tmp_path, monkeypatch):
 def test_bad_options():
     with pytest.raises(TrainingSetupError, match="unknown option"):
         distributed.DistributedOptions.from_mapping({"backnd": "gloo"})
+    with pytest.raises(TrainingSetupError, match="must be a table"):
+        distributed.DistributedOptions.from_mapping("gloo")
     with pytest.raises(TrainingSetupError, match="backend must be one of auto, gloo, nccl"):
         distributed.DistributedOptions.from_mapping({"backend": "mpi"})
 
