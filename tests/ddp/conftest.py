@@ -74,7 +74,16 @@ def torchrun(args: list[str], cwd: Path, nproc: int = 2) -> subprocess.Completed
     """``torchrun --standalone --nproc_per_node NPROC ARGS`` in ``cwd``, one thread a process.
 
     The launcher and its workers run in their own session; if they outlive the timeout the
-    whole group is killed, so no process is left behind."""
+    whole group is killed, so no process is left behind. torchrun's ``--standalone`` picks a
+    free port by binding and releasing it, which another program on a busy machine can take
+    in between: that one failure is retried once."""
+    done = _torchrun_once(args, cwd, nproc)
+    if done.returncode and "EADDRINUSE" in done.stderr:
+        done = _torchrun_once(args, cwd, nproc)
+    return done
+
+
+def _torchrun_once(args: list[str], cwd: Path, nproc: int) -> subprocess.CompletedProcess:
     command = [
         sys.executable,
         "-m",
