@@ -26,11 +26,13 @@ The rules a distributed run follows:
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime
+import hashlib
 import os
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,6 +50,7 @@ __all__ = [
     "all_reduce",
     "check_global_batch",
     "current",
+    "data_rng",
     "mean_over_processes",
     "per_sample",
     "setup",
@@ -386,6 +389,29 @@ def broadcast_object(obj: Any) -> Any:
     box = [obj]
     dist.broadcast_object_list(box, src=0)
     return box[0]
+
+
+@contextlib.contextmanager
+def data_rng(seed: int, batch: int) -> Iterator[None]:
+    """Under torchrun, run the data loading of global batch ``batch`` with the global RNG
+    seeded from ``(seed, batch, rank)`` and restored afterwards.
+
+    Datasets draw random crops, flips and unpaired partners per item from the global RNG.
+    With every process's RNG in step, each would draw the same numbers for its share (rank 1
+    would flip exactly the items rank 0 flips, and CycleGAN's unpaired data would pair both
+    shares with the same B images). Seeding per process and batch makes the shares differ,
+    keeps the draws reproducible on resume with the same process count, and leaves the
+    global RNG, and so the latents, in step. DataLoader workers get their seeds from this
+    RNG too. Outside a distributed run nothing changes.
+    """
+    run = current()
+    if not run.enabled:
+        yield
+        return
+    key = hashlib.sha256(f"gst-data/{seed}/{batch}/{run.rank}".encode()).digest()
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(int.from_bytes(key[:8], "little") >> 1)
+        yield
 
 
 def per_sample(batch_size: int, draw: Callable[[int], Tensor]) -> Tensor:

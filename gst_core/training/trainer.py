@@ -227,10 +227,14 @@ class Trainer:
             scaler.update()
 
     def next_batch(self) -> Any:
-        if self._stream is None:
-            self._stream = self._make_stream()
+        # Under torchrun, random augmentation draws from a generator of its own per process
+        # and batch, so the processes augment their shares differently.
+        with distributed.data_rng(self.config.seed, self.batches):
+            if self._stream is None:
+                self._stream = self._make_stream()
+            batch = next(self._stream)
         self.batches += 1
-        return _to_device(next(self._stream), self.device)
+        return _to_device(batch, self.device)
 
     def _make_stream(self) -> Iterator[Any]:
         data, c = self.data, self.config

@@ -28,6 +28,11 @@ def check_collectives(out: Path) -> None:
     )
     torch.manual_seed(11)
     latents = distributed.per_sample(3, lambda n: torch.randn(n, 4))
+    # Data augmentation draws from a per-process, per-batch RNG, leaving the global one alone.
+    with distributed.data_rng(seed=0, batch=5):
+        augment = torch.rand(3)
+    with distributed.data_rng(seed=0, batch=5):
+        again = torch.rand(3)
     after = torch.rand(1)  # every process's RNG must still be in step
     result = {
         "rank": rank,
@@ -38,6 +43,8 @@ def check_collectives(out: Path) -> None:
         "logged": logged,
         "latents": latents.tolist(),
         "after": after.item(),
+        "augment": augment.tolist(),
+        "augment_repeats": torch.equal(augment, again),
         "all_true": distributed.all_true(rank == 0),
         "all_true_both": distributed.all_true(True),
         "broadcast": distributed.broadcast_object(f"from rank {rank}"),

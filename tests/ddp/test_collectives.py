@@ -32,9 +32,13 @@ def test_collectives_and_a_failing_rank(tmp_path):
         # would draw them, and the RNGs stay in step.
         assert torch.equal(torch.tensor(result["latents"]), latents[3 * rank : 3 * rank + 3])
         assert result["after"] == after
+        assert result["augment_repeats"]
         assert result["all_true"] is False and result["all_true_both"] is True
         assert result["broadcast"] == "from rank 0"
         assert result["report_shared"] is (rank == 0)
+
+    # The processes augment their shares differently.
+    assert results[0]["augment"] != results[1]["augment"]
 
     # Rank 1 failed alone: the run stopped (no hang), and its message appears once, tagged.
     assert done.returncode != 0

@@ -38,8 +38,8 @@ def pix2pix_config(run_dir: Path) -> dict:
     # No norm and no dropout: a sample's loss does not depend on its batch-mates or on a
     # per-process random mask. (Instance norm gives the same outputs too, but the conv biases
     # it cancels get gradients of pure rounding noise, which Adam turns into full-size steps
-    # of arbitrary sign: those biases differ by ~1e-4 while doing nothing.) No flips: the
-    # dataset draws them per item from the global RNG, so 1 x 8 and 2 x 4 would differ.
+    # of arbitrary sign: those biases differ by ~1e-4 while doing nothing.) No flips: each
+    # process draws its own (distributed.data_rng), so 1 x 8 and 2 x 4 would differ.
     return {
         "generator": {"name": "unet", "num_downs": 5, "width": 4, "norm": "none",
                       "dropout": 0.0},
