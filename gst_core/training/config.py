@@ -27,6 +27,8 @@ class TrainConfig:
     batch_size: int = 64
     optimizer: dict[str, Any] = field(default_factory=_adam)  # for every optimiser ...
     optimizers: dict[str, dict[str, Any]] = field(default_factory=dict)  # ... then per name
+    # {name = "linear", decay_steps = N} | "cosine" | ...: see gst_core/training/schedules.py
+    lr_schedule: Any = None  # None: constant
     ema_decay: float = 0.0  # 0 turns the EMA off; 0.999 is typical
     ema_start: int = 0  # steps before the EMA starts (it then copies the weights)
     seed: int = 0
@@ -40,6 +42,9 @@ class TrainConfig:
     run_dir: str | None = None  # None: nothing is written
     progress: bool = True
     tensorboard: bool = False
+    # Under torchrun: backend, sync_batchnorm, find_unused_parameters, timeout
+    # (gst_core.training.distributed.DistributedOptions).
+    distributed: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_mapping(cls, options: Mapping[str, Any], *, source: str = "[train]") -> TrainConfig:
@@ -67,6 +72,9 @@ class TrainConfig:
             if kind == "an integer" and minimum == 0 and _is_bad_count(value):
                 raise TrainingSetupError(f"{source}: {name} must be an integer >= 0, got {value!r}")
             check_option(value, kind, name, source=source, minimum=minimum, optional=optional)
+        from gst_core.training.schedules import schedule_factor
+
+        schedule_factor(self.lr_schedule, self.steps, source=source)
         if not 0.0 <= float(self.ema_decay) < 1.0:
             raise TrainingSetupError(
                 f"{source}: ema_decay must lie in [0, 1) (0 turns it off), got {self.ema_decay!r}"

@@ -35,7 +35,9 @@ def _inputs_for(gen, batch: int):
     if gen.input_kind == "latent":
         return gen.sample_latent(batch), labels
     c, h, w = gen.image_shape
-    return torch.rand(batch, c, h or 16, w or 16) * 2 - 1, labels
+    side = max(16, getattr(gen, "size_multiple", 1))  # a U-Net needs 2**num_downs
+    c = getattr(gen, "in_channels", c)
+    return torch.rand(batch, c, h or side, w or side) * 2 - 1, labels
 
 
 @pytest.mark.parametrize("name", generators.names())

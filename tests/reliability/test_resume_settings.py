@@ -52,3 +52,17 @@ def test_a_changed_loss_batch_size_and_seed_are_named(run, tmp_path, capsys):
     assert "loss.name: 'non_saturating' → 'hinge'" in err
     assert "train.batch_size: 4 → 8" in err
     assert "train.seed: 0 → 7" in err
+
+
+def test_a_learning_rate_changed_on_resume_is_what_the_schedule_scales(tmp_path):
+    """The schedule's saved state must not put the old base rate back at its next step."""
+    halving = '[train]\nlr_schedule = { name = "step", step_size = 1, gamma = 0.5 }'
+    config = write_config(tmp_path, **{"[train]": halving})
+    folder = tmp_path / "run"
+    assert main(["train", "gan", "-c", str(config), "--run-dir", str(folder), "--steps", "2"]) == 0
+    groups = load_checkpoint(folder)["optimizers"]
+    assert groups["generator"]["param_groups"][0]["lr"] == 2e-4 * 0.5**2
+    assert main(["train", "gan", "--resume", str(folder), "--steps", "3", "--lr-g", "1e-3"]) == 0
+    groups = load_checkpoint(folder)["optimizers"]
+    assert groups["generator"]["param_groups"][0]["lr"] == pytest.approx(1e-3 * 0.5**3, rel=1e-12)
+    assert groups["discriminator"]["param_groups"][0]["lr"] == pytest.approx(2e-4 * 0.5**3)

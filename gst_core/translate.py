@@ -1,0 +1,198 @@
+"""Apply a trained image-to-image generator to image files: ``gst translate`` in Python.
+
+Three lines::
+
+    from gst_core.translate import translate
+    written = translate("runs/pix2pix-shapes", ["photo.jpg", "more_photos/"], "out/")
+    print(written)
+
+Any size and aspect ratio: each image is reflect-padded to what the network
+needs and cropped back (:func:`gst_core.apply_generator.apply_image_generator`),
+never resized unless ``size`` asks. Outputs are PNG files named after their
+inputs (a folder's subfolders are kept); every output path is checked before
+the first image is translated, and an input is never overwritten.
+Unreadable files are skipped and counted.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from gst_core.apply_generator import apply_image_generator
+from gst_core.checkpoint import load_checkpoint, load_network
+from gst_core.errors import GstError
+from gst_core.images import ImageReadError, find_images, load_image, save_image
+from gst_core.output_paths import check_output_dir, check_output_file
+
+__all__ = ["TranslateError", "TranslateResult", "load_translator", "plan_outputs", "translate"]
+
+#: Direction → the network names that translate that way, by convention of the
+#: image-to-image objectives: CycleGAN's ``g_ab``/``g_ba``, pix2pix's ``generator``.
+DIRECTIONS: dict[str, tuple[str, ...]] = {"a2b": ("g_ab", "generator"), "b2a": ("g_ba",)}
+
+
+class TranslateError(GstError, ValueError):
+    """Bad input to ``gst translate``: no images, a generator of the wrong kind, ..."""
+
+
+@dataclass
+class TranslateResult:
+    """What :func:`translate` wrote, and which inputs it could not read."""
+
+    written: list[Path] = field(default_factory=list)
+    skipped: list[Path] = field(default_factory=list)
+
+    def __iter__(self):  # so `for path in translate(...)` reads naturally
+        return iter(self.written)
+
+    def __len__(self) -> int:
+        return len(self.written)
+
+
+def load_translator(
+    checkpoint: str | os.PathLike[str] | Mapping[str, Any],
+    direction: str = "a2b",
+    *,
+    ema: bool = True,
+    device: str | torch.device = "cpu",
+) -> nn.Module:
+    """The generator of a pix2pix/CycleGAN checkpoint that translates in ``direction``."""
+    if direction not in DIRECTIONS:
+        raise TranslateError(f"direction must be a2b or b2a, got {direction!r}")
+    state = (
+        checkpoint
+        if isinstance(checkpoint, Mapping)
+        else load_checkpoint(checkpoint, map_location=device)
+    )
+    networks = set(state.get("networks", {}))
+    where = state.get("path", "the checkpoint")
+    found = [n for n in DIRECTIONS[direction] if n in networks]
+    if not found:
+        if direction == "b2a" and "generator" in networks:
+            raise TranslateError(
+                f"{where} ({state.get('objective')}) translates one way only (A → B); for B → A "
+                'train pix2pix with [data] direction = "b2a", or train cyclegan'
+            )
+        raise TranslateError(
+            f"{where} has no image-to-image generator for {direction} (it holds "
+            f"{', '.join(sorted(networks)) or 'no networks'}); use a pix2pix or cyclegan "
+            "checkpoint"
+        )
+    generator = load_network(state, found[0], ema=ema, device=device)
+    if getattr(generator, "input_kind", "latent") != "image":
+        raise TranslateError(
+            f"{where}: its {found[0]} makes images from noise (a gan run); draw from it with "
+            "`gst sample`, and translate with a pix2pix or cyclegan checkpoint"
+        )
+    return generator
+
+
+def _collect(inputs: Iterable[str | os.PathLike[str]]) -> list[tuple[Path, Path]]:
+    """``(file, output name relative to the output folder)`` for every input image."""
+    found: list[tuple[Path, Path]] = []
+    for item in inputs:
+        path = Path(item).expanduser()
+        if path.is_dir():
+            images = find_images(path)
+            if not images:
+                raise TranslateError(
+                    f"the folder {str(path)!r} holds no images (PNG, JPEG, ...) to translate"
+                )
+            found += [(f, f.relative_to(path).with_suffix(".png")) for f in images]
+        elif path.is_file():
+            found.append((path, Path(path.stem + ".png")))
+        else:
+            raise TranslateError(
+                f"input {str(item)!r} does not exist (give image files or folders)"
+            )
+    if not found:
+        raise TranslateError("no input images given; pass image files or folders")
+    return found
+
+
+def plan_outputs(
+    inputs: Iterable[str | os.PathLike[str]],
+    output_dir: str | os.PathLike[str],
+    *,
+    overwrite: bool = False,
+) -> list[tuple[Path, Path]]:
+    """``(input file, output file)`` pairs, every output checked before any work."""
+    inputs = list(inputs)
+    pairs = _collect(inputs)
+    sources = [Path(i).expanduser() for i in inputs] + [f for f, _ in pairs]
+    out_dir = check_output_dir(output_dir, inputs=[s for s in sources if s.is_dir()])
+    planned: list[tuple[Path, Path]] = []
+    seen: dict[Path, Path] = {}
+    for source, name in pairs:
+        target = out_dir / name
+        if target in seen:
+            raise TranslateError(
+                f"{str(seen[target])!r} and {str(source)!r} would both be written to "
+                f"{str(target)!r}; rename one or translate them into different folders"
+            )
+        seen[target] = source
+        check_output_file(target, inputs=sources, overwrite=overwrite, image=True)
+        planned.append((source, target))
+    return planned
+
+
+def translate(
+    generator: nn.Module | str | os.PathLike[str],
+    inputs: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
+    output_dir: str | os.PathLike[str],
+    *,
+    direction: str = "a2b",
+    size: int | None = None,
+    overwrite: bool = False,
+    ema: bool = True,
+    device: str | torch.device = "cpu",
+    progress: bool = True,
+) -> TranslateResult:
+    """Translate image files (or folders of them) into ``output_dir``, one PNG each.
+
+    ``generator`` is a checkpoint (file or run folder) or an image generator
+    module. ``size`` scales each image's longer side to that many pixels first
+    (default: the image's own size). Returns the files written and those skipped.
+    """
+    if isinstance(inputs, str | os.PathLike):
+        inputs = [inputs]
+    if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 1):
+        raise TranslateError(f"size must be a positive integer, got {size!r}")
+    planned = plan_outputs(inputs, output_dir, overwrite=overwrite)
+    if not isinstance(generator, nn.Module):
+        generator = load_translator(generator, direction, ema=ema, device=device)
+    elif getattr(generator, "input_kind", "image") != "image":
+        raise TranslateError(f"{type(generator).__name__} is not an image-to-image generator")
+    generator.eval()
+    result = TranslateResult()
+    for source, target in tqdm(planned, desc="translate", unit="image", disable=not progress):
+        try:
+            image = load_image(source, size)
+        except ImageReadError:
+            result.skipped.append(source)
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        result.written.append(save_image(apply_image_generator(generator, image), target))
+    if result.skipped:
+        first = ", ".join(p.name for p in result.skipped[:3])
+        warnings.warn(
+            f"skipped {len(result.skipped)} unreadable image(s) of {len(planned)}: {first}"
+            f"{', ...' if len(result.skipped) > 3 else ''}",
+            stacklevel=2,
+        )
+        if not result.written:
+            raise TranslateError(
+                f"none of the {len(planned)} input file(s) could be read as an image "
+                f"(first: {result.skipped[0]})"
+            )
+    return result
+

@@ -1,0 +1,209 @@
+"""The ``cyclegan`` objective (Zhu et al. 2017): unpaired image-to-image translation.
+
+Two generators, ``g_ab`` (A → B) and ``g_ba`` (B → A), and two discriminators,
+``d_b`` (real B against g_ab's outputs) and ``d_a`` (real A against g_ba's).
+The generators minimise, in one update, the adversarial terms plus
+``cycle_weight · (|g_ba(g_ab(A)) − A|₁ + |g_ab(g_ba(B)) − B|₁)`` (λ = 10 per
+direction) plus ``identity_weight · cycle_weight · (|g_ab(B) − B|₁ + |g_ba(A) − A|₁)``
+(0.5, as the reference); then the discriminators update on fakes mixed with a
+history of older fakes (an :class:`ImagePool` of ``pool_size`` 50 per
+domain, checkpointed with its random state).
+
+Config: ``[generator]`` (default ``resnet_9blocks``; both directions are built
+from it), ``[discriminator]`` (default ``patchgan``; both), ``[loss]``
+(default ``lsgan``, as the reference), ``[objective]`` (``cycle_weight``,
+``identity_weight``, ``pool_size``, ``gan_weight``), ``[data]`` (``unpaired``
+or ``unpaired_shapes``). Optimiser groups: ``generator`` (both generators, one
+Adam as the reference) and ``discriminator`` (both). Previews are rows of
+A | G(A) | F(G(A)) and B | F(B) | G(F(B)).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from gst_core.errors import TrainingSetupError
+from gst_core.interfaces import (
+    AdversarialLoss,
+    Discriminator,
+    ImageGenerator,
+    Objective,
+    Preview,
+    StepContext,
+)
+
+from . import _i2i
+from .image_pool import ImagePool
+
+__all__ = ["CycleGANObjective"]
+
+
+class CycleGANObjective(Objective):
+    """Train ``g_ab``/``g_ba`` against ``d_b``/``d_a`` with cycle and identity losses."""
+
+    name = "cyclegan"
+    ema_networks = ("g_ab", "g_ba")
+
+    def __init__(
+        self,
+        g_ab: ImageGenerator,
+        g_ba: ImageGenerator,
+        d_a: Discriminator,
+        d_b: Discriminator,
+        loss: AdversarialLoss,
+        *,
+        cycle_weight: float = 10.0,
+        identity_weight: float = 0.5,
+        pool_size: int = 50,
+        gan_weight: float | None = None,
+        pool_seed: int | None = None,
+    ) -> None:
+        for g in (g_ab, g_ba):
+            if getattr(g, "input_kind", "latent") != "image":
+                raise TrainingSetupError(
+                    f"cyclegan needs image-to-image generators; {type(g).__name__} takes noise "
+                    "(use resnet_9blocks, resnet_6blocks, unet_256, ...)"
+                )
+        for value, what in ((cycle_weight, "cycle_weight"), (identity_weight, "identity_weight")):
+            if not isinstance(value, int | float) or value < 0:
+                raise TrainingSetupError(f"cyclegan: {what} must be a number >= 0, got {value!r}")
+        if identity_weight and getattr(g_ab, "in_channels", 3) != getattr(g_ab, "out_channels", 3):
+            raise TrainingSetupError(
+                "cyclegan: the identity loss compares g_ab(B) with B, so it needs as many input "
+                "as output channels; set identity_weight = 0 for domains with different channels"
+            )
+        self.g_ab, self.g_ba, self.d_a, self.d_b = g_ab, g_ba, d_a, d_b
+        self.loss = loss
+        self.cycle_weight = float(cycle_weight)
+        self.identity_weight = float(identity_weight)
+        self.gan_weight = (
+            _i2i.reference_gan_weight(loss) if gan_weight is None else float(gan_weight)
+        )
+        # The pools draw from their own generators, seeded from the run's seed by default.
+        seed = torch.initial_seed() if pool_seed is None else int(pool_seed)
+        self.pool_a = ImagePool(pool_size, seed)
+        self.pool_b = ImagePool(pool_size, seed + 1)
+        self._preview: tuple[Tensor, Tensor] | None = None
+
+    @classmethod
+    def from_config(
+        cls, config: Mapping[str, Any], *, source: str = "<config>"
+    ) -> CycleGANObjective:
+        g_spec = _i2i.section_spec(config, "generator", {"name": "resnet_9blocks"}, source)
+        g_ab = _i2i.image_generator(g_spec, source, "cyclegan")
+        # g_ba maps B back to A: the same architecture with the channel counts swapped.
+        ba_spec = dict(g_spec)
+        if "in_channels" in g_spec or "out_channels" in g_spec:
+            ba_spec["in_channels"] = g_ab.out_channels
+            ba_spec["out_channels"] = g_ab.in_channels
+        g_ba = _i2i.image_generator(ba_spec, source, "cyclegan")
+        d_spec = _i2i.section_spec(config, "discriminator", {"name": "patchgan"}, source)
+        da_spec, db_spec = dict(d_spec), dict(d_spec)
+        if "channels" not in d_spec:
+            da_spec["channels"], db_spec["channels"] = g_ab.in_channels, g_ab.out_channels
+        d_a = _i2i.build_net("discriminator", da_spec, source)
+        d_b = _i2i.build_net("discriminator", db_spec, source)
+        loss = _i2i.adversarial_loss(config, "lsgan", source)
+        try:
+            objective = cls(g_ab, g_ba, d_a, d_b, loss, **_i2i.options(config))
+        except TypeError as exc:
+            raise TrainingSetupError(
+                f"{source}: [objective]: {exc} (cyclegan takes cycle_weight, identity_weight, "
+                "pool_size, gan_weight, pool_seed)"
+            ) from exc
+        objective.network_specs = {
+            "g_ab": {"kind": "generator", **g_spec},
+            "g_ba": {"kind": "generator", **ba_spec},
+            "d_a": {"kind": "discriminator", **da_spec},
+            "d_b": {"kind": "discriminator", **db_spec},
+        }
+        return objective
+
+    def networks(self) -> dict[str, nn.Module]:
+        return {"g_ab": self.g_ab, "g_ba": self.g_ba, "d_a": self.d_a, "d_b": self.d_b}
+
+    def optimizer_groups(self) -> dict[str, list[str]]:
+        return {"generator": ["g_ab", "g_ba"], "discriminator": ["d_a", "d_b"]}
+
+    def config(self) -> dict[str, Any]:
+        return {
+            "cycle_weight": self.cycle_weight,
+            "identity_weight": self.identity_weight,
+            "pool_size": self.pool_a.size,
+            "gan_weight": self.gan_weight,
+        }
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"pool_a": self.pool_a.state_dict(), "pool_b": self.pool_b.state_dict()}
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        device = next(self.g_ab.parameters()).device
+        if "pool_a" in state:
+            self.pool_a.load_state_dict(state["pool_a"], device)
+            self.pool_b.load_state_dict(state["pool_b"], device)
+
+    def check_data(self, dataset: Any) -> None:
+        first = _i2i.first_items(dataset, "cyclegan")
+        if first is None:
+            return
+        a, b = first
+        _i2i.check_images(
+            a, b, {"g_ab": (self.g_ab, "A", "B"), "g_ba": (self.g_ba, "B", "A")}, "cyclegan"
+        )
+        self._preview = (a, b)
+
+    def train_step(
+        self, nets: Mapping[str, nn.Module], batch: Any, ctx: StepContext
+    ) -> dict[str, Tensor]:
+        g_ab, g_ba, d_a, d_b = nets["g_ab"], nets["g_ba"], nets["d_a"], nets["d_b"]
+        real_a, real_b = _i2i.split_pair(batch, "cyclegan")
+        d_a.requires_grad_(False)
+        d_b.requires_grad_(False)
+        with ctx.autocast():
+            fake_b, fake_a = g_ab(real_a), g_ba(real_b)
+            cycle = (g_ba(fake_b).float() - real_a.float()).abs().mean() + (
+                g_ab(fake_a).float() - real_b.float()
+            ).abs().mean()
+            gan = self.loss.generator_loss(d_b(fake_b).float()) + self.loss.generator_loss(
+                d_a(fake_a).float()
+            )
+            g_loss = self.gan_weight * gan + self.cycle_weight * cycle
+            metrics = {"gan_g": gan.detach(), "cycle": cycle.detach()}
+            if self.identity_weight:
+                identity = (g_ab(real_b).float() - real_b.float()).abs().mean() + (
+                    g_ba(real_a).float() - real_a.float()
+                ).abs().mean()
+                g_loss = g_loss + self.identity_weight * self.cycle_weight * identity
+                metrics["identity"] = identity.detach()
+        ctx.optimize("generator", g_loss)
+
+        d_a.requires_grad_(True)
+        d_b.requires_grad_(True)
+        old_b, old_a = self.pool_b.query(fake_b), self.pool_a.query(fake_a)
+        with ctx.autocast():
+            loss_db = self.loss.discriminator_loss(d_b(real_b).float(), d_b(old_b).float())
+            loss_da = self.loss.discriminator_loss(d_a(real_a).float(), d_a(old_a).float())
+        ctx.optimize("discriminator", loss_da + loss_db)
+        metrics.update(loss_g=g_loss.detach(), loss_d_a=loss_da.detach(), loss_d_b=loss_db.detach())
+        return metrics
+
+    @torch.no_grad()
+    def preview(self, networks: Mapping[str, nn.Module], count: int) -> Preview:
+        if self._preview is None:
+            raise TrainingSetupError("cyclegan: no preview images (check_data was not called)")
+        g_ab, g_ba = networks["g_ab"], networks["g_ba"]
+        device = next(g_ab.parameters()).device
+        rows = max(1, min(len(self._preview[0]), count // 6))
+        a, b = (t[:rows].to(device) for t in self._preview)
+        fake_b, fake_a = g_ab(a), g_ba(b)
+        images = torch.cat(
+            [
+                torch.stack([_i2i.rgb(x) for x in (a, fake_b, g_ba(fake_b))], 1).flatten(0, 1),
+                torch.stack([_i2i.rgb(x) for x in (b, fake_a, g_ab(fake_a))], 1).flatten(0, 1),
+            ]
+        )
+        return Preview(images, 3)

@@ -1,0 +1,161 @@
+"""The ``pix2pix`` objective (Isola et al. 2017): paired image-to-image translation.
+
+A conditional GAN: the discriminator judges the input and an output
+concatenated on channels (so it learns whether B fits A), and the generator
+minimises ``gan_weight · adversarial + l1_weight · |G(A) − B|₁`` (λ = 100, as
+the reference). Each step updates the discriminator on ``(A, B)`` against
+``(A, G(A))``, then the generator, in the reference's order.
+
+Config: ``[generator]`` (default ``unet_256``), ``[discriminator]`` (default
+``patchgan``; its ``channels`` default to the generator's input + output
+channels), ``[loss]`` (default ``non_saturating``, the reference's
+``vanilla``), ``[objective]`` (``l1_weight``, ``gan_weight``), ``[data]``
+(``paired`` or ``paired_shapes``). Previews are rows of input | output | target.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from gst_core.errors import TrainingSetupError
+from gst_core.interfaces import (
+    AdversarialLoss,
+    Discriminator,
+    ImageGenerator,
+    Objective,
+    Preview,
+    StepContext,
+)
+
+from . import _i2i
+
+__all__ = ["Pix2PixObjective"]
+
+
+class Pix2PixObjective(Objective):
+    """Train ``generator`` (A → B) against a conditional ``discriminator`` on paired data."""
+
+    name = "pix2pix"
+    ema_networks = ("generator",)
+
+    def __init__(
+        self,
+        generator: ImageGenerator,
+        discriminator: Discriminator,
+        loss: AdversarialLoss,
+        *,
+        l1_weight: float = 100.0,
+        gan_weight: float = 1.0,
+    ) -> None:
+        if getattr(generator, "input_kind", "latent") != "image":
+            raise TrainingSetupError(
+                f"pix2pix needs an image-to-image generator; {type(generator).__name__} takes "
+                "noise (use unet_256, unet_128, resnet_9blocks, ...)"
+            )
+        for value, what in ((l1_weight, "l1_weight"), (gan_weight, "gan_weight")):
+            if not isinstance(value, int | float) or value < 0:
+                raise TrainingSetupError(f"pix2pix: {what} must be a number >= 0, got {value!r}")
+        want = getattr(generator, "in_channels", 0) + getattr(generator, "out_channels", 0)
+        have = discriminator.image_shape[0]
+        if want and have != want:
+            raise TrainingSetupError(
+                f"pix2pix's discriminator sees input and output concatenated: it needs "
+                f"{want} channels, but has {have}; set channels = {want} in [discriminator] "
+                "(or leave channels out)"
+            )
+        self.generator = generator
+        self.discriminator = discriminator
+        self.loss = loss
+        self.l1_weight = float(l1_weight)
+        self.gan_weight = float(gan_weight)
+        self._preview: tuple[Tensor, Tensor] | None = None
+
+    @classmethod
+    def from_config(
+        cls, config: Mapping[str, Any], *, source: str = "<config>"
+    ) -> Pix2PixObjective:
+        g_spec = _i2i.section_spec(config, "generator", {"name": "unet_256"}, source)
+        generator = _i2i.image_generator(g_spec, source, "pix2pix")
+        d_spec = _i2i.section_spec(config, "discriminator", {"name": "patchgan"}, source)
+        d_spec.setdefault("channels", generator.in_channels + generator.out_channels)
+        discriminator = _i2i.build_net("discriminator", d_spec, source)
+        loss = _i2i.adversarial_loss(config, "non_saturating", source)
+        try:
+            objective = cls(generator, discriminator, loss, **_i2i.options(config))
+        except TypeError as exc:
+            raise TrainingSetupError(
+                f"{source}: [objective]: {exc} (pix2pix takes l1_weight, gan_weight)"
+            ) from exc
+        objective.network_specs = {
+            "generator": {"kind": "generator", **g_spec},
+            "discriminator": {"kind": "discriminator", **d_spec},
+        }
+        return objective
+
+    def networks(self) -> dict[str, nn.Module]:
+        return {"generator": self.generator, "discriminator": self.discriminator}
+
+    def config(self) -> dict[str, Any]:
+        return {"l1_weight": self.l1_weight, "gan_weight": self.gan_weight}
+
+    def check_data(self, dataset: Any) -> None:
+        if getattr(dataset, "paired", True) is False:
+            raise TrainingSetupError(
+                "pix2pix needs paired data (A/B folders with matching names, or AB images): "
+                'use [data] name = "paired" or "paired_shapes"; for unpaired domains '
+                "(trainA/, trainB/) train cyclegan"
+            )
+        first = _i2i.first_items(dataset, "pix2pix")
+        if first is None:
+            return
+        a, b = first
+        _i2i.check_images(a, b, {"generator": (self.generator, "A", "B")}, "pix2pix")
+        if a.shape[-2:] != b.shape[-2:]:
+            raise TrainingSetupError(
+                f"pix2pix: A images are {tuple(a.shape[-2:])} but B images "
+                f"{tuple(b.shape[-2:])}; paired images must have the same size"
+            )
+        self._preview = (a, b)
+
+    def train_step(
+        self, nets: Mapping[str, nn.Module], batch: Any, ctx: StepContext
+    ) -> dict[str, Tensor]:
+        g, d = nets["generator"], nets["discriminator"]
+        real_a, real_b = _i2i.split_pair(batch, "pix2pix")
+        with ctx.autocast():
+            fake_b = g(real_a)
+            d.requires_grad_(True)
+            real_scores = d(torch.cat([real_a, real_b], 1))
+            fake_scores = d(torch.cat([real_a, fake_b.detach()], 1))
+            d_loss = self.loss.discriminator_loss(real_scores.float(), fake_scores.float())
+        ctx.optimize("discriminator", d_loss)
+
+        # D's weights need no gradients in the generator's update.
+        d.requires_grad_(False)
+        with ctx.autocast():
+            gan = self.loss.generator_loss(d(torch.cat([real_a, fake_b], 1)).float())
+            l1 = (fake_b.float() - real_b.float()).abs().mean()
+            g_loss = self.gan_weight * gan + self.l1_weight * l1
+        ctx.optimize("generator", g_loss)
+        d.requires_grad_(True)
+        return {
+            "loss_d": d_loss.detach(),
+            "loss_g": g_loss.detach(),
+            "gan_g": gan.detach(),
+            "l1": l1.detach(),
+        }
+
+    @torch.no_grad()
+    def preview(self, networks: Mapping[str, nn.Module], count: int) -> Preview:
+        if self._preview is None:
+            raise TrainingSetupError("pix2pix: no preview images (check_data was not called)")
+        g = networks["generator"]
+        device = next(g.parameters()).device
+        rows = max(1, min(len(self._preview[0]), count // 3))
+        a, b = (t[:rows].to(device) for t in self._preview)
+        images = torch.stack([_i2i.rgb(x) for x in (a, g(a), b)], 1).flatten(0, 1)
+        return Preview(images, 3)
