@@ -457,6 +457,9 @@ class Trainer:
                     f"{where}: the {name!r} optimizer state does not fit ({exc}); resume with "
                     "the same optimizer settings"
                 ) from exc
+            for group in opt.param_groups:
+                # Saved before lr schedules (gst 0.1): the saved rate was the constant base.
+                group.setdefault("initial_lr", group["lr"])
         for name, scheduler in self.schedulers.items():
             if name in state.get("schedulers", {}):
                 scheduler.load_state_dict(state["schedulers"][name])
