@@ -6,6 +6,16 @@ objects (a checkpoint from the internet cannot run code). Writing goes to a
 temporary file in the same folder, is flushed to disk, and then replaces
 the target with ``os.replace``, which is atomic on POSIX and Windows: a kill
 mid-write leaves the previous checkpoint intact.
+
+Two checks keep a bad checkpoint from being used silently. A checkpoint never
+holds NaN or infinity (writing one is refused, reading one made by an older
+gst or by hand is refused). And torch does not verify the CRC-32 that its zip
+container stores for every record, so reading does: bytes damaged after the
+write (disk, copy) are found before they become weights. Measured on the
+shared 2-core CPU, one thread (benchmarks/reliability/bench_checkpoint_checks.py,
+results/checkpoint_checks_cpu.json): for 40 MB the CRC pass takes 0.022 s and
+the finite check 0.002 s beside 0.08 s for ``torch.load``; for 400 MB 0.29 s
+and 0.06 s beside 0.77 s.
 """
 
 from __future__ import annotations
@@ -21,6 +31,7 @@ from torch import nn
 
 from gst_core.atomic_file import atomic_write
 from gst_core.errors import GstError
+from gst_core.finite import nonfinite_in_state
 
 __all__ = [
     "CHECKPOINT_FORMAT",
@@ -41,9 +52,41 @@ class CheckpointError(GstError, ValueError):
 def save_checkpoint(state: Mapping[str, Any], path: str | Path) -> Path:
     """Write ``state`` (tagged with :data:`CHECKPOINT_FORMAT`) to ``path`` atomically."""
     path = Path(path)
+    bad = nonfinite_in_state(state)
+    if bad:
+        raise CheckpointError(
+            f"refusing to write checkpoint {str(path)!r}: it would hold non-finite values "
+            f"(NaN or infinity) in {_first_few(bad)}; the previous checkpoint is untouched. "
+            "Lower the learning rate, add a penalty (r1, gradient_penalty) or spectral_norm"
+        )
     with atomic_write(path) as f:
         torch.save({"format": CHECKPOINT_FORMAT, **state}, f)
     return path
+
+
+def _first_few(names: list[str], count: int = 3) -> str:
+    return ", ".join(names[:count]) + (
+        f" and {len(names) - count} more" if len(names) > count else ""
+    )
+
+
+def _check_integrity(path: Path) -> None:
+    """Compare every zip record with its stored CRC-32 (torch.load does not)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            damaged = archive.testzip()
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, RuntimeError) as exc:
+        # zlib/struct errors from a damaged header end up here too.
+        raise CheckpointError(
+            f"checkpoint {str(path)!r} is corrupt or not a torch checkpoint "
+            f"({type(exc).__name__}: {exc}); use an earlier checkpoint or start a new run"
+        ) from exc
+    if damaged is not None:
+        raise CheckpointError(
+            f"checkpoint {str(path)!r} is damaged: its record {damaged!r} does not match the "
+            "checksum written with it (a disk or copy error after it was saved); use an "
+            "earlier checkpoint or a good copy, or start a new run"
+        )
 
 
 def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
@@ -59,6 +102,8 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
         path = candidate
     if not path.is_file():
         raise CheckpointError(f"checkpoint {str(path)!r} does not exist")
+    if zipfile.is_zipfile(path):  # else torch.load explains what the file is not
+        _check_integrity(path)
     try:
         state = torch.load(path, map_location=map_location, weights_only=True)
     except (pickle.UnpicklingError, zipfile.BadZipFile, RuntimeError, EOFError, OSError) as exc:
@@ -75,6 +120,14 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
         raise CheckpointError(
             f"{str(path)!r} is not a gst training checkpoint (format {found!r}, expected "
             f"{CHECKPOINT_FORMAT!r}); it was not written by gst's trainer"
+        )
+    bad = nonfinite_in_state(state)
+    if bad:
+        raise CheckpointError(
+            f"checkpoint {str(path)!r} holds non-finite values (NaN or infinity) in "
+            f"{_first_few(bad)}; it cannot be sampled from or resumed (an older gst could "
+            "write such a file after a diverged update). Use an earlier checkpoint or start a "
+            "new run with a lower learning rate"
         )
     state["path"] = str(path)
     return state

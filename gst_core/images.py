@@ -9,6 +9,7 @@ person is watching is never half-written.
 from __future__ import annotations
 
 import math
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -23,8 +24,10 @@ __all__ = [
     "ImageReadError",
     "find_images",
     "image_suffixes",
+    "check_pixel_count",
     "load_image",
     "make_grid",
+    "open_image",
     "pil_to_tensor",
     "save_image",
     "tensor_to_pil",
@@ -76,6 +79,42 @@ def pil_to_tensor(image: Image.Image) -> Tensor:
     return torch.from_numpy(array.copy()).permute(2, 0, 1).unsqueeze(0)
 
 
+def check_pixel_count(size: tuple[int, int], what: str) -> None:
+    """Pillow's decompression-bomb limit, applied to sizes we make as well as ones we read."""
+    limit = Image.MAX_IMAGE_PIXELS
+    if limit and size[0] * size[1] > limit:
+        raise ImageReadError(
+            f"{what} would be {size[0]}×{size[1]} pixels, more than Pillow's limit of {limit} "
+            "(a decompression-bomb guard); use a smaller size"
+        )
+
+
+def open_image(path: str | Path) -> Image.Image:
+    """Open and decode an image file (EXIF orientation applied), or raise
+    :class:`ImageReadError` naming the file: missing, damaged, not an image, or a
+    decompression bomb (a declared size beyond ``PIL.Image.MAX_IMAGE_PIXELS``)."""
+    path = Path(path)
+    if not path.is_file():
+        raise ImageReadError(f"image file {str(path)!r} does not exist")
+    try:
+        with warnings.catch_warnings():
+            # Between the limit and twice it Pillow only warns, then decodes it all.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as opened:
+                opened.load()
+                return ImageOps.exif_transpose(opened) or opened
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise ImageReadError(
+            f"cannot read {str(path)!r}: it declares a size beyond Pillow's limit of "
+            f"{Image.MAX_IMAGE_PIXELS} pixels ({exc}); a decompression bomb or a damaged header"
+        ) from exc
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
+        raise ImageReadError(
+            f"cannot read {str(path)!r} as an image ({type(exc).__name__}: {exc}); "
+            "is the file complete and in a format Pillow reads (PNG, JPEG, ...)?"
+        ) from exc
+
+
 def load_image(path: str | Path, size: int | tuple[int, int] | None = None) -> Tensor:
     """Read an image file as ``(1, 3, H, W)`` in ``[0, 1]``.
 
@@ -83,18 +122,7 @@ def load_image(path: str | Path, size: int | tuple[int, int] | None = None) -> T
     aspect ratio, as the style-transfer literature does); a ``(H, W)`` pair
     resizes exactly. EXIF orientation is applied.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise ImageReadError(f"image file {str(path)!r} does not exist")
-    try:
-        with Image.open(path) as opened:
-            opened.load()
-            image = ImageOps.exif_transpose(opened) or opened
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
-        raise ImageReadError(
-            f"cannot read {str(path)!r} as an image ({type(exc).__name__}: {exc}); "
-            "is the file complete and in a format Pillow reads (PNG, JPEG, ...)?"
-        ) from exc
+    image = open_image(path)
     if size is not None:
         if isinstance(size, int):
             scale = size / max(image.size)
@@ -102,6 +130,7 @@ def load_image(path: str | Path, size: int | tuple[int, int] | None = None) -> T
         else:
             target = (int(size[1]), int(size[0]))
         if target != image.size:
+            check_pixel_count(target, f"{str(path)!r} resized to {size}")
             image = to_rgb(image).resize(target, Image.Resampling.LANCZOS)
     return pil_to_tensor(image)
 

@@ -73,9 +73,18 @@ class ImageGenerator(nn.Module):
     image_shape: tuple[int, int, int] = (3, 0, 0)
 
     def sample_latent(self, batch_size: int, *, generator: torch.Generator | None = None) -> Tensor:
-        """Standard-normal latents ``(batch_size, latent_dim)`` on this module's device."""
+        """Standard-normal latents ``(batch_size, latent_dim)`` on this module's device.
+
+        From the global RNG (no ``generator``) under torchrun, the latents of the global batch
+        are drawn and this process's slice returned, so they do not depend on the process count
+        (:func:`gst_core.training.distributed.per_sample`).
+        """
         device = next(self.parameters()).device
-        return torch.randn(batch_size, self.latent_dim, generator=generator, device=device)
+        if generator is not None:
+            return torch.randn(batch_size, self.latent_dim, generator=generator, device=device)
+        from gst_core.training.distributed import per_sample  # training imports this module
+
+        return per_sample(batch_size, lambda n: torch.randn(n, self.latent_dim, device=device))
 
 
 class Discriminator(nn.Module):
@@ -334,6 +343,13 @@ class Objective(ABC):
 
     **Previews**: :meth:`preview` makes images a person can look at (the
     trainer writes them as PNG grids).
+
+    **Under torchrun** ``nets`` are DDP wrappers, one per trainable network, and
+    the batch is this process's share of the global batch. An objective trains
+    the same on any number of processes when its losses are batch means, it
+    freezes (``requires_grad_(False)``) a network it only backpropagates
+    through, and it draws per-sample noise through ``sample_latent`` or
+    :func:`gst_core.training.distributed.per_sample` (docs/distributed.md).
     """
 
     #: Short name, recorded in checkpoints; ``gst train NAME`` uses the registry's name.

@@ -23,6 +23,7 @@ from gst_core.errors import (
     ComponentArgumentError,
     ComponentTypeError,
     DuplicateComponentError,
+    GstError,
     PluginLoadError,
     SpecError,
     UnknownComponentError,
@@ -197,7 +198,9 @@ class Registry(Generic[T]):
             assert entry.load is not None  # only discovered entries are unloaded
             try:
                 loaded = entry.load()
-            except Exception as exc:  # any import-time failure of third-party code
+            except KeyboardInterrupt:
+                raise
+            except BaseException as exc:  # any import-time failure, sys.exit() included
                 entry.error = exc
             else:
                 try:
@@ -255,7 +258,16 @@ class Registry(Generic[T]):
                 f"{self.kind} {name!r} cannot be built with {kwargs!r}: {exc}. "
                 f"Its signature is {name}{_signature_text(factory)}"
             ) from None
-        component = factory(**kwargs)
+        try:
+            component = factory(**kwargs)
+        except GstError:
+            raise  # the component's own message already says what to change
+        except Exception as exc:  # a constructor's TypeError/ValueError or a plugin's bug
+            raise ComponentArgumentError(
+                f"{self.kind} {name!r} ({self.entry(name).source}) could not be built with "
+                f"{kwargs!r}: {type(exc).__name__}: {exc}. "
+                f"Its signature is {name}{_signature_text(factory)}"
+            ) from exc
         if not isinstance(component, self.interface):
             raise ComponentTypeError(
                 f"{self.kind} factory {name!r} ({self.entry(name).source}) returned "

@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from gst_core.errors import GstError
+from gst_core.training import distributed
 
 # Modules under gst_core.cli, one per subcommand, in the order `gst --help` lists them.
 SUBCOMMANDS = ["plugins", "bench", "stylize", "train", "sample", "translate"]
@@ -37,12 +38,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except GstError as exc:
-        # Our own errors already say what to do; a traceback would bury that.
-        print(f"gst: error: {exc}", file=sys.stderr)
+        # Our own errors already say what to do; a traceback would bury that. Under torchrun
+        # an error every process meets is shown once, by rank 0.
+        if distributed.should_report(exc):
+            print(f"gst: error{distributed.rank_tag()}: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("gst: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:
+        if not distributed.peer_failed(exc):
+            raise
+        print(
+            f"gst: stopped{distributed.rank_tag()}: another process of this run failed "
+            "(its message is above)",
+            file=sys.stderr,
+        )
+        return 1
+    finally:
+        # Leaving the process group lets the other processes fail fast instead of waiting.
+        distributed.teardown()
 
 
 if __name__ == "__main__":  # pragma: no cover

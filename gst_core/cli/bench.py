@@ -13,6 +13,8 @@ from pathlib import Path
 
 import torch
 
+from gst_core.atomic_file import atomic_write
+
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
 
 
@@ -56,8 +58,19 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def run_kernels(args: argparse.Namespace) -> int:
     from gst_core.cli.table import format_table
+    from gst_core.option_checks import check_option
+    from gst_core.output_paths import check_output_file
     from gst_kernels import bench
 
+    for flag in ("sizes", "batch"):
+        for value in getattr(args, flag) or []:
+            check_option(value, "an integer", f"--{flag}", source="gst bench kernels", minimum=1)
+    if args.threads is not None:
+        check_option(args.threads, "an integer", "--threads", source="gst bench kernels", minimum=1)
+    check_option(args.budget, "a number", "--budget", source="gst bench kernels", minimum=0)
+    if args.json is not None:
+        # Before the timings, not after: a results file is meant to be replaced on a re-run.
+        args.json = check_output_file(args.json, overwrite=True, what="--json output")
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
     if device == "cuda" and not torch.cuda.is_available():
         print(
@@ -102,7 +115,7 @@ def run_kernels(args: argparse.Namespace) -> int:
         if load_start is not None:  # other processes on the machine skew CPU timings
             data["environment"]["loadavg_at_start"] = load_start
             data["environment"]["loadavg_at_end"] = os.getloadavg()
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(data, indent=2) + "\n")
+        with atomic_write(args.json) as f:
+            f.write((json.dumps(data, indent=2) + "\n").encode())
         print(f"wrote {args.json}")
     return 0

@@ -9,8 +9,17 @@ import sys
 from gst_core import plugin_report
 from gst_core.cli.table import format_table
 from gst_core.kinds import KINDS, registry
+from gst_core.option_checks import check_option
 
 HEADERS = ("kind", "name", "distribution", "version", "status", "target")
+TIMEOUT_ARGS = ("--timeout",)
+TIMEOUT_OPTIONS = {
+    "type": float,
+    "default": plugin_report.DEFAULT_TIMEOUT,
+    "metavar": "SECONDS",
+    "help": "how long one component may take to import in the load check before it is "
+    f"reported as hanging (default {plugin_report.DEFAULT_TIMEOUT:g})",
+}
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -25,12 +34,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         action="store_true",
         help="read metadata only; skip the load check (which runs in a child process)",
     )
+    listing.add_argument(*TIMEOUT_ARGS, **TIMEOUT_OPTIONS)
     listing.set_defaults(func=run_list)
 
     checking = verbs.add_parser(
         "check", help="import every component; exit 1 if any fails, printing each cause"
     )
     checking.add_argument("--kind", help=f"only this kind ({', '.join(KINDS)})")
+    checking.add_argument(*TIMEOUT_ARGS, **TIMEOUT_OPTIONS)
     checking.set_defaults(func=run_check)
 
 
@@ -38,27 +49,34 @@ def _kind(args: argparse.Namespace) -> str | None:
     return registry(args.kind).kind if args.kind else None
 
 
+def _with_load_status(kind: str | None, timeout: float) -> list[plugin_report.ComponentRow]:
+    """The metadata rows, with each component's load status from the child-process check."""
+    rows = plugin_report.rows(kind)
+    try:
+        probed = plugin_report.probe_in_subprocess(kind, timeout=timeout)
+    except plugin_report.ProbeError as exc:
+        # The metadata listing is still right; only the load status is unknown.
+        print(f"gst: warning: {exc}", file=sys.stderr)
+        probed = {}
+        for row in rows:
+            if row.status == "not loaded":
+                row.status = "unknown"
+    for row in rows:
+        found = probed.get((row.kind, row.name))
+        if found is not None:
+            row.status, row.error = found["status"], found["error"]
+    return rows
+
+
 def run_list(args: argparse.Namespace) -> int:
     kind = _kind(args)
-    rows = plugin_report.rows(kind)
     if args.no_load:
+        rows = plugin_report.rows(kind)
         for row in rows:
             if row.status == "not loaded":
                 row.status = "not checked"
     else:
-        try:
-            probed = plugin_report.probe_in_subprocess(kind)
-        except plugin_report.ProbeError as exc:
-            # The metadata listing is still right; only the load status is unknown.
-            print(f"gst: warning: {exc}", file=sys.stderr)
-            probed = {}
-            for row in rows:
-                if row.status == "not loaded":
-                    row.status = "unknown"
-        for row in rows:
-            found = probed.get((row.kind, row.name, row.target))
-            if found is not None:
-                row.status, row.error = found["status"], found["error"]
+        rows = _with_load_status(kind, _timeout(args))
     if args.json:
         print(json.dumps([r.as_dict() for r in rows], indent=2))
         return 0
@@ -73,7 +91,7 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    rows = plugin_report.check(_kind(args))
+    rows = _with_load_status(_kind(args), _timeout(args))
     failed = [r for r in rows if r.status != "ok"]
     for r in rows:
         mark = "ok  " if r.status == "ok" else "FAIL"
@@ -82,3 +100,7 @@ def run_check(args: argparse.Namespace) -> int:
             print(f"     {r.error}")
     print(f"\n{len(rows) - len(failed)} loaded, {len(failed)} failed")
     return 1 if failed else 0
+
+
+def _timeout(args: argparse.Namespace) -> float:
+    return check_option(args.timeout, "a number", "--timeout", source="gst plugins", minimum=0.1)

@@ -10,6 +10,8 @@ import torch
 
 from gst_core.checkpoint import CheckpointError, load_network
 from gst_core.images import make_grid, save_image
+from gst_core.option_checks import check_option, resolve_device
+from gst_core.output_paths import check_output_file
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -24,12 +26,18 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--nrow", type=int, help="images per row")
     parser.add_argument("--no-ema", action="store_true", help="use the raw generator weights")
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing output image")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     if args.count < 1:
         raise CheckpointError(f"-n must be at least 1, got {args.count}")
+    check_option(args.nrow, "an integer", "--nrow", source="gst sample", minimum=1, optional=True)
+    args.device = resolve_device(args.device)
+    args.output = check_output_file(
+        args.output, inputs=[args.checkpoint], overwrite=args.overwrite, image=True
+    )
     generator = load_network(args.checkpoint, "generator", ema=not args.no_ema, device=args.device)
     if getattr(generator, "input_kind", "latent") != "latent":
         raise CheckpointError(

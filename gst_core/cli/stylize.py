@@ -14,7 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from gst_core.errors import GstError, NonFiniteLossError, SpecError
-from gst_core.images import load_image, save_image
+from gst_core.images import check_pixel_count, load_image, save_image
+from gst_core.option_checks import OptionError, check_option
+from gst_core.output_paths import OutputPathError, check_output_file
 from gst_core.perceptual import check_feature_loss
 from gst_core.pipelines import StyleTransfer, StylizeOptions
 
@@ -100,6 +102,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     g = p.add_argument_group("output")
     g.add_argument("--save-every", type=int, help="also write OUT_<step>.png every N steps")
+    g.add_argument(
+        "--overwrite", action="store_true", help="replace an existing output (never an input)"
+    )
     g.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
@@ -113,6 +118,7 @@ def run(args: argparse.Namespace) -> int:
             f"{args.config}: [stylize] has unknown key(s) {', '.join(sorted(unknown))}; known: "
             f"{', '.join(sorted((*FILE_KEYS, *_option_names())))}"
         )
+    _check_file_keys(settings, args.config)
     demo = (
         args.demo
         or settings.get("demo", False)
@@ -129,9 +135,11 @@ def run(args: argparse.Namespace) -> int:
     output = _first(flags.get("output"), settings.get("output"), "stylized.png")
     if not isinstance(output, str) or not output.strip():
         raise GstError(f"--output must be a file name, got {output!r}")
-    output = Path(output)
+    inputs = [] if demo else _input_paths(args, settings)
+    output = check_output_file(output, inputs=inputs, overwrite=args.overwrite, image=True)
     if options.get("save_every"):
         options["save_path"] = output
+        _check_intermediates(output, args.overwrite)
     size = _first(flags.get("size"), settings.get("size"), DEMO_SIZE if demo else DEFAULT_SIZE)
     if isinstance(size, bool) or not isinstance(size, int) or size < 16:
         raise GstError(f"--size must be an integer of at least 16 pixels, got {size!r}")
@@ -155,6 +163,39 @@ def run(args: argparse.Namespace) -> int:
     save_image(image, output)
     print(f"wrote {output} ({image.shape[-1]}×{image.shape[-2]})", file=sys.stderr)
     return 0
+
+
+def _check_file_keys(settings: dict[str, Any], source: str | None) -> None:
+    """[stylize]'s file options, typed: a string `styles` would be read letter by letter."""
+    where = f"{source}: [stylize]"
+    check_option(settings.get("content"), "a string", "content", source=where, optional=True)
+    if isinstance(settings.get("styles"), str):
+        raise OptionError(
+            f'{where}: styles must be a list of file names, e.g. styles = ["{settings["styles"]}"]'
+        )
+    check_option(
+        settings.get("styles"), "a list of file names", "styles", source=where, optional=True
+    )
+    check_option(settings.get("output"), "a string", "output", source=where, optional=True)
+    check_option(settings.get("size"), "an integer", "size", source=where, optional=True)
+    check_option(settings.get("demo"), "true or false", "demo", source=where, optional=True)
+
+
+def _input_paths(args: argparse.Namespace, settings: dict[str, Any]) -> list[str]:
+    content = args.content or settings.get("content")
+    styles = args.styles or settings.get("styles", [])
+    return [p for p in [content, *styles] if isinstance(p, str)]
+
+
+def _check_intermediates(output: Path, overwrite: bool) -> None:
+    """--save-every writes <stem>_<step><suffix> beside the output: never over old ones silently."""
+    existing = sorted(output.parent.glob(f"{output.stem}_[0-9][0-9][0-9][0-9][0-9]{output.suffix}"))
+    if existing and not overwrite:
+        raise OutputPathError(
+            f"--save-every would overwrite {len(existing)} existing intermediate image(s) such "
+            f"as {str(existing[0])!r}; pass --overwrite to replace them, or choose another "
+            "output name"
+        )
 
 
 def _first(*values: Any) -> Any:
@@ -181,6 +222,7 @@ def _images(args: argparse.Namespace, settings: dict[str, Any], demo: bool, size
         from gst_core.kinds import registry
 
         # The registered sample images: item 0 the content, item 1 the style, in [-1, 1].
+        check_pixel_count((size, size), f"the demo images at --size {size}")
         samples = registry("dataset").build("style_samples", size=size)
         content, style = ((samples[i][0].unsqueeze(0) + 1) / 2 for i in (0, 1))
         return content, [style]

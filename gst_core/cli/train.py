@@ -7,7 +7,9 @@ objective``), so a plugin's objective trains exactly like the built-in ``gan``.
 from __future__ import annotations
 
 import argparse
+import sys
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +17,12 @@ import torch
 
 from gst_core.checkpoint import load_checkpoint
 from gst_core.config import load_toml
-from gst_core.errors import TrainingSetupError
+from gst_core.errors import GstError, NonFiniteLossError, TrainingSetupError
 from gst_core.kinds import registry
+from gst_core.option_checks import check_option
+from gst_core.training import distributed
 from gst_core.training.build import build_trainer
+from gst_core.training.resume import ResumeSettingsWarning
 
 # flag destination → [train] option
 _FLAGS = {
@@ -41,7 +46,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "train",
         help="train a registered objective (gan, or a plugin's) from a TOML config",
         description="Train from a config; flags override its [train] options. A run folder "
-        "gets PNG grids (samples/), metrics.jsonl and checkpoints/last.pt.",
+        "gets PNG grids (samples/), metrics.jsonl and checkpoints/last.pt. On several GPUs or "
+        "machines: torchrun --nproc_per_node N -m gst_core.cli train NAME --config run.toml "
+        "([train] batch_size is then the global batch; rank 0 writes).",
     )
     parser.add_argument(
         "objective",
@@ -128,6 +135,7 @@ def _overrides(args: argparse.Namespace, config: dict[str, Any]) -> dict[str, An
 
 def run(args: argparse.Namespace) -> int:
     if args.threads is not None:
+        check_option(args.threads, "an integer", "--threads", source="gst train", minimum=1)
         torch.set_num_threads(args.threads)
     registry("objective").entry(args.objective)  # an unknown name fails here, with close matches
     checkpoint = None
@@ -161,15 +169,38 @@ def run(args: argparse.Namespace) -> int:
     if args.n_critic is not None:
         config = {**config, "objective": {**config.get("objective", {}), "n_critic": args.n_critic}}
     overrides = _overrides(args, config)
+    # Under torchrun: join the process group now, so every process agrees on the run folder.
+    train_options = {**config.get("train", {}), **overrides}
+    run = distributed.setup(
+        train_options.get("distributed"), str(train_options.get("device", "auto"))
+    )
     if not overrides.get("run_dir") and not config.get("train", {}).get("run_dir"):
-        overrides["run_dir"] = str(
-            Path("runs") / f"{args.objective}-{time.strftime('%Y%m%d-%H%M%S')}"
+        overrides["run_dir"] = distributed.broadcast_object(
+            str(Path("runs") / f"{args.objective}-{time.strftime('%Y%m%d-%H%M%S')}")
         )
+    say = print if run.is_main else _quiet
     trainer = build_trainer(config, args.objective, source=source, overrides=overrides)
-    print(f"gst: training {args.objective} on {trainer.device}; run folder {trainer.run_dir}")
+    processes = f" x {run.world_size} processes ({run.backend})" if run.enabled else ""
+    where = f"{trainer.device}{processes}"
+    say(f"gst: training {args.objective} on {where}; run folder {trainer.run_dir}")
     if checkpoint is not None:
-        trainer.load_state_dict(checkpoint)
-        print(f"gst: resumed from {checkpoint['path']} at step {trainer.step}")
-    trainer.fit()
-    print(f"gst: done at step {trainer.step}; checkpoint {trainer.checkpoint_path}")
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ResumeSettingsWarning)
+            trainer.load_state_dict(checkpoint)
+        if run.is_main:
+            for warning in caught:
+                print(f"gst: warning: {warning.message}", file=sys.stderr)
+        say(f"gst: resumed from {checkpoint['path']} at step {trainer.step}")
+    try:
+        trainer.fit()
+    except GstError as exc:
+        # A failure inside the loop may be this process's alone (its data); a non-finite loss
+        # is agreed by every process, so rank 0 alone reports it.
+        exc.rank_local = not isinstance(exc, NonFiniteLossError)
+        raise
+    say(f"gst: done at step {trainer.step}; checkpoint {trainer.checkpoint_path}")
     return 0
+
+
+def _quiet(*args: Any, **kwargs: Any) -> None:
+    """``print`` for processes other than rank 0: rank 0 speaks for the run."""

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from gst_core.errors import GstError
+from gst_core.option_checks import resolve_device
 
 __all__ = ["StyleTransferError", "StylizeOptions"]
 
@@ -79,6 +80,7 @@ class StylizeOptions:
                 raise bad(f"{name} must be {kind}, got {value!r} ({type(value).__name__})")
         if self.steps < 1:
             raise bad(f"steps must be a positive integer, got {self.steps!r}")
+        resolve_device(self.device, what="device")
         if self.line_search == "none":
             self.line_search = None
         if self.line_search not in (None, "strong_wolfe"):

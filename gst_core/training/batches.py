@@ -4,6 +4,10 @@ Batch ``k`` of a run is a pure function of ``(seed, k)``: epoch ``e`` uses a
 permutation drawn from ``seed + e``, so resuming after ``k`` batches
 continues exactly where the interrupted run was, whatever the number of
 DataLoader workers (which prefetch ahead of what the trainer consumed).
+
+Under torchrun, process ``rank`` of ``num_replicas`` takes its slice of each
+global batch, so the global order, and the position ``k`` saved in a
+checkpoint, are the same whatever the number of processes.
 """
 
 from __future__ import annotations
@@ -31,15 +35,35 @@ def check_batch_fits(dataset_size: int, batch_size: int) -> None:
 
 class ResumableBatchSampler(Sampler[list[int]]):
     """Endless shuffled batches of ``batch_size`` indices, the last partial batch of an epoch
-    dropped (as GAN training does, so BatchNorm never sees a batch of one)."""
+    dropped (as GAN training does, so BatchNorm never sees a batch of one).
 
-    def __init__(self, dataset_size: int, batch_size: int, *, seed: int = 0, start: int = 0):
+    ``batch_size`` is the global batch; with ``num_replicas > 1`` this sampler yields
+    ``rank``'s ``batch_size // num_replicas`` indices of each global batch.
+    """
+
+    def __init__(
+        self,
+        dataset_size: int,
+        batch_size: int,
+        *,
+        seed: int = 0,
+        start: int = 0,
+        rank: int = 0,
+        num_replicas: int = 1,
+    ):
         check_batch_fits(dataset_size, batch_size)
+        if batch_size % num_replicas or not 0 <= rank < num_replicas:
+            raise ValueError(
+                f"a global batch of {batch_size} cannot be shared by {num_replicas} processes "
+                f"(rank {rank}); it must be a multiple of the process count"
+            )
         self.dataset_size = dataset_size
         self.batch_size = batch_size
         self.seed = seed
         self.start = start
         self.per_epoch = dataset_size // batch_size
+        self.local = batch_size // num_replicas
+        self.offset = rank * self.local
 
     def __iter__(self) -> Iterator[list[int]]:
         k = self.start
@@ -49,5 +73,6 @@ class ResumableBatchSampler(Sampler[list[int]]):
                 self.dataset_size, generator=torch.Generator().manual_seed(self.seed + epoch)
             )
             for i in range(index, self.per_epoch):
-                yield order[i * self.batch_size : (i + 1) * self.batch_size].tolist()
+                first = i * self.batch_size + self.offset
+                yield order[first : first + self.local].tolist()
             k = (epoch + 1) * self.per_epoch

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from torch import Tensor
 from tqdm.auto import tqdm
 
+from gst_core.atomic_file import atomic_write
 from gst_core.images import make_grid, save_image
 from gst_core.interfaces import Preview
 
@@ -100,6 +101,18 @@ class MetricsLogger(Callback):
     def on_fit_start(self, trainer: Trainer) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.started = time.perf_counter()
+        self._truncate_to(trainer.step)
+
+    def _truncate_to(self, step: int) -> None:
+        """Drop the lines after ``step``: a run killed after its last checkpoint logged steps
+        that the resumed run does again, and a half-written last line."""
+        if not self.path.is_file():
+            return
+        lines = self.path.read_text().splitlines(keepends=True)
+        kept = [line for line in lines if _logged_step(line) <= step]
+        if len(kept) != len(lines):
+            with atomic_write(self.path) as f:
+                f.write("".join(kept).encode())
 
     def on_log(self, trainer: Trainer, step: int, metrics: Mapping[str, float]) -> None:
         record = {"step": step, "seconds": round(time.perf_counter() - self.started, 3), **metrics}
@@ -110,6 +123,15 @@ class MetricsLogger(Callback):
         if error is not None:
             with self.path.open("a") as f:
                 f.write(json.dumps({"step": trainer.step, "error": str(error)}) + "\n")
+
+
+def _logged_step(line: str) -> float:
+    """The step of a metrics line; infinity for a line that is not a complete record."""
+    try:
+        record = json.loads(line)
+    except ValueError:
+        return float("inf")
+    return record.get("step", float("inf")) if isinstance(record, dict) else float("inf")
 
 
 class ImageGridWriter(Callback):

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gst_core.errors import TrainingSetupError
+from gst_core.option_checks import check_option
 
 __all__ = ["TrainConfig"]
 
@@ -41,6 +42,9 @@ class TrainConfig:
     run_dir: str | None = None  # None: nothing is written
     progress: bool = True
     tensorboard: bool = False
+    # Under torchrun: backend, sync_batchnorm, find_unused_parameters, timeout
+    # (gst_core.training.distributed.DistributedOptions).
+    distributed: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_mapping(cls, options: Mapping[str, Any], *, source: str = "[train]") -> TrainConfig:
@@ -58,16 +62,16 @@ class TrainConfig:
         return config
 
     def validate(self, source: str = "[train]") -> None:
-        for name in ("steps", "batch_size"):
+        for name, (kind, minimum) in _FIELD_CHECKS.items():
+            optional = name in ("amp", "run_dir")
             value = getattr(self, name)
-            if not isinstance(value, int) or value < 1:
+            if kind == "an integer" and minimum == 1 and _is_bad_positive(value):
                 raise TrainingSetupError(
                     f"{source}: {name} must be a positive integer, got {value!r}"
                 )
-        for name in ("log_every", "sample_every", "checkpoint_every", "ema_start", "num_workers"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or value < 0:
+            if kind == "an integer" and minimum == 0 and _is_bad_count(value):
                 raise TrainingSetupError(f"{source}: {name} must be an integer >= 0, got {value!r}")
+            check_option(value, kind, name, source=source, minimum=minimum, optional=optional)
         from gst_core.training.schedules import schedule_factor
 
         schedule_factor(self.lr_schedule, self.steps, source=source)
@@ -75,6 +79,61 @@ class TrainConfig:
             raise TrainingSetupError(
                 f"{source}: ema_decay must lie in [0, 1) (0 turns it off), got {self.ema_decay!r}"
             )
+        if not isinstance(self.optimizers, Mapping):
+            raise TrainingSetupError(
+                f"{source}: optimizers must be a table of per-group tables, e.g. "
+                f"[train.optimizers.generator], got {self.optimizers!r}"
+            )
+        for where, settings in [
+            ("optimizer", self.optimizer),
+            *((f"optimizers.{k}", v) for k, v in self.optimizers.items()),
+        ]:
+            _check_optimizer_settings(settings, f"{source} {where}")
 
     def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
+
+
+# Each [train] option's type and smallest value (None: no bound).
+_FIELD_CHECKS: dict[str, tuple[str, float | None]] = {
+    "steps": ("an integer", 1),
+    "batch_size": ("an integer", 1),
+    "ema_decay": ("a number", 0),
+    "ema_start": ("an integer", 0),
+    "seed": ("an integer", None),
+    "device": ("a string", None),
+    "amp": ("true or false", None),
+    "num_workers": ("an integer", 0),
+    "log_every": ("an integer", 0),
+    "sample_every": ("an integer", 0),
+    "sample_count": ("an integer", 1),
+    "checkpoint_every": ("an integer", 0),
+    "run_dir": ("a string", None),
+    "progress": ("true or false", None),
+    "tensorboard": ("true or false", None),
+}
+
+
+def _is_bad_positive(value: Any) -> bool:
+    return isinstance(value, bool) or not isinstance(value, int) or value < 1
+
+
+def _is_bad_count(value: Any) -> bool:
+    return isinstance(value, bool) or not isinstance(value, int) or value < 0
+
+
+def _check_optimizer_settings(settings: Any, source: str) -> None:
+    if not isinstance(settings, Mapping):
+        raise TrainingSetupError(
+            f'{source} must be a table, e.g. {{ name = "Adam", lr = 2e-4 }}; got {settings!r}'
+        )
+    check_option(settings.get("name", "Adam"), "a string", "name", source=source)
+    if "lr" in settings:
+        check_option(settings["lr"], "a number", "lr", source=source, minimum=0)
+    if "betas" in settings:
+        betas = settings["betas"]
+        check_option(betas, "a list of numbers", "betas", source=source)
+        if len(betas) != 2 or not all(0 <= b < 1 for b in betas):
+            raise TrainingSetupError(
+                f"{source}: betas must be two numbers in [0, 1), e.g. [0.5, 0.999]; got {betas!r}"
+            )

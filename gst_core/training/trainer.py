@@ -25,9 +25,14 @@ import torch
 from torch import Tensor
 from torch.utils.data import DataLoader, Dataset
 
+from gst_core.atomic_file import atomic_write, remove_stale_temporaries
 from gst_core.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from gst_core.errors import NonFiniteLossError, TrainingSetupError
+from gst_core.finite import nonfinite
 from gst_core.interfaces import Objective, Preview
+from gst_core.option_checks import resolve_device
+from gst_core.output_paths import check_output_dir
+from gst_core.training import distributed
 from gst_core.training.batches import ResumableBatchSampler, check_batch_fits
 from gst_core.training.callbacks import (
     Callback,
@@ -38,6 +43,12 @@ from gst_core.training.callbacks import (
 )
 from gst_core.training.config import TrainConfig
 from gst_core.training.ema import make_ema
+from gst_core.training.resume import (
+    ResumeSettingsWarning,
+    apply_optimizer_settings,
+    changed_settings,
+    check_optimizer_classes,
+)
 from gst_core.training.rng import capture_rng_state, restore_rng_state, seed_everything
 from gst_core.training.schedules import build_scheduler, fast_forward
 
@@ -99,11 +110,12 @@ class Trainer:
         self.objective = objective
         self.data = data
         self.spec = dict(spec or {})
-        self.device = torch.device(
-            ("cuda" if torch.cuda.is_available() else "cpu")
-            if config.device == "auto"
-            else config.device
-        )
+        resolve_device(config.device, what="[train] device")  # a bad name: an error here
+        # Under torchrun: join the process group; else rank 0 of 1 and nothing changes.
+        self.distributed_options = distributed.DistributedOptions.from_mapping(config.distributed)
+        self.dist = distributed.setup(self.distributed_options, config.device)
+        self.device = self.dist.device(config.device)
+        self.dist.local_batch(config.batch_size)  # a global batch that does not split: an error
         self.amp = bool(config.amp if config.amp is not None else self.device.type == "cuda")
         if self.amp and self.device.type != "cuda":
             raise TrainingSetupError("amp = true needs a CUDA device; set amp = false on CPU")
@@ -116,7 +128,9 @@ class Trainer:
             net.to(self.device)
         #: What ``train_step`` is handed: the networks themselves here; a subclass or a
         #: launcher may put wrappers (DDP, ``torch.compile``) in their place.
-        self.step_networks: dict[str, torch.nn.Module] = dict(self.networks)
+        self.step_networks: dict[str, torch.nn.Module] = self.dist.wrap(
+            self.networks, self.device, self.distributed_options
+        )
         objective.check_data(data)
         if isinstance(data, Dataset) and hasattr(data, "__len__"):
             # Before fit() writes a run folder, not when the sampler starts; after
@@ -135,7 +149,13 @@ class Trainer:
             if config.ema_decay
             else {}
         )
-        self.callbacks = [*self._default_callbacks(), *callbacks]
+        # Only rank 0 writes and shows progress; a callback with ``all_ranks = True`` (one that
+        # takes part in collectives, e.g. a metric split over processes) runs everywhere.
+        self.callbacks = [
+            cb
+            for cb in [*self._default_callbacks(), *callbacks]
+            if self.dist.is_main or getattr(cb, "all_ranks", False)
+        ]
         self._stream: Iterator[Any] | None = None
         #: Set by a callback (time limit, early stopping) to end ``fit`` after the current step.
         self.should_stop = False
@@ -193,7 +213,8 @@ class Trainer:
         return torch.autocast(self.device.type, dtype=torch.float16)
 
     def optimize(self, optimizer: str, loss: Tensor) -> None:
-        if not bool(torch.isfinite(loss.detach()).all()):
+        # Agreed by every process, so all of them stop together instead of waiting for one.
+        if not distributed.all_true(torch.isfinite(loss.detach()).all()):
             where = (
                 f"the last good checkpoint, {self.checkpoint_path}, is untouched"
                 if self.checkpoint_path is not None and self.checkpoint_path.exists()
@@ -215,18 +236,48 @@ class Trainer:
             scaler.scale(loss).backward()
             scaler.step(opt)
             scaler.update()
+        self._check_finite_after_step(optimizer, loss)
+
+    def _check_finite_after_step(self, optimizer: str, loss: Tensor) -> None:
+        """A finite loss can still give non-finite weights (an absurd learning rate): stop
+        before they reach a checkpoint or an EMA copy. One fused norm per step (finite.py)."""
+        groups = self.optimizers[optimizer].param_groups
+        params = enumerate(p for group in groups for p in group["params"])
+        if not nonfinite((f"{optimizer}.{i}", p) for i, p in params):
+            return
+        where = (
+            f"the last checkpoint, {self.checkpoint_path}, holds the weights before it"
+            if self.checkpoint_path is not None and self.checkpoint_path.exists()
+            else "no checkpoint had been written yet"
+        )
+        raise NonFiniteLossError(
+            f"the {optimizer!r} weights became non-finite (NaN or infinity) after the update "
+            f"at step {self.step + 1}, although its loss was {loss.detach().float().item():.4g}; "
+            f"training stopped and {where}. Lower the learning rate, add a penalty "
+            "(r1, gradient_penalty) or spectral_norm",
+            step=self.step,
+        )
 
     def next_batch(self) -> Any:
-        if self._stream is None:
-            self._stream = self._make_stream()
+        # Under torchrun, random augmentation draws from a generator of its own per process
+        # and batch, so the processes augment their shares differently.
+        with distributed.data_rng(self.config.seed, self.batches):
+            if self._stream is None:
+                self._stream = self._make_stream()
+            batch = next(self._stream)
         self.batches += 1
-        return _to_device(next(self._stream), self.device)
+        return _to_device(batch, self.device)
 
     def _make_stream(self) -> Iterator[Any]:
         data, c = self.data, self.config
         if isinstance(data, Dataset) and hasattr(data, "__len__"):
             sampler = ResumableBatchSampler(
-                len(data), c.batch_size, seed=c.seed, start=self.batches
+                len(data),
+                c.batch_size,
+                seed=c.seed,
+                start=self.batches,
+                rank=self.dist.rank,
+                num_replicas=self.dist.world_size,
             )
             if hasattr(data, "get_batch"):
                 # In-memory data: one indexing operation per batch beats collating
@@ -253,7 +304,9 @@ class Trainer:
             seed_everything(self.config.seed)
         for net in self.networks.values():
             net.train()
-        if self.run_dir is not None:
+        if self.run_dir is not None and self.dist.is_main:
+            self._check_run_folders()
+            self._remove_stale_temporaries()
             self._write_run_config()
         error: BaseException | None = None
         try:
@@ -305,10 +358,15 @@ class Trainer:
         c = self.config
         if c.log_every and (self.step % c.log_every == 0 or self.step == c.steps):
             values = {k: float(v) for k, v in metrics.items()}
+            values = distributed.mean_over_processes(values, self.device)
             for cb in self.callbacks:
                 cb.on_log(self, self.step, values)
         if c.checkpoint_every and self.step % c.checkpoint_every == 0:
             self.save_checkpoint()
+        if self.dist.enabled:
+            # A callback on rank 0 (a time limit, early stopping) stops every process, not
+            # just the one the others would then wait for.
+            self.should_stop = not distributed.all_true(not self.should_stop, self.device)
 
     def preview(self, count: int = 64) -> Preview:
         """The objective's preview images, made with the EMA networks where there are some."""
@@ -349,7 +407,7 @@ class Trainer:
     def save_checkpoint(self, path: str | Path | None = None) -> Path | None:
         """Write :meth:`state_dict` atomically (default: ``<run_dir>/checkpoints/last.pt``)."""
         path = Path(path) if path is not None else self.checkpoint_path
-        if path is None:
+        if path is None or not self.dist.is_main:
             return None
         save_checkpoint(self.state_dict(), path)
         for cb in self.callbacks:
@@ -364,6 +422,9 @@ class Trainer:
                 f"{where} was saved by the {state.get('objective')!r} objective, not "
                 f"{self.objective.name!r}; resume it with `gst train {state.get('objective')}`"
             )
+        check_optimizer_classes(
+            state.get("train"), self.config.as_dict(), list(self.optimizers), where
+        )
         saved = state["networks"]
         if set(saved) != set(self.networks):
             raise CheckpointError(
@@ -399,8 +460,17 @@ class Trainer:
         for name, scheduler in self.schedulers.items():
             if name in state.get("schedulers", {}):
                 scheduler.load_state_dict(state["schedulers"][name])
-            else:  # a checkpoint from before lr schedules: it ran at a constant rate
+            else:  # a checkpoint from before lr schedules: it ran at a constant rate,
+                # so its saved lr is the base (its param groups have no "initial_lr").
+                for group in scheduler.optimizer.param_groups:
+                    group.setdefault("initial_lr", group["lr"])
                 fast_forward(scheduler, int(state["step"]))
+        apply_optimizer_settings(self.optimizers, state.get("train"), self.config.as_dict())
+        for scheduler in self.schedulers.values():
+            # A learning rate changed on resume is the new base the schedule scales (the
+            # scheduler's saved state would otherwise put the old one back at its next step).
+            scheduler.base_lrs = [g["initial_lr"] for g in scheduler.optimizer.param_groups]
+            fast_forward(scheduler, scheduler.last_epoch)
         for name, scaler in self.scalers.items():
             if name in state["scalers"]:
                 scaler.load_state_dict(state["scalers"][name])
@@ -409,6 +479,27 @@ class Trainer:
         self.batches = int(state["batches"])
         self._stream = None
         restore_rng_state(state["rng"])
+        changes = changed_settings(state.get("spec", {}), self.spec)
+        if changes:
+            warnings.warn(
+                f"resuming {where} with changed settings: {'; '.join(changes)}",
+                ResumeSettingsWarning,
+                stacklevel=2,
+            )
+
+    def _check_run_folders(self) -> None:
+        """Every folder the run writes, checked before the first step rather than at the
+        first checkpoint (a file in the way, no write permission)."""
+        assert self.run_dir is not None
+        check_output_dir(self.run_dir, what="run folder")
+        for sub in ("checkpoints", "samples"):
+            check_output_dir(self.run_dir / sub, what=f"{sub} folder")
+
+    def _remove_stale_temporaries(self) -> None:
+        """A kill during a checkpoint or grid write leaves its temporary file behind."""
+        assert self.run_dir is not None
+        for folder in (self.run_dir, self.run_dir / "checkpoints", self.run_dir / "samples"):
+            remove_stale_temporaries(folder)
 
     def _write_run_config(self) -> None:
         assert self.run_dir is not None
@@ -419,4 +510,5 @@ class Trainer:
             "train": self.config.as_dict(),
             "spec": self.spec,
         }
-        (self.run_dir / "config.json").write_text(json.dumps(record, indent=2, default=str) + "\n")
+        with atomic_write(self.run_dir / "config.json") as f:
+            f.write((json.dumps(record, indent=2, default=str) + "\n").encode())

@@ -13,10 +13,17 @@ import warnings
 from pathlib import Path
 
 import torch
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps
 
 from gst_core.errors import DataError
-from gst_core.images import find_images, image_suffixes, pil_to_tensor, to_rgb
+from gst_core.images import (
+    ImageReadError,
+    find_images,
+    image_suffixes,
+    open_image,
+    pil_to_tensor,
+    to_rgb,
+)
 
 from .in_memory import InMemoryImages
 
@@ -24,12 +31,10 @@ __all__ = ["ImageFolder"]
 
 
 def _load(path: Path, image_size: int) -> torch.Tensor:
-    with Image.open(path) as opened:
-        opened.load()
-        image = ImageOps.exif_transpose(opened) or opened
-        # The same conversion as load_image: a plain convert("RGB") clips 16-bit
-        # grayscale to white and turns fully transparent pixels black.
-        image = ImageOps.fit(to_rgb(image), (image_size, image_size), Image.Resampling.LANCZOS)
+    image = open_image(path)  # every read failure, decompression bombs included: ImageReadError
+    # The same conversion as load_image: a plain convert("RGB") clips 16-bit
+    # grayscale to white and turns fully transparent pixels black.
+    image = ImageOps.fit(to_rgb(image), (image_size, image_size), Image.Resampling.LANCZOS)
     return (pil_to_tensor(image)[0] * 255).round().to(torch.uint8)
 
 
@@ -70,7 +75,7 @@ class ImageFolder(InMemoryImages):
         for path, label in files:
             try:
                 images.append(_load(path, image_size))
-            except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
+            except (ImageReadError, OSError, ValueError) as exc:
                 skipped.append((path, exc))
                 continue
             labels.append(label)

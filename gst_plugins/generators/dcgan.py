@@ -14,6 +14,12 @@ Class conditioning (``num_classes > 0``) comes in two forms:
 * ``"concat"``: the label embedding concatenated to ``z`` (Mirza &
   Osindero's conditional GAN). On the built-in shapes it had not separated
   the classes after 400 steps, where conditional BatchNorm had.
+
+``norm`` picks the normalisation of an unconditional (or ``"concat"``)
+generator: ``"batch"`` (the paper's), ``"instance"`` or ``"none"``. Without
+BatchNorm a sample does not depend on the others in its batch, so training
+on several processes gives the same result as on one (see the README's
+"Training on several GPUs or machines").
 """
 
 from __future__ import annotations
@@ -33,6 +39,8 @@ from gst_plugins.generators._blocks import (
 )
 
 __all__ = ["ConditionalBatchNorm2d", "ConditionalDCGANGenerator", "DCGANGenerator"]
+
+NORMS = ("batch", "instance", "none")
 
 
 class ConditionalBatchNorm2d(nn.Module):
@@ -77,12 +85,20 @@ class DCGANGenerator(ImageGenerator):
         embedding_dim: int | None = None,
         spectral_norm: bool = False,
         conditioning: str = "batchnorm",
+        norm: str = "batch",
     ) -> None:
         super().__init__()
         name = type(self).__name__
         if conditioning not in ("batchnorm", "concat"):
             raise ArchitectureError(
                 f"{name}: conditioning must be 'batchnorm' or 'concat', got {conditioning!r}"
+            )
+        if norm not in NORMS:
+            raise ArchitectureError(f"{name}: norm must be one of {', '.join(NORMS)}, got {norm!r}")
+        if num_classes and conditioning == "batchnorm" and norm != "batch":
+            raise ArchitectureError(
+                f"{name}: conditioning = 'batchnorm' is conditional BatchNorm, so it needs "
+                f"norm = 'batch' (got {norm!r}); use conditioning = 'concat' with another norm"
             )
         steps = check_image_size(image_size, name)
         for value, what in ((latent_dim, "latent_dim"), (channels, "channels"), (width, "width")):
@@ -101,21 +117,23 @@ class DCGANGenerator(ImageGenerator):
         def sn(layer: nn.Module) -> nn.Module:
             return maybe_spectral_norm(layer, spectral_norm)
 
-        def norm(c: int) -> nn.Module:
+        def norm_layer(c: int) -> nn.Module:
             if self.conditioning == "batchnorm":
                 return ConditionalBatchNorm2d(c, num_classes)
-            return nn.BatchNorm2d(c)
+            if norm == "instance":
+                return nn.InstanceNorm2d(c)
+            return nn.BatchNorm2d(c) if norm == "batch" else nn.Identity()
 
         hidden = width * 2 ** (steps - 1)
         layers: list[nn.Module] = [
             sn(nn.ConvTranspose2d(in_features, hidden, 4, 1, 0, bias=False)),
-            norm(hidden),
+            norm_layer(hidden),
             nn.ReLU(inplace=True),
         ]
         for _ in range(steps - 1):
             layers += [
                 sn(nn.ConvTranspose2d(hidden, hidden // 2, 4, 2, 1, bias=False)),
-                norm(hidden // 2),
+                norm_layer(hidden // 2),
                 nn.ReLU(inplace=True),
             ]
             hidden //= 2

@@ -29,6 +29,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from gst_core.interfaces import AdversarialLoss, DiscriminatorPenalty
+from gst_core.training.distributed import per_sample
 
 __all__ = [
     "GradientPenalty",
@@ -140,7 +141,10 @@ class GradientPenalty(DiscriminatorPenalty):
                 f"gradient_penalty needs real and fake batches of one shape, got "
                 f"{tuple(real.shape)} and {tuple(fake.shape)}"
             )
-        eps = torch.rand(real.shape[0], *([1] * (real.dim() - 1)), device=real.device)
+        ones = [1] * (real.dim() - 1)
+        # Drawn for the global batch and sliced under torchrun, so that the penalty does not
+        # depend on the number of processes.
+        eps = per_sample(real.shape[0], lambda n: torch.rand(n, *ones, device=real.device))
         mixed = eps * real.detach() + (1 - eps) * fake.detach()
         grad = input_gradients(discriminator, mixed, labels)
         norm = grad.flatten(1).norm(2, dim=1)

@@ -62,21 +62,13 @@ PLUGINS = {
 @pytest.mark.parametrize("kind", ["objective", "dataset"])
 def test_plugin_contract_of_the_new_kinds(isolated, kind):
     group, source, cls = PLUGINS[kind]
-    isolated.add(
-        "fake-one",
-        entry_points={group: {"fake_thing": f"fake_one:{cls}"}},
-        modules={"fake_one": source},
-    )
-    isolated.add(
-        "fake-two",
-        entry_points={group: {"fake_thing": f"fake_two:{cls}"}},
-        modules={"fake_two": source},
-    )
-    isolated.add(
-        "fake-three",
-        entry_points={group: {"fake_other": f"fake_three:{cls}"}},
-        modules={"fake_three": source},
-    )
+    # Two distributions claim fake_thing; a third adds fake_other; a fourth fails to import.
+    for dist, name in (("one", "fake_thing"), ("two", "fake_thing"), ("three", "fake_other")):
+        isolated.add(
+            f"fake-{dist}",
+            entry_points={group: {name: f"fake_{dist}:{cls}"}},
+            modules={f"fake_{dist}": source},
+        )
     isolated.add(
         "fake-broken",
         entry_points={group: {"fake_broken": f"fake_broken:{cls}"}},

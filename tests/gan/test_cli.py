@@ -83,8 +83,10 @@ def test_train_resume_and_sample(tmp_path, capsys):
     grid = tmp_path / "grid.png"
     assert main(["sample", str(run), "-n", "6", "-o", str(grid)]) == 0
     assert Image.open(grid).size == (2 + 2 * 18, 2 + 3 * 18)  # one row per class
-    assert main(["sample", str(run), "-n", "4", "-o", str(grid), "--label", "2"]) == 0
-    assert main(["sample", str(run), "--label", "3", "-o", str(grid)]) == 2
+    assert (
+        main(["sample", str(run), "-n", "4", "-o", str(grid), "--label", "2", "--overwrite"]) == 0
+    )
+    assert main(["sample", str(run), "--label", "3", "-o", str(grid), "--overwrite"]) == 2
     assert "--label must lie in 0..2" in capsys.readouterr().err
 
 

@@ -116,7 +116,7 @@ tv_weight = 1.0
     assert main(["stylize", "--config", str(config), "--quiet"]) == 0
     with Image.open(tmp_path / "from_toml.png") as written:
         assert written.size == (40, 30)
-    assert main(["stylize", "--config", str(config), "--quiet", "--size", "24"]) == 0
+    assert main(["stylize", "--config", str(config), "--quiet", "--size", "24", "--overwrite"]) == 0
     with Image.open(tmp_path / "from_toml.png") as written:
         assert written.size == (24, 18)  # the flag wins over [stylize] size
 
