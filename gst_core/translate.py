@@ -195,4 +195,3 @@ def translate(
                 f"(first: {result.skipped[0]})"
             )
     return result
-
