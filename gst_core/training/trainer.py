@@ -463,10 +463,7 @@ class Trainer:
         for name, scheduler in self.schedulers.items():
             if name in state.get("schedulers", {}):
                 scheduler.load_state_dict(state["schedulers"][name])
-            else:  # a checkpoint from before lr schedules: it ran at a constant rate,
-                # so its saved lr is the base (its param groups have no "initial_lr").
-                for group in scheduler.optimizer.param_groups:
-                    group.setdefault("initial_lr", group["lr"])
+            else:  # a checkpoint from before lr schedules: it ran at a constant rate
                 fast_forward(scheduler, int(state["step"]))
         apply_optimizer_settings(self.optimizers, state.get("train"), self.config.as_dict())
         for scheduler in self.schedulers.values():
