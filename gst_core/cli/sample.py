@@ -8,7 +8,7 @@ from pathlib import Path
 
 import torch
 
-from gst_core.checkpoint import CheckpointError, load_network
+from gst_core.checkpoint import CheckpointError, load_checkpoint, load_network
 from gst_core.images import make_grid, save_image
 from gst_core.option_checks import check_option, resolve_device
 from gst_core.output_paths import check_output_file
@@ -38,12 +38,17 @@ def run(args: argparse.Namespace) -> int:
     args.output = check_output_file(
         args.output, inputs=[args.checkpoint], overwrite=args.overwrite, image=True
     )
-    generator = load_network(args.checkpoint, "generator", ema=not args.no_ema, device=args.device)
+    state = load_checkpoint(args.checkpoint, map_location=args.device)
+    translate_instead = (
+        f"{args.checkpoint} is a {state.get('objective')!r} checkpoint whose generator maps "
+        "images to images; gst sample draws from noise-to-image generators (a gan run). Apply "
+        f"it to images with: gst translate {args.checkpoint} IMAGE... -o OUTDIR"
+    )
+    if "generator" not in state["networks"]:
+        raise CheckpointError(translate_instead)
+    generator = load_network(state, "generator", ema=not args.no_ema, device=args.device)
     if getattr(generator, "input_kind", "latent") != "latent":
-        raise CheckpointError(
-            f"{args.checkpoint}: its generator maps images to images; gst sample draws from "
-            "noise-to-image generators (a gan run)"
-        )
+        raise CheckpointError(translate_instead)
     classes = generator.num_classes
     if args.label is not None and not classes:
         raise CheckpointError("--label needs a class-conditional generator; this one is not")

@@ -141,3 +141,8 @@ def test_cli_train_then_translate(objective, tmp_path, capsys):
     with Image.open(out / "odd.png") as result:
         assert result.size == (45, 19)
     assert "translated 1 image" in capsys.readouterr().out
+    # `gst sample` draws from noise; for this checkpoint it points to gst translate instead.
+    assert main(["sample", str(run_dir), "-o", str(tmp_path / "grid.png")]) == 2
+    err = capsys.readouterr().err
+    assert f"is a '{objective}' checkpoint whose generator maps images to images" in err
+    assert f"gst translate {run_dir} IMAGE... -o OUTDIR" in err
