@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -45,7 +46,7 @@ from gst_core.metrics.extract import (
     resolve_extractor,
 )
 from gst_core.metrics.frechet import FeatureStats, frechet_distance
-from gst_core.metrics.kernel import kernel_distance
+from gst_core.metrics.kernel import SmallSampleWarning, kernel_distance
 from gst_core.training.callbacks import Callback, ProgressBar, TensorBoardLogger
 
 if TYPE_CHECKING:
@@ -172,6 +173,18 @@ class MetricCallback(Callback):
                 raise MetricError("the held-out real set needs at least 2 images")
             self.real_features = features
             self.real_stats = FeatureStats().update(features)
+        if "kid" in self.metrics:
+            available = min(self.count, self.real_features.shape[0])
+            if available < self.kid_subset_size:
+                # Said once here rather than at every measurement.
+                warnings.warn(
+                    f"KID subset_size={self.kid_subset_size} but each measurement has "
+                    f"{self.count} generated and {self.real_features.shape[0]} real samples; "
+                    f"using subsets of {available}",
+                    SmallSampleWarning,
+                    stacklevel=2,
+                )
+                self.kid_subset_size = available
         best_json = self._best_json(trainer)
         if best_json is not None and best_json.is_file() and self.best is None:
             saved = json.loads(best_json.read_text())

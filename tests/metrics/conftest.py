@@ -54,3 +54,34 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
+
+
+TINY_SPEC = {
+    "generator": {
+        "name": "dcgan_conditional",
+        "num_classes": 4,
+        "image_size": 16,
+        "width": 8,
+        "latent_dim": 8,
+    },
+    "discriminator": {"name": "projection", "num_classes": 4, "image_size": 16, "width": 8},
+}
+
+
+def tiny_objective():
+    from gst_core.kinds import discriminators, generators, losses
+    from gst_core.training import GANObjective
+
+    torch.manual_seed(0)
+    return GANObjective(
+        generators.build(TINY_SPEC["generator"]),
+        discriminators.build(TINY_SPEC["discriminator"]),
+        losses.build("hinge"),
+    )
+
+
+def small_pool():
+    """A random_pool small enough for 16-pixel images and millisecond batches."""
+    from gst_core.kinds import feature_extractors
+
+    return feature_extractors.build("random_pool", channels=8, num_scales=3, image_size=16)
