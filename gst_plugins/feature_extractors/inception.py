@@ -218,7 +218,8 @@ class InceptionV3FID(FeatureExtractor):
         layers: only ``("pool",)``.
         weights: path of ``pt_inception-2015-12-05-*.pth`` (else ``GST_INCEPTION_WEIGHTS``,
             else torch's hub cache). Without a file, :class:`WeightsError` says how to get one.
-        require_weights: ``False`` builds the untrained architecture (tests, benchmarks).
+            ``"random"`` keeps PyTorch's default initialisation (structure tests, timing):
+            its features measure nothing.
     """
 
     available_layers: ClassVar[tuple[str, ...]] = ("pool",)
@@ -233,7 +234,6 @@ class InceptionV3FID(FeatureExtractor):
         layers: Sequence[str] | None = None,
         *,
         weights: str | os.PathLike[str] | None = None,
-        require_weights: bool = True,
     ) -> None:
         super().__init__()
         if layers is not None and tuple(layers) != ("pool",):
@@ -256,10 +256,11 @@ class InceptionV3FID(FeatureExtractor):
         self.Mixed_7b = _BlockE(1280, max_pool=False)
         self.Mixed_7c = _BlockE(2048, max_pool=True)
         self.weights_path: Path | None = None
-        path = find_inception_weights(weights)
+        random = isinstance(weights, str) and weights == "random"
+        path = None if random else find_inception_weights(weights)
         if path is not None:
             self.load_weights(path)
-        elif require_weights:
+        elif not random:
             raise WeightsError(
                 "the FID InceptionV3 needs pytorch-fid's weights file "
                 f"({FILE_GLOB}, 91 MB) and nothing is downloaded: pass weights=PATH "

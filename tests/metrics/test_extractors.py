@@ -14,7 +14,7 @@ from gst_plugins.feature_extractors.weights import WeightsError
 @pytest.fixture(scope="module")
 def untrained():
     torch.manual_seed(0)
-    return InceptionV3FID(require_weights=False)
+    return InceptionV3FID(weights="random")
 
 
 def fid_weights_file(path, model: InceptionV3FID, *, seed: int = 1, classifier: bool = True):
