@@ -148,6 +148,46 @@ class MetricCallback(Callback):
         self.history: list[dict[str, float]] = []
         self.best: dict[str, Any] | None = None
 
+    #: ``[train]`` options read by :meth:`from_config`, with their defaults.
+    OPTIONS: dict[str, Any] = {
+        "fid_every": 0,  # steps between measurements; 0: no metrics during training
+        "fid_real": None,  # held-out real images: a folder
+        "fid_metrics": ["fid"],  # any of "fid", "kid"
+        "fid_count": 1000,  # generated samples per measurement
+        "fid_extractor": "auto",  # a feature_extractor name
+        "best_metric": "fid",  # what checkpoints/best.pt minimises; "" for none
+    }
+
+    @classmethod
+    def from_config(cls, config: Any) -> MetricCallback | None:
+        """The callback a run's ``[train]`` options ask for (``None`` when ``fid_every`` is 0).
+
+        ``config`` is a :class:`~gst_core.training.config.TrainConfig` (or any object or
+        mapping) with the :attr:`OPTIONS` fields.
+        """
+
+        def get(name: str) -> Any:
+            if isinstance(config, Mapping):
+                return config.get(name, cls.OPTIONS[name])
+            return getattr(config, name, cls.OPTIONS[name])
+
+        every = get("fid_every")
+        if not every:
+            return None
+        if not get("fid_real"):
+            raise MetricError(
+                f"[train] fid_every = {every} needs fid_real, a folder of held-out real images "
+                "to measure against"
+            )
+        return cls(
+            get("fid_real"),
+            every=int(every),
+            metrics=tuple(get("fid_metrics")),
+            count=int(get("fid_count")),
+            extractor=get("fid_extractor"),
+            best_metric=get("best_metric") or None,
+        )
+
     # -- set-up ------------------------------------------------------------
 
     def on_fit_start(self, trainer: Trainer) -> None:

@@ -176,3 +176,21 @@ def test_tensorboard_logger_writes_the_losses(tmp_path, data):
         assert [e.step for e in scalars] == [2, 4]
         assert [e.value for e in scalars] == pytest.approx([seen[2][tag], seen[4][tag]], rel=1e-6)
     assert [e.step for e in events.Images("samples")] == [2, 4]
+
+
+def test_built_from_train_options(tmp_path, data, held_out):
+    from gst_core.images import save_image
+
+    assert MetricCallback.from_config({"steps": 10}) is None  # fid_every defaults to 0
+    with pytest.raises(MetricError, match="fid_every = 5 needs fid_real"):
+        MetricCallback.from_config({"fid_every": 5})
+    folder = tmp_path / "real"
+    x, _ = held_out.get_batch(range(8))
+    for i, image in enumerate((x + 1) / 2):
+        save_image(image[None], folder / f"{i}.png")
+    options = {"fid_every": 2, "fid_real": str(folder), "fid_count": 16}
+    options.update(fid_metrics=["fid", "kid"], best_metric="kid", fid_extractor="random_pool")
+    callback = MetricCallback.from_config(options)
+    assert (callback.every, callback.count, callback.metrics) == (2, 16, ("fid", "kid"))
+    assert (callback.best_metric, callback.extractor_spec) == ("kid", "random_pool")
+    assert MetricCallback.from_config({**options, "best_metric": ""}).best_metric is None
