@@ -100,14 +100,13 @@ def kernel_distance(
         warnings.warn(f"{message}; using subsets of {m}", SmallSampleWarning, stacklevel=2)
     rng = np.random.default_rng(seed)
     if m == x.shape[0] == y.shape[0]:
-        # Every subset is the whole set: one evaluation gives them all.
-        values = np.full(subsets, polynomial_mmd(x, y, degree=degree, gamma=gamma, coef=coef))
-    else:
-        values = np.empty(subsets)
-        for i in range(subsets):
-            xi = torch.from_numpy(rng.choice(x.shape[0], m, replace=False))
-            yi = torch.from_numpy(rng.choice(y.shape[0], m, replace=False))
-            values[i] = polynomial_mmd(x[xi], y[yi], degree=degree, gamma=gamma, coef=coef)
+        # Every subset is the whole set: one evaluation gives them all, and no spread.
+        return polynomial_mmd(x, y, degree=degree, gamma=gamma, coef=coef), 0.0
+    values = np.empty(subsets)
+    for i in range(subsets):
+        xi = torch.from_numpy(rng.choice(x.shape[0], m, replace=False))
+        yi = torch.from_numpy(rng.choice(y.shape[0], m, replace=False))
+        values[i] = polynomial_mmd(x[xi], y[yi], degree=degree, gamma=gamma, coef=coef)
     return float(values.mean()), float(values.std())
 
 
