@@ -1,4 +1,4 @@
-"""gst's minimal core: component interfaces, registries, plugin discovery, pipelines.
+"""gst's minimal core: the six kinds' contracts, registries, plugin discovery, pipelines.
 
 Three lines to a component::
 
@@ -11,10 +11,13 @@ from gst_core.config import build, build_components, build_from_toml, load_toml
 from gst_core.errors import (
     ComponentArgumentError,
     ComponentTypeError,
+    DataError,
     DuplicateComponentError,
     GstError,
+    NonFiniteLossError,
     PluginLoadError,
     SpecError,
+    TrainingSetupError,
     UnknownComponentError,
 )
 from gst_core.interfaces import (
@@ -22,10 +25,24 @@ from gst_core.interfaces import (
     Discriminator,
     DiscriminatorPenalty,
     FeatureExtractor,
+    FeatureLoss,
+    ImageDataset,
     ImageGenerator,
     Loss,
+    Objective,
+    Preview,
+    StepContext,
 )
-from gst_core.kinds import KINDS, discriminators, feature_extractors, generators, losses, registry
+from gst_core.kinds import (
+    KINDS,
+    datasets,
+    discriminators,
+    feature_extractors,
+    generators,
+    losses,
+    objectives,
+    registry,
+)
 from gst_core.registry import Entry, Registry
 
 __version__ = "0.1.0"
@@ -35,25 +52,35 @@ __all__ = [
     "AdversarialLoss",
     "ComponentArgumentError",
     "ComponentTypeError",
+    "DataError",
     "Discriminator",
     "DiscriminatorPenalty",
     "DuplicateComponentError",
     "Entry",
     "FeatureExtractor",
+    "FeatureLoss",
     "GstError",
+    "ImageDataset",
     "ImageGenerator",
     "Loss",
+    "NonFiniteLossError",
+    "Objective",
     "PluginLoadError",
+    "Preview",
     "Registry",
     "SpecError",
+    "StepContext",
+    "TrainingSetupError",
     "UnknownComponentError",
     "build",
     "build_components",
     "build_from_toml",
+    "datasets",
     "discriminators",
     "feature_extractors",
     "generators",
     "load_toml",
     "losses",
+    "objectives",
     "registry",
 ]

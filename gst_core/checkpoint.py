@@ -17,11 +17,19 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from torch import nn
 
 from gst_core.atomic_file import atomic_write
 from gst_core.errors import GstError
 
-__all__ = ["CHECKPOINT_FORMAT", "CheckpointError", "load_checkpoint", "save_checkpoint"]
+__all__ = [
+    "CHECKPOINT_FORMAT",
+    "CheckpointError",
+    "load_checkpoint",
+    "load_network",
+    "network_spec",
+    "save_checkpoint",
+]
 
 CHECKPOINT_FORMAT = "gst.training/1"
 
@@ -70,3 +78,68 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
         )
     state["path"] = str(path)
     return state
+
+
+def network_spec(state: Mapping[str, Any], name: str) -> dict[str, Any]:
+    """How network ``name`` of a checkpoint was built: ``{"kind": ..., "name": ..., **kwargs}``.
+
+    Checkpoints record it under ``network_specs``; those written before gst 0.2
+    did not, and there the config section named like the network (``[generator]``)
+    is the spec.
+    """
+    where = state.get("path", "the checkpoint")
+    networks = sorted(state.get("networks", {}))
+    if name not in networks:
+        raise CheckpointError(
+            f"{where} has no network {name!r}; it holds {', '.join(networks) or 'none'}"
+        )
+    spec = state.get("network_specs", {}).get(name)
+    if spec is None:
+        section = state.get("spec", {}).get(name)
+        if not isinstance(section, Mapping) or "name" not in section:
+            raise CheckpointError(
+                f"{where} does not record how its {name} was built (no network_specs entry "
+                f"and no [{name}] section in its config); build it yourself and load "
+                f"state['networks'][{name!r}] into it"
+            )
+        spec = {"kind": name, **section}
+    return dict(spec)
+
+
+def load_network(
+    checkpoint: str | Path | Mapping[str, Any],
+    name: str = "generator",
+    *,
+    ema: bool = True,
+    device: str | torch.device = "cpu",
+) -> nn.Module:
+    """Network ``name`` of a training checkpoint, rebuilt from its spec, in eval mode.
+
+    ``checkpoint`` is a file, a run folder or a state already read by
+    :func:`load_checkpoint`. ``ema=True`` takes the EMA weights where the run kept
+    them, else the raw ones.
+    """
+    from gst_core.kinds import registry
+
+    state = (
+        checkpoint
+        if isinstance(checkpoint, Mapping)
+        else load_checkpoint(checkpoint, map_location=device)
+    )
+    spec = network_spec(state, name)
+    kind = spec.pop("kind")
+    network = registry(kind).build(spec)
+    weights = state["networks"][name]
+    if ema and name in state.get("ema", {}):
+        prefix = "module."  # torch.optim.swa_utils.AveragedModel keeps the copy under .module
+        weights = {
+            k[len(prefix) :]: v for k, v in state["ema"][name].items() if k.startswith(prefix)
+        }
+    try:
+        network.load_state_dict(weights)
+    except RuntimeError as exc:
+        raise CheckpointError(
+            f"{state.get('path', 'the checkpoint')}: the saved {name} weights do not fit "
+            f"{kind} {spec!r}: {exc}"
+        ) from exc
+    return network.to(device).eval()

@@ -14,8 +14,13 @@ A TOML file names its components in sections keyed by kind::
     [train]                   # any other section is a pipeline's options,
     steps = 1000              # left untouched here
 
-:func:`build_components` returns ``{"generator": <module>, "loss": {"style":
-<module>, "content": <module>}}``. Every error names the file and section.
+:func:`build_components` always returns the same shape, ``{kind: {label:
+module}}``: a single table is labelled with its kind, so the file above gives
+``{"generator": {"generator": <module>}, "loss": {"style": <module>,
+"content": <module>}}``, and :func:`single` picks the one component of a
+kind. Every error names the file and section. ``[data]`` (a dataset) and
+``[objective]`` (a training method's options) are read by the trainer and the
+objective, not here.
 """
 
 from __future__ import annotations
@@ -28,9 +33,21 @@ from typing import Any
 from torch import nn
 
 from gst_core.errors import GstError, SpecError
-from gst_core.kinds import KINDS, registry
+from gst_core.kinds import registry
 
-__all__ = ["build", "build_components", "build_from_toml", "load_toml"]
+__all__ = [
+    "COMPONENT_SECTIONS",
+    "build",
+    "build_components",
+    "build_from_toml",
+    "load_toml",
+    "single",
+    "spec_of",
+]
+
+#: The kinds whose TOML sections :func:`build_components` builds.
+COMPONENT_SECTIONS = ("generator", "discriminator", "loss", "feature_extractor")
+Components = dict[str, dict[str, nn.Module]]
 
 
 def build(kind: str, spec: str | Mapping[str, Any], /, **kwargs: Any) -> nn.Module:
@@ -50,34 +67,57 @@ def load_toml(path: str | Path) -> dict[str, Any]:
         raise SpecError(f"config file {str(path)!r} is not valid TOML: {exc}") from exc
 
 
-def build_components(
-    config: Mapping[str, Any], *, source: str = "<config>"
-) -> dict[str, nn.Module | dict[str, nn.Module]]:
-    """Build every component section of a parsed config (see the module docstring)."""
-    built: dict[str, nn.Module | dict[str, nn.Module]] = {}
-    for kind in KINDS:
+def _section_specs(config: Mapping[str, Any], kind: str, source: str) -> dict[str, Mapping]:
+    """``{label: spec}`` of one kind's section: ``[kind]`` or ``[kind.<label>]`` tables."""
+    section = config[kind]
+    if not isinstance(section, Mapping):
+        raise SpecError(f"{source}: [{kind}] must be a table with a 'name' key, got {section!r}")
+    if "name" in section:
+        return {kind: section}
+    for label, sub in section.items():
+        if not isinstance(sub, Mapping):
+            raise SpecError(
+                f"{source}: [{kind}] has neither a 'name' key (one {kind}) nor only "
+                f"sub-tables like [{kind}.<label>] (several); {label!r} is {sub!r}"
+            )
+    if not section:
+        raise SpecError(f'{source}: [{kind}] is empty; add name = "<{kind} name>"')
+    return dict(section)
+
+
+def build_components(config: Mapping[str, Any], *, source: str = "<config>") -> Components:
+    """Build every component section of a parsed config: ``{kind: {label: module}}``."""
+    built: Components = {}
+    for kind in COMPONENT_SECTIONS:
         if kind not in config:
             continue
-        section = config[kind]
-        if not isinstance(section, Mapping):
-            raise SpecError(
-                f"{source}: [{kind}] must be a table with a 'name' key, got {section!r}"
+        built[kind] = {
+            label: _build_section(
+                kind, spec, source=source, label=kind if label == kind else f"{kind}.{label}"
             )
-        if "name" in section:
-            built[kind] = _build_section(kind, section, source=source, label=kind)
-            continue
-        labelled = {}
-        for label, sub in section.items():
-            if not isinstance(sub, Mapping):
-                raise SpecError(
-                    f"{source}: [{kind}] has neither a 'name' key (one {kind}) nor only "
-                    f"sub-tables like [{kind}.<label>] (several); {label!r} is {sub!r}"
-                )
-            labelled[label] = _build_section(kind, sub, source=source, label=f"{kind}.{label}")
-        if not labelled:
-            raise SpecError(f'{source}: [{kind}] is empty; add name = "<{kind} name>"')
-        built[kind] = labelled
+            for label, spec in _section_specs(config, kind, source).items()
+        }
     return built
+
+
+def spec_of(config: Mapping[str, Any], kind: str, label: str | None = None) -> dict[str, Any]:
+    """The spec dict (``{"name": ..., **kwargs}``) of a component section, for checkpoints."""
+    specs = _section_specs(config, kind, "<config>")
+    return dict(specs[label if label is not None else kind])
+
+
+def single(built: Components, kind: str, *, source: str = "<config>", example: str = "") -> Any:
+    """The one component of ``kind`` in ``built``; an error names the section to add or fix."""
+    found = built.get(kind, {})
+    if len(found) == 1:
+        return next(iter(found.values()))
+    if not found:
+        hint = f", e.g.\n  [{kind}]\n  {example}" if example else ""
+        raise SpecError(f"{source}: no [{kind}] section; add one{hint}")
+    raise SpecError(
+        f"{source}: [{kind}] names {len(found)} components ({', '.join(found)}) where one is "
+        f"expected; keep a single [{kind}] table"
+    )
 
 
 def _build_section(kind: str, section: Mapping[str, Any], *, source: str, label: str) -> nn.Module:
@@ -90,6 +130,6 @@ def _build_section(kind: str, section: Mapping[str, Any], *, source: str, label:
         raise type(exc)(f"{source}: [{label}]: {exc}") from exc
 
 
-def build_from_toml(path: str | Path) -> dict[str, nn.Module | dict[str, nn.Module]]:
+def build_from_toml(path: str | Path) -> Components:
     """Read a TOML file and build the components it names."""
     return build_components(load_toml(path), source=str(path))

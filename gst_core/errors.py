@@ -11,10 +11,14 @@ from __future__ import annotations
 __all__ = [
     "ComponentArgumentError",
     "ComponentTypeError",
+    "DataError",
     "DuplicateComponentError",
     "GstError",
+    "LayerWeightError",
+    "NonFiniteLossError",
     "PluginLoadError",
     "SpecError",
+    "TrainingSetupError",
     "UnknownComponentError",
 ]
 
@@ -48,3 +52,28 @@ class ComponentArgumentError(GstError, TypeError):
 
 class SpecError(GstError, ValueError):
     """A component spec (dict or TOML section) is malformed."""
+
+
+class LayerWeightError(GstError, ValueError):
+    """A feature loss's layers or per-layer weights do not fit together."""
+
+
+class DataError(GstError, ValueError):
+    """A dataset cannot be built: a missing or empty folder, or no readable image."""
+
+
+class TrainingSetupError(GstError, ValueError):
+    """The networks, losses, data or options of a run do not fit together."""
+
+
+class NonFiniteLossError(GstError, FloatingPointError):
+    """A loss became NaN or infinite; the work stopped before using it.
+
+    ``step`` is the last good step; ``image``, where there is one (style
+    transfer), holds the last image with a finite loss.
+    """
+
+    def __init__(self, message: str, *, step: int | None = None, image: object = None) -> None:
+        super().__init__(message)
+        self.step = step
+        self.image = image

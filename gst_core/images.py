@@ -21,6 +21,8 @@ from gst_core.errors import GstError
 
 __all__ = [
     "ImageReadError",
+    "find_images",
+    "image_suffixes",
     "load_image",
     "make_grid",
     "pil_to_tensor",
@@ -49,6 +51,23 @@ def to_rgb(image: Image.Image) -> Image.Image:
         background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         image = Image.alpha_composite(background, rgba)
     return image.convert("RGB")
+
+
+def image_suffixes() -> set[str]:
+    """File suffixes Pillow can open (``.png``, ``.jpg``, ...)."""
+    return {ext for ext, fmt in Image.registered_extensions().items() if fmt in Image.OPEN}
+
+
+def find_images(folder: Path) -> list[Path]:
+    """Image files under ``folder`` (recursively, by suffix), sorted; hidden files skipped."""
+    suffixes = image_suffixes()
+    return sorted(
+        p
+        for p in folder.rglob("*")
+        if p.is_file()
+        and p.suffix.lower() in suffixes
+        and not any(part.startswith(".") for part in p.relative_to(folder).parts)
+    )
 
 
 def pil_to_tensor(image: Image.Image) -> Tensor:

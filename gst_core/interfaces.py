@@ -1,9 +1,12 @@
-"""What a generator, a discriminator, a loss and a feature extractor are.
+"""The contracts of gst's six kinds of component.
 
-Every component is an ``nn.Module`` subclass of one of the classes below. The
-registry checks a component against its kind's class, and the pipelines rely
-only on the contracts written here, so any module that honours a contract can
-be handed to a pipeline directly, registered or not.
+Generators, discriminators, losses and feature extractors are ``nn.Module``
+subclasses of the classes below; an objective (a training method) subclasses
+:class:`Objective`; a dataset is a ``torch.utils.data.Dataset`` that follows
+:class:`ImageDataset`'s contract. The registry checks a component against its
+kind's class, and the pipelines and the trainer rely only on the contracts
+written here, so anything that honours a contract can be handed over
+directly, registered or not.
 
 Image conventions used throughout gst:
 
@@ -19,19 +22,30 @@ Image conventions used throughout gst:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import ClassVar, Literal
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
+from typing import Any, ClassVar, Literal, Protocol
 
 import torch
 from torch import Tensor, nn
+from torch.utils.data import Dataset
+
+from gst_core.errors import LayerWeightError, TrainingSetupError
 
 __all__ = [
     "AdversarialLoss",
     "Discriminator",
     "DiscriminatorPenalty",
     "FeatureExtractor",
+    "FeatureLoss",
+    "ImageDataset",
     "ImageGenerator",
     "Loss",
+    "Objective",
+    "Preview",
+    "StepContext",
+    "layer_weights",
 ]
 
 
@@ -127,18 +141,248 @@ class DiscriminatorPenalty(Loss):
         raise NotImplementedError
 
 
+def layer_weights(
+    layers: Sequence[str], weights: Mapping[str, float] | Sequence[float] | None, owner: str
+) -> dict[str, float]:
+    """``{layer: weight}``; ``None`` weighs every layer 1 (as the tutorial and neural-style do)."""
+    layers = (layers,) if isinstance(layers, str) else tuple(layers)
+    if weights is None:
+        return dict.fromkeys(layers, 1.0)
+    if isinstance(weights, Mapping):
+        extra = sorted(set(weights) - set(layers))
+        if extra:
+            raise LayerWeightError(
+                f"{owner}: layer_weights name {', '.join(extra)}, which are not among its "
+                f"layers ({', '.join(layers)}); add them to layers or drop the weights"
+            )
+        return {name: float(weights.get(name, 1.0)) for name in layers}
+    weights = list(weights)
+    if len(weights) != len(layers):
+        raise LayerWeightError(
+            f"{owner}: {len(weights)} layer weight(s) for {len(layers)} layer(s) "
+            f"({', '.join(layers) or 'none named'}); give one weight per layer"
+            + ("" if layers else " and name the layers (layers = [...])")
+        )
+    return {name: float(w) for name, w in zip(layers, weights, strict=True)}
+
+
+class FeatureLoss(Loss):
+    """A loss over named feature maps (content, style, ...), one weighted term per layer.
+
+    The perceptual loss (:class:`gst_core.perceptual.PerceptualLoss`) drives it:
+
+    * ``layers`` / ``weights``: the taps it scores and their weights. Empty
+      ``layers`` let the perceptual loss pick the extractor's defaults
+      (``default_content_layers`` or ``default_style_layers``, per
+      :attr:`default_layers_attr`) through :meth:`set_layers`.
+    * :meth:`targets`: what a reference image's features become once, without
+      gradients (the features themselves by default; Gram matrices for style).
+    * :meth:`layer_term`: one layer's weighted term; the perceptual loss calls it
+      as each tap is computed, which keeps peak memory low.
+    * ``forward(features, targets)``: the sum of the terms over :attr:`layers`.
+
+    Targets of one reference (shape ``(1, ...)`` or unbatched) broadcast over a
+    batch of images; targets of a batch pair with it item by item.
+    """
+
+    #: How error messages name the loss, e.g. "style loss".
+    owner: ClassVar[str] = "feature loss"
+    #: The extractor attribute that names this loss's default layers.
+    default_layers_attr: ClassVar[str] = "default_content_layers"
+    layers: tuple[str, ...] = ()
+    weights: dict[str, float]
+
+    def set_layers(
+        self,
+        layers: Sequence[str],
+        weights: Mapping[str, float] | Sequence[float] | None = None,
+    ) -> None:
+        """Use ``layers`` with ``weights`` (one per layer, a ``{layer: w}`` dict, or all 1)."""
+        self.weights = layer_weights(layers, weights, self.owner)
+        self.layers = tuple(self.weights)
+
+    @torch.no_grad()
+    def targets(self, features: Mapping[str, Tensor]) -> dict[str, Tensor]:
+        """Targets for :meth:`layer_term` from a reference image's features."""
+        return {name: features[name].detach() for name in self.layers}
+
+    def layer_term(self, name: str, features: Tensor, target: Tensor) -> Tensor:
+        """Layer ``name``'s weighted term."""
+        raise NotImplementedError(f"{type(self).__name__} must implement layer_term")
+
+    def forward(self, features: Mapping[str, Tensor], targets: Mapping[str, Tensor]) -> Tensor:
+        if not self.layers:
+            raise LayerWeightError(f"{self.owner} has no layers; set layers=(...)")
+        terms = [self.layer_term(n, features[n], targets[n]) for n in self.layers]
+        return torch.stack(terms).sum() if len(terms) > 1 else terms[0]
+
+
 class FeatureExtractor(nn.Module):
     """Maps RGB images in ``[0, 1]`` to named feature maps.
 
     ``forward(images) -> dict[str, Tensor]`` with images ``(B, 3, H, W)``; the
-    dict holds exactly the taps listed in ``layers`` (each ``(B, C_l, H_l, W_l)``),
-    in network order. ``available_layers`` lists every tap the network has.
-    Parameters are frozen: an extractor is a fixed measuring instrument, and
-    gradients flow to the input image only.
+    dict holds exactly the taps listed in ``layers`` (each ``(B, C_l, H_l, W_l)``,
+    or ``(B, D)`` for a pooled vector), in network order. ``available_layers``
+    lists every tap the network has. Parameters are frozen: an extractor is a
+    fixed measuring instrument, and gradients flow to the input image only.
+
+    The optional members below have working defaults; override them to help
+    the style-transfer pipeline:
+
+    * ``default_content_layers`` / ``default_style_layers``: the taps a content
+      or style loss uses when it names none.
+    * ``default_loss_weights``: content/style/TV weights suited to this
+      network's feature scale (keys ``content_weight``, ``style_weight``,
+      ``tv_weight``).
+    * :meth:`iter_taps`: yield the taps one at a time as they are computed.
+    * :meth:`activation_bytes_per_pixel`: memory kept for backward per input
+      pixel, for the "image too large" guard (0: unknown, no guard).
     """
 
     available_layers: ClassVar[Sequence[str]] = ()
+    default_content_layers: Sequence[str] = ()
+    default_style_layers: Sequence[str] = ()
+    default_loss_weights: ClassVar[Mapping[str, float]] = {}
     layers: tuple[str, ...] = ()
 
     def forward(self, images: Tensor) -> Mapping[str, Tensor]:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def iter_taps(self, images: Tensor) -> Iterator[tuple[str, Tensor]]:
+        """``(name, features)`` for each tap in :attr:`layers`, in network order."""
+        yield from self(images).items()
+
+    def activation_bytes_per_pixel(self) -> float:
+        """Bytes of activations kept for backward per input pixel; 0 when unknown."""
+        return 0.0
+
+
+class ImageDataset(Dataset):
+    """The contract of a registered dataset (``[data] name = ...``).
+
+    A map-style ``torch.utils.data.Dataset`` (or an ``IterableDataset``) whose
+    items are what its objective's ``train_step`` expects. The built-in GAN
+    data yields ``(image, label)``: a float ``(C, H, W)`` image in ``[-1, 1]``
+    and an int label (``-1`` when unlabelled); paired data may yield dicts
+    such as ``{"A": ..., "B": ...}``. Optional members the trainer and
+    objectives use when present:
+
+    * ``num_classes`` (0: unlabelled) and ``classes`` (names);
+    * ``image_shape``: ``(C, H, W)`` of every item, when fixed;
+    * ``get_batch(indices)``: a whole batch at once (in-memory data), which the
+      trainer prefers to collating items one by one;
+    * ``skipped``: files that could not be read.
+
+    Registered factories take keyword arguments from the ``[data]`` table.
+    """
+
+    num_classes: int = 0
+    classes: Sequence[str] = ()
+
+
+class StepContext(Protocol):
+    """What the trainer lends an objective during one step."""
+
+    step: int  # the number of steps completed before this one
+    device: torch.device
+
+    def autocast(self) -> AbstractContextManager[Any]:
+        """Mixed precision for forward passes (a no-op unless AMP is on)."""
+
+    def optimize(self, optimizer: str, loss: Tensor) -> None:
+        """Zero the grads of ``optimizer``'s networks, backpropagate ``loss`` (scaled under AMP),
+        and step. Raises :class:`~gst_core.errors.NonFiniteLossError` first, leaving the
+        weights untouched, if ``loss`` is NaN or infinite."""
+
+    def next_batch(self) -> Any:
+        """Another batch from the data stream, on the device (for extra critic steps)."""
+
+
+class Preview(tuple):
+    """``(images in [-1, 1] of shape (B, C, H, W), images per grid row)``."""
+
+    __slots__ = ()
+
+    def __new__(cls, images: Tensor, nrow: int) -> Preview:
+        return super().__new__(cls, (images, nrow))
+
+
+class Objective(ABC):
+    """A training method: its networks, its optimiser groups and its step.
+
+    The :class:`~gst_core.training.Trainer` owns what every method shares: the
+    data stream, optimisers, mixed precision, the non-finite guard, EMA copies,
+    callbacks, checkpoints and exact resuming. An objective owns the rest.
+
+    **From a config.** ``gst train NAME --config run.toml`` looks ``NAME`` up in
+    the objective registry and calls :meth:`from_config` with the parsed TOML.
+    The objective reads its own sections (``[generator]``, ``[loss.<label>]``,
+    ``[objective]`` for its options, ...; :func:`gst_core.config.build_components`
+    builds the component sections) and records in :attr:`network_specs` how
+    each network was built. ``[data]`` and ``[train]`` belong to the trainer.
+
+    **Each step** the trainer calls ``train_step(nets, batch, ctx)`` with the
+    networks to use (the same modules as :meth:`networks`, or wrappers of them
+    such as DDP) and a :class:`StepContext`; the objective computes its losses
+    and calls ``ctx.optimize(group, loss)`` once per update.
+
+    **Checkpoints** hold every network's weights, the optimisers, the EMA copies
+    and :meth:`state_dict` (state beyond the networks, e.g. an image pool),
+    plus ``name``, :meth:`config` and :attr:`network_specs`.
+    :func:`gst_core.checkpoint.load_network` rebuilds one network from a
+    checkpoint through its spec, for ``gst sample`` and other commands.
+
+    **Previews**: :meth:`preview` makes images a person can look at (the
+    trainer writes them as PNG grids).
+    """
+
+    #: Short name, recorded in checkpoints; ``gst train NAME`` uses the registry's name.
+    name: ClassVar[str] = "objective"
+
+    #: Networks that get an exponential-moving-average copy when the trainer's EMA is on.
+    ema_networks: ClassVar[tuple[str, ...]] = ()
+
+    #: Network name → ``{"kind": ..., "name": ..., **kwargs}``: how to rebuild it from the
+    #: registry. Filled by :meth:`from_config`; recorded in checkpoints.
+    network_specs: dict[str, dict[str, Any]] = {}  # noqa: RUF012 - replaced per instance
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any], *, source: str = "<config>") -> Objective:
+        """Build the objective from a parsed config (all its TOML sections)."""
+        raise TrainingSetupError(
+            f"{cls.__name__} does not implement from_config, so it cannot be trained from a "
+            "config file; build it in Python and pass it to gst_core.training.Trainer"
+        )
+
+    @abstractmethod
+    def networks(self) -> dict[str, nn.Module]:
+        """Every trainable network to move to the device, checkpoint and restore, by name."""
+
+    def optimizer_groups(self) -> dict[str, list[str]]:
+        """Optimiser name → the networks it trains. Default: one optimiser per network."""
+        return {name: [name] for name in self.networks()}
+
+    def check_data(self, dataset: Any) -> None:  # noqa: B027 - optional hook
+        """Raise a :class:`~gst_core.errors.GstError` if ``dataset`` cannot feed this objective."""
+
+    @abstractmethod
+    def train_step(
+        self, nets: Mapping[str, nn.Module], batch: Any, ctx: StepContext
+    ) -> dict[str, Tensor]:
+        """One step with ``nets``; returns detached scalar metrics (e.g. losses) to log."""
+
+    @abstractmethod
+    def preview(self, networks: Mapping[str, nn.Module], count: int) -> Preview:
+        """Images a person can look at, made with ``networks`` (EMA copies where there are
+        some). Must not draw from the global RNG, so previews never change training."""
+
+    def state_dict(self) -> dict[str, Any]:
+        """State of the objective itself (e.g. a history pool), beyond its networks."""
+        return {}
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:  # noqa: B027 - optional hook
+        """Restore what :meth:`state_dict` returned."""
+
+    def config(self) -> dict[str, Any]:
+        """Options of the objective, recorded in checkpoints (JSON-able)."""
+        return {}

@@ -1,19 +1,28 @@
-"""The four kinds of component and their registries."""
+"""The six kinds of component and their registries.
+
+Datasets are checked against ``torch.utils.data.Dataset`` (any torch dataset
+will do; :class:`~gst_core.interfaces.ImageDataset` documents what gst's
+objectives read from one).
+"""
 
 from __future__ import annotations
 
 import difflib
 
+from torch.utils.data import Dataset
+
 from gst_core.errors import UnknownComponentError
-from gst_core.interfaces import Discriminator, FeatureExtractor, ImageGenerator, Loss
+from gst_core.interfaces import Discriminator, FeatureExtractor, ImageGenerator, Loss, Objective
 from gst_core.registry import Registry
 
 __all__ = [
     "KINDS",
+    "datasets",
     "discriminators",
     "feature_extractors",
     "generators",
     "losses",
+    "objectives",
     "registry",
 ]
 
@@ -26,8 +35,12 @@ feature_extractors: Registry[FeatureExtractor] = Registry(
     "feature_extractor", FeatureExtractor, "gst_core.feature_extractors"
 )
 
+objectives: Registry[Objective] = Registry("objective", Objective, "gst_core.objectives")
+datasets: Registry[Dataset] = Registry("dataset", Dataset, "gst_core.datasets")
+
 KINDS: dict[str, Registry] = {
-    r.kind: r for r in (generators, discriminators, losses, feature_extractors)
+    r.kind: r
+    for r in (generators, discriminators, losses, feature_extractors, objectives, datasets)
 }
 
 

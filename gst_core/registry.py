@@ -18,8 +18,6 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from torch import nn
-
 from gst_core.discovery import discover
 from gst_core.errors import (
     ComponentArgumentError,
@@ -32,7 +30,7 @@ from gst_core.errors import (
 
 __all__ = ["Entry", "Registry"]
 
-T = TypeVar("T", bound=nn.Module)
+T = TypeVar("T")
 Factory = Callable[..., Any]
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")

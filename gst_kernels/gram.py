@@ -19,7 +19,11 @@ def gram(
     sample ``b``; the batch is never folded into the channels. Accumulated in
     float32 for float32/float16/bfloat16 input (fp16 features whose Gram
     exceeds 65504 stay finite); float64 input (torch backend) gives float64.
-    Any strides are accepted. Differentiable with respect to ``features``.
+    Any strides are accepted. Differentiable with respect to ``features``; the
+    gradient keeps the features' memory layout (channels-last stays channels-last).
+    The Triton kernels add a split reduction with atomics (last-bit differences
+    between runs on a GPU) except under ``torch.use_deterministic_algorithms(True)``,
+    where the result is bit-identical run to run and exactly symmetric.
 
     ``backend``: ``"auto"`` (Triton for CUDA tensors when Triton imports,
     torch otherwise), ``"triton"`` or ``"torch"``. ``allow_tf32``: let the

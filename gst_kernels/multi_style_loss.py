@@ -31,10 +31,12 @@ def multi_style_loss(
 
     One call for a whole style-transfer step. The layers may differ in
     channels and size but must share a device. On the Triton backend every
-    layer adds into one loss scalar: per layer one Gram launch and one
-    difference/loss launch forward (one fused launch when no gradient is
-    needed and the Gram is not split), one launch backward, plus a single
-    memset for all layers.
+    layer stores its share of the loss in slots of one buffer, summed in a
+    fixed order at the end: per layer one Gram launch and one difference/loss
+    launch forward (one fused launch when no gradient is needed and the Gram
+    is not split), one launch backward. The result is a fresh tensor, like the
+    torch backend's; under ``torch.use_deterministic_algorithms(True)`` it is
+    bit-identical run to run (see docs/kernels.md, *Determinism*).
     """
     if isinstance(features, torch.Tensor) or isinstance(targets, torch.Tensor):
         raise KernelInputError(

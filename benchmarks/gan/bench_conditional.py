@@ -21,10 +21,11 @@ import torch.nn.functional as F
 from PIL import Image
 from torch import nn
 
-from gst_core.data import ProceduralShapes
 from gst_core.images import make_grid, save_image
 from gst_core.kinds import discriminators, generators, losses
-from gst_core.training import Callback, GANObjective, Trainer
+from gst_core.training import Callback, Trainer
+from gst_plugins.datasets.shapes import ProceduralShapes
+from gst_plugins.objectives.gan import GANObjective
 
 
 class TimeLimit(Callback):

@@ -33,9 +33,10 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from gst_core.data import ProceduralShapes
 from gst_core.kinds import discriminators, generators, losses
-from gst_core.training import GANObjective, Trainer
+from gst_core.training import Trainer
+from gst_plugins.datasets.shapes import ProceduralShapes
+from gst_plugins.objectives.gan import GANObjective
 
 
 def timed(fn) -> tuple[float, float]:

@@ -28,12 +28,13 @@ from pathlib import Path
 
 import torch
 
-from gst_core.data import ProceduralShapes
 from gst_core.kinds import discriminators, generators, losses
 from gst_core.metrics import frechet_distance, generator_features, kernel_distance
 from gst_core.metrics.extract import images_features, resolve_extractor
-from gst_core.training import Callback, GANObjective, Trainer
+from gst_core.training import Callback, Trainer
 from gst_core.training.metric_callback import MetricCallback
+from gst_plugins.datasets.shapes import ProceduralShapes
+from gst_plugins.objectives.gan import GANObjective
 
 
 class TimeLimit(Callback):

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from gst_core.atomic_file import atomic_write
+from gst_core.checkpoint import load_network
 from gst_core.metrics import (
     MetricError,
     describe_extractor,
@@ -80,10 +81,7 @@ def _side(args: argparse.Namespace, which: str, extractor: Any) -> FeatureSet:
     progress = not args.no_progress
     if checkpoint is None:
         return folder_features(path, extractor, batch_size=args.batch_size, progress=progress)
-    # Imported here: only a checkpoint side needs the generator machinery.
-    from gst_core.cli.sample import load_generator
-
-    generator = load_generator(checkpoint, ema=not args.no_ema, device=args.device)
+    generator = load_network(checkpoint, "generator", ema=not args.no_ema, device=args.device)
     which_net = "raw generator" if args.no_ema else "generator (EMA when saved)"
     return generator_features(
         generator,

@@ -8,12 +8,8 @@ from pathlib import Path
 
 import torch
 
-from gst_core.checkpoint import CheckpointError, load_checkpoint
+from gst_core.checkpoint import CheckpointError, load_network
 from gst_core.images import make_grid, save_image
-from gst_core.interfaces import ImageGenerator
-from gst_core.kinds import generators
-
-__all__ = ["load_generator"]
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -31,40 +27,15 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def load_generator(
-    checkpoint: str | Path, *, ema: bool = True, device: str | torch.device = "cpu"
-) -> ImageGenerator:
-    """The generator of a training checkpoint, rebuilt from its saved config, in eval mode."""
-    state = load_checkpoint(checkpoint, map_location=device)
-    spec = state.get("spec", {}).get("generator")
-    if spec is None:
-        raise CheckpointError(
-            f"{state['path']} does not record how its generator was built (no [generator] "
-            "section in its config); build the generator yourself and load "
-            "state['networks']['generator'] into it"
-        )
-    generator = generators.build(spec)
-    weights = state["networks"]["generator"]
-    if ema and "generator" in state.get("ema", {}):
-        prefix = "module."
-        weights = {
-            k[len(prefix) :]: v
-            for k, v in state["ema"]["generator"].items()
-            if k.startswith(prefix)
-        }
-    try:
-        generator.load_state_dict(weights)
-    except RuntimeError as exc:
-        raise CheckpointError(
-            f"{state['path']}: the saved generator weights do not fit {spec!r}: {exc}"
-        ) from exc
-    return generator.to(device).eval()
-
-
 def run(args: argparse.Namespace) -> int:
     if args.count < 1:
         raise CheckpointError(f"-n must be at least 1, got {args.count}")
-    generator = load_generator(args.checkpoint, ema=not args.no_ema, device=args.device)
+    generator = load_network(args.checkpoint, "generator", ema=not args.no_ema, device=args.device)
+    if getattr(generator, "input_kind", "latent") != "latent":
+        raise CheckpointError(
+            f"{args.checkpoint}: its generator maps images to images; gst sample draws from "
+            "noise-to-image generators (a gan run)"
+        )
     classes = generator.num_classes
     if args.label is not None and not classes:
         raise CheckpointError("--label needs a class-conditional generator; this one is not")

@@ -13,14 +13,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from gst_core.errors import GstError, SpecError
-from gst_core.images import load_image, pil_to_tensor, save_image
-from gst_core.pipelines import (
-    NonFiniteLossError,
-    StyleTransfer,
-    StylizeOptions,
-    default_extractor,
-)
+from gst_core.errors import GstError, NonFiniteLossError, SpecError
+from gst_core.images import load_image, save_image
+from gst_core.perceptual import check_feature_loss
+from gst_core.pipelines import StyleTransfer, StylizeOptions
 
 # Demo settings: the built-in sample images at 256 px finish in about a minute on a
 # 2-core CPU with the offline extractor (see docs/style_transfer.md for the timings).
@@ -94,7 +90,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     g = p.add_argument_group("feature extractor")
     g.add_argument(
         "--extractor",
-        help="registered extractor (default: vgg19 when weights are "
+        help="registered extractor (default: auto, which is vgg19 when weights are "
         "configured, else random_multiscale)",
     )
     g.add_argument(
@@ -142,14 +138,12 @@ def run(args: argparse.Namespace) -> int:
 
     content, styles = _images(args, settings, demo, size)
     extractor, content_loss, style_loss, tv_loss = _components(args, config)
+    check_feature_loss("content", content_loss)
+    check_feature_loss("style", style_loss)
     if args.content_layers:
         content_loss.set_layers(args.content_layers)
     if args.style_layers or args.style_layer_weights:
-        layers = (
-            args.style_layers
-            or style_loss.layers
-            or tuple(getattr(extractor, "default_style_layers", ()))
-        )
+        layers = args.style_layers or style_loss.layers or tuple(extractor.default_style_layers)
         style_loss.set_layers(layers, args.style_layer_weights)
     opts = StylizeOptions.from_mapping(options, source="stylize options")
     transfer = StyleTransfer(extractor, content_loss, style_loss, tv_loss, options=opts)
@@ -184,11 +178,12 @@ def _load_config(path: str | None) -> dict[str, Any]:
 
 def _images(args: argparse.Namespace, settings: dict[str, Any], demo: bool, size: int):
     if demo:
-        from gst_plugins.data.samples import sample_content, sample_style
+        from gst_core.kinds import registry
 
-        # Drawn at the requested size, so nothing is resampled.
-        content = pil_to_tensor(sample_content(size, size * 3 // 4))
-        return content, [pil_to_tensor(sample_style(size, size))]
+        # The registered sample images: item 0 the content, item 1 the style, in [-1, 1].
+        samples = registry("dataset").build("style_samples", size=size)
+        content, style = ((samples[i][0].unsqueeze(0) + 1) / 2 for i in (0, 1))
+        return content, [style]
     content_path = args.content or settings.get("content")
     style_paths = args.styles or list(settings.get("styles", []))
     if not style_paths:
@@ -202,28 +197,32 @@ def _images(args: argparse.Namespace, settings: dict[str, Any], demo: bool, size
 
 
 def _components(args: argparse.Namespace, config: dict[str, Any]):
-    from gst_core.config import build_components
-    from gst_core.kinds import feature_extractors, losses
+    from gst_core.config import build_components, single
+    from gst_core.kinds import feature_extractors
+    from gst_core.perceptual import default_losses
 
-    built = build_components(config, source=args.config or "<config>") if config else {}
-    extractor = built.get("feature_extractor")
+    source = args.config or "<config>"
+    built = build_components(config, source=source) if config else {}
     if args.extractor or args.weights:
-        name = args.extractor or "vgg19"
         kwargs = {"weights": args.weights} if args.weights else {}
-        extractor = feature_extractors.build(name, **kwargs)
-    elif extractor is None:
-        extractor = default_extractor()
+        extractor = feature_extractors.build(args.extractor or "auto", **kwargs)
+    elif "feature_extractor" in built:
+        extractor = single(built, "feature_extractor", source=source)
+    else:
+        extractor = feature_extractors.build("auto")
     parts: dict[str, Any] = {}
-    for label, loss in (built.get("loss") or {}).items():
+    for label, loss in built.get("loss", {}).items():
         if label not in LOSS_LABELS:
             raise SpecError(
-                f"{args.config}: [loss.{label}] is not a style-transfer loss label; use "
+                f"{source}: [loss.{label}] is not a style-transfer loss label; use "
                 "[loss.content], [loss.style] and [loss.tv]"
+                + (" (sub-tables, not a single [loss] table)" if label == "loss" else "")
             )
         parts[LOSS_LABELS[label]] = loss
+    defaults = default_losses()
     return (
         extractor,
-        parts.get("content") or losses.build("content"),
-        parts.get("style") or losses.build("style"),
-        parts.get("tv") or losses.build("total_variation"),
+        parts.get("content") or defaults["content"],
+        parts.get("style") or defaults["style"],
+        parts.get("tv") or defaults["tv"],
     )

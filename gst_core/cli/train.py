@@ -1,4 +1,8 @@
-"""`gst train gan --config run.toml`: train from a config, with flags for the common options."""
+"""`gst train NAME --config run.toml`: train a registered objective, with flags for common options.
+
+``NAME`` is looked up in the objective registry (``gst plugins list --kind
+objective``), so a plugin's objective trains exactly like the built-in ``gan``.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +15,9 @@ import torch
 
 from gst_core.checkpoint import load_checkpoint
 from gst_core.config import load_toml
-from gst_core.training.build import OBJECTIVES, build_trainer
-from gst_core.training.errors import TrainingSetupError
+from gst_core.errors import TrainingSetupError
+from gst_core.kinds import registry
+from gst_core.training.build import build_trainer
 
 # flag destination → [train] option
 _FLAGS = {
@@ -34,11 +39,14 @@ _FLAGS = {
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "train",
-        help="train a GAN (or another objective) from a TOML config",
+        help="train a registered objective (gan, or a plugin's) from a TOML config",
         description="Train from a config; flags override its [train] options. A run folder "
         "gets PNG grids (samples/), metrics.jsonl and checkpoints/last.pt.",
     )
-    parser.add_argument("objective", choices=sorted(OBJECTIVES), help="what to train")
+    parser.add_argument(
+        "objective",
+        help="the objective to train: gan, or any in `gst plugins list --kind objective`",
+    )
     parser.add_argument("--config", "-c", type=Path, help="TOML file (see examples/gan.toml)")
     parser.add_argument(
         "--resume",
@@ -50,8 +58,16 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--steps", type=int, help="total steps (a resumed run continues to this)")
     parser.add_argument("--batch-size", type=int)
-    parser.add_argument("--lr-g", type=float, help="generator learning rate")
-    parser.add_argument("--lr-d", type=float, help="discriminator learning rate")
+    parser.add_argument(
+        "--lr",
+        action="append",
+        type=_group_lr,
+        metavar="[GROUP=]LR",
+        help="learning rate of the optimiser GROUP (repeatable), or of every group; the "
+        "objective names its groups (gan: generator, discriminator)",
+    )
+    parser.add_argument("--lr-g", type=float, help="same as --lr generator=LR")
+    parser.add_argument("--lr-d", type=float, help="same as --lr discriminator=LR")
     parser.add_argument("--n-critic", type=int, help="discriminator steps per generator step")
     parser.add_argument("--ema-decay", type=float, help="generator EMA decay (0: off)")
     parser.add_argument("--seed", type=int)
@@ -79,14 +95,32 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
+def _group_lr(text: str) -> tuple[str | None, float]:
+    group, _, value = text.rpartition("=")
+    try:
+        return (group.strip() or None), float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected GROUP=LR or LR (e.g. generator=2e-4), got {text!r}"
+        ) from None
+
+
 def _overrides(args: argparse.Namespace, config: dict[str, Any]) -> dict[str, Any]:
     found = {
         opt: getattr(args, dest) for dest, opt in _FLAGS.items() if getattr(args, dest) is not None
     }
-    optimizers = {k: dict(v) for k, v in config.get("train", {}).get("optimizers", {}).items()}
-    for flag, name in (("lr_g", "generator"), ("lr_d", "discriminator")):
-        if getattr(args, flag) is not None:
-            optimizers.setdefault(name, {})["lr"] = getattr(args, flag)
+    train = config.get("train", {})
+    optimizers = {k: dict(v) for k, v in train.get("optimizers", {}).items()}
+    learning_rates = list(args.lr or [])
+    learning_rates += [("generator", args.lr_g)] if args.lr_g is not None else []
+    learning_rates += [("discriminator", args.lr_d)] if args.lr_d is not None else []
+    for group, lr in learning_rates:
+        if group is None:
+            found["optimizer"] = {**train.get("optimizer", {}), "lr": lr}
+            for settings in optimizers.values():
+                settings.pop("lr", None)
+        else:
+            optimizers.setdefault(group, {})["lr"] = lr
     if optimizers:
         found["optimizers"] = optimizers
     return found
@@ -95,6 +129,7 @@ def _overrides(args: argparse.Namespace, config: dict[str, Any]) -> dict[str, An
 def run(args: argparse.Namespace) -> int:
     if args.threads is not None:
         torch.set_num_threads(args.threads)
+    registry("objective").entry(args.objective)  # an unknown name fails here, with close matches
     checkpoint = None
     if args.resume is not None:
         target = args.resume
@@ -120,7 +155,9 @@ def run(args: argparse.Namespace) -> int:
         if args.run_dir is None and checkpoint["spec"].get("train", {}).get("run_dir"):
             args.run_dir = checkpoint["spec"]["train"]["run_dir"]
     else:
-        raise TrainingSetupError("pass --config run.toml (see examples/gan.toml), or --resume")
+        raise TrainingSetupError(
+            "pass --config run.toml (see examples/gan.toml), or --resume RUN_DIR"
+        )
     if args.n_critic is not None:
         config = {**config, "objective": {**config.get("objective", {}), "n_critic": args.n_critic}}
     overrides = _overrides(args, config)

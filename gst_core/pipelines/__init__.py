@@ -1,15 +1,11 @@
 """Pipelines: they take built components and run them (style transfer, ...)."""
 
+from gst_core.errors import NonFiniteLossError
+
 from .color import match_color_histogram, transfer_luminance
-from .extractor_choice import default_extractor
 from .memory import ImageTooLargeError
-from .style_transfer import (
-    NonFiniteLossError,
-    StyleTransfer,
-    StyleTransferError,
-    StylizeOptions,
-    stylize,
-)
+from .style_transfer import StyleTransfer, stylize
+from .stylize_options import StyleTransferError, StylizeOptions
 
 __all__ = [
     "ImageTooLargeError",
@@ -17,7 +13,6 @@ __all__ = [
     "StyleTransfer",
     "StyleTransferError",
     "StylizeOptions",
-    "default_extractor",
     "match_color_histogram",
     "stylize",
     "transfer_luminance",

@@ -1,9 +1,10 @@
 """Neural style transfer by image optimisation (Gatys, Ecker & Bethge, CVPR 2016).
 
-The pipeline takes built components — a feature extractor and the content,
-style and total-variation losses — and optimises the pixels of an image so its
-features match the content image's and its Gram matrices match the style
-images'. Targets are computed once per pyramid level, without gradients.
+The loop takes a :class:`~gst_core.perceptual.PerceptualLoss` (a feature
+extractor with content, style and total-variation losses) and optimises the
+pixels of an image so its features match the content image's and its Gram
+matrices match the style images'. Targets are computed once per pyramid level,
+without gradients.
 
     from gst_core.images import save_image
     from gst_core.pipelines import stylize
@@ -12,176 +13,37 @@ images'. Targets are computed once per pyramid level, without gradients.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, fields, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 from tqdm.auto import tqdm
 
-from gst_core.errors import GstError
+from gst_core.errors import NonFiniteLossError
 from gst_core.images import save_image
 from gst_core.interfaces import FeatureExtractor, Loss
+from gst_core.perceptual import PerceptualLoss
 
 from .color import match_color_histogram, transfer_luminance
 from .memory import available_memory_bytes, check_fits
+from .stylize_options import StyleTransferError, StylizeOptions
 
-__all__ = [
-    "NonFiniteLossError",
-    "StyleTransfer",
-    "StyleTransferError",
-    "DEFAULT_LOSS_WEIGHTS",
-    "StylizeOptions",
-    "blend_grams",
-    "stylize",
-]
-
-
-class StyleTransferError(GstError, ValueError):
-    """Options or inputs of a style transfer are invalid."""
-
-
-class NonFiniteLossError(GstError, FloatingPointError):
-    """The loss became NaN or infinite; ``image`` holds the last image with a finite loss."""
-
-    def __init__(self, message: str, image: Tensor, step: int) -> None:
-        super().__init__(message)
-        self.image = image
-        self.step = step
-
-
-# The PyTorch tutorial's weights, for its (and our) loss normalisation and VGG19.
-DEFAULT_LOSS_WEIGHTS = {"content_weight": 1.0, "style_weight": 1e6, "tv_weight": 0.0}
-
-
-@dataclass
-class StylizeOptions:
-    """Everything about a run that is not a component. Field names match the CLI flags."""
-
-    # Per pyramid level. L-BFGS: function evaluations (its line search may finish a few
-    # over), Adam: updates.
-    steps: int = 300
-    optimizer: Literal["lbfgs", "adam"] = "lbfgs"
-    lr: float | None = None  # None: 1.0 for L-BFGS, 0.02 for Adam (pixels are in [0, 1])
-    # L-BFGS line search; None (or "none" in TOML) is the PyTorch tutorial's plain L-BFGS,
-    # which clamps the pixels inside the closure instead.
-    line_search: Literal["strong_wolfe", "none"] | None = "strong_wolfe"
-    # None: the extractor's ``default_loss_weights``, else DEFAULT_LOSS_WEIGHTS.
-    content_weight: float | None = None
-    style_weight: float | None = None
-    tv_weight: float | None = None
-    style_blend_weights: Sequence[float] | None = None  # one per style; normalised to sum 1
-    init: Literal["content", "noise", "style"] = "content"
-    scales: int = 1  # coarse-to-fine levels, each half the size of the next
-    style_scale: float = 1.0  # style's longer side relative to the content's
-    preserve_color: Literal["luminance", "histogram"] | None = None
-    seed: int = 0
-    device: str = "cpu"
-    save_every: int = 0  # write the image every N steps (needs save_path)
-    save_path: str | Path | None = None  # intermediate files: <stem>_<step><suffix>
-    progress: bool = True
-    max_memory_bytes: int | None = None  # None: the memory free on the device
-
-    def __post_init__(self) -> None:
-        self.validate()
-
-    @classmethod
-    def from_mapping(cls, values: Mapping[str, Any], *, source: str = "options") -> StylizeOptions:
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise StyleTransferError(
-                f"{source}: unknown option(s) {', '.join(unknown)}; "
-                f"known: {', '.join(sorted(known))}"
-            )
-        return cls(**values)
-
-    def validate(self) -> None:
-        def bad(message: str) -> StyleTransferError:
-            return StyleTransferError(message)
-
-        # Types first: TOML values arrive unchecked, and a string or a bool would otherwise
-        # escape as a raw TypeError below (or, for a bool, pass as 0 or 1).
-        for name, kind in _OPTION_TYPES.items():
-            value = getattr(self, name)
-            if value is None and name in _OPTIONAL:
-                continue
-            allowed = (int,) if kind == "an integer" else (int, float)
-            if isinstance(value, bool) or not isinstance(value, allowed):
-                raise bad(f"{name} must be {kind}, got {value!r} ({type(value).__name__})")
-        if self.steps < 1:
-            raise bad(f"steps must be a positive integer, got {self.steps!r}")
-        if self.line_search == "none":
-            self.line_search = None
-        if self.line_search not in (None, "strong_wolfe"):
-            raise bad(f"line_search must be 'strong_wolfe' or 'none', got {self.line_search!r}")
-        if self.optimizer not in ("lbfgs", "adam"):
-            raise bad(f"optimizer must be 'lbfgs' or 'adam', got {self.optimizer!r}")
-        for name in ("content_weight", "style_weight", "tv_weight"):
-            value = getattr(self, name)
-            if value is None:
-                continue
-            if not math.isfinite(value) or value < 0:
-                raise bad(f"{name} must be a finite number ≥ 0, got {value!r}")
-        if self.lr is not None and not (math.isfinite(self.lr) and self.lr > 0):
-            raise bad(f"lr must be a positive number, got {self.lr!r}")
-        if self.init not in ("content", "noise", "style"):
-            raise bad(f"init must be 'content', 'noise' or 'style', got {self.init!r}")
-        if not 1 <= self.scales <= 6:
-            raise bad(f"scales must be an integer from 1 to 6, got {self.scales!r}")
-        if not (math.isfinite(self.style_scale) and self.style_scale > 0):
-            raise bad(f"style_scale must be a positive number, got {self.style_scale!r}")
-        if self.preserve_color not in (None, "luminance", "histogram"):
-            raise bad(
-                "preserve_color must be 'luminance', 'histogram' or None, "
-                f"got {self.preserve_color!r}"
-            )
-        if self.save_every < 0:
-            raise bad(f"save_every must be ≥ 0, got {self.save_every!r}")
-        if self.save_every and self.save_path is None:
-            raise bad("save_every needs save_path (where to write the intermediate images)")
-        if self.style_blend_weights is not None:
-            w = list(self.style_blend_weights)
-            if any(isinstance(x, bool) or not isinstance(x, int | float) for x in w):
-                raise bad(f"style_blend_weights must be numbers, got {w!r}")
-            if any(not math.isfinite(x) or x < 0 for x in w) or sum(w) <= 0:
-                raise bad(f"style_blend_weights must be finite, ≥ 0 and not all 0, got {w!r}")
-
-
-# Numeric options and what validate() requires of their type.
-_OPTION_TYPES = {
-    "steps": "an integer",
-    "lr": "a number",
-    "content_weight": "a number",
-    "style_weight": "a number",
-    "tv_weight": "a number",
-    "scales": "an integer",
-    "style_scale": "a number",
-    "seed": "an integer",
-    "save_every": "an integer",
-    "max_memory_bytes": "an integer",
-}
-_OPTIONAL = {"lr", "content_weight", "style_weight", "tv_weight", "max_memory_bytes"}
+__all__ = ["StyleTransfer", "stylize"]
 
 
 class StyleTransfer:
     """Gatys-style image optimisation from built components.
 
     Args:
-        extractor: any :class:`FeatureExtractor`. Its ``layers`` are set to what
-            the losses need (it then computes nothing deeper).
-        content_loss: ``forward(features, targets)``, with ``layers`` (e.g. the
-            ``content`` loss). Empty ``layers`` take the extractor's
-            ``default_content_layers``.
-        style_loss: ``forward(features, target_grams)``, ``target_grams(features)``
-            and ``layers`` (e.g. the ``style`` loss); empty layers take
-            ``default_style_layers``.
-        tv_loss: optional ``forward(image)`` regulariser (``total_variation``).
-        options: a :class:`StylizeOptions`, or keyword arguments for one.
+        extractor, content_loss, style_loss, tv_loss: the parts of the
+            :class:`~gst_core.perceptual.PerceptualLoss` (missing losses: the
+            registered ``content``, ``style`` and ``total_variation``).
+        options: a :class:`StylizeOptions`, or keyword arguments for one. Unset
+            loss weights take the extractor's ``default_loss_weights``.
     """
 
     def __init__(
@@ -193,47 +55,21 @@ class StyleTransfer:
         options: StylizeOptions | None = None,
         **option_kwargs: Any,
     ) -> None:
-        if content_loss is None or style_loss is None or tv_loss is None:
-            from gst_core.kinds import losses
-
-            content_loss = content_loss or losses.build("content")
-            style_loss = style_loss or losses.build("style")
-            tv_loss = tv_loss or losses.build("total_variation")
-        self.extractor = extractor
-        self.content_loss = content_loss
-        self.style_loss = style_loss
-        self.tv_loss = tv_loss
         base = options or StylizeOptions()
         self.options = replace(base, **option_kwargs) if option_kwargs else base
-        # Unset loss weights: what suits this extractor (its feature scale), else the tutorial's.
-        suggested = DEFAULT_LOSS_WEIGHTS | dict(getattr(extractor, "default_loss_weights", {}))
-        unset = {k: suggested[k] for k in DEFAULT_LOSS_WEIGHTS if getattr(self.options, k) is None}
-        self.options = replace(self.options, **unset)
-        self._resolve_layers()
-
-    def _resolve_layers(self) -> None:
-        ex = self.extractor
-        for loss, attr in (
-            (self.content_loss, "default_content_layers"),
-            (self.style_loss, "default_style_layers"),
-        ):
-            if not getattr(loss, "layers", ()):
-                default = getattr(ex, attr, ())
-                if not default:
-                    raise StyleTransferError(
-                        f"{type(loss).__name__} has no layers and {type(ex).__name__} has no "
-                        f"{attr}; pass layers=(...) to the loss"
-                    )
-                loss.set_layers(default)
-        needed = set(self.content_loss.layers) | set(self.style_loss.layers)
-        available = list(getattr(ex, "available_layers", ()) or ex.layers)
-        unknown = sorted(needed - set(available))
-        if unknown:
-            raise StyleTransferError(
-                f"{type(ex).__name__} has no layer(s) {', '.join(unknown)}; "
-                f"available: {', '.join(available)}"
-            )
-        ex.layers = tuple(name for name in available if name in needed)
+        opts = self.options
+        self.perceptual = PerceptualLoss(
+            extractor,
+            content_loss,
+            style_loss,
+            tv_loss,
+            content_weight=opts.content_weight,
+            style_weight=opts.style_weight,
+            tv_weight=opts.tv_weight,
+        )
+        # The weights in use (unset ones as the extractor suggests), recorded in the options.
+        self.options = replace(opts, **self.perceptual.loss_weights)
+        self.extractor = extractor
 
     # ------------------------------------------------------------------ run
     def run(
@@ -271,7 +107,7 @@ class StyleTransfer:
             styles = [match_color_histogram(s, content) for s in styles]
 
         budget = opts.max_memory_bytes or available_memory_bytes(str(device))
-        per_pixel = _bytes_per_pixel(self.extractor)
+        per_pixel = float(self.extractor.activation_bytes_per_pixel())
         h, w = content.shape[-2:]
         check_fits(h, w, per_pixel, budget, what="content image")
         coarsest = min(h, w) / 2 ** (opts.scales - 1)
@@ -302,15 +138,12 @@ class StyleTransfer:
             total_steps += opts.steps
         return self._finish(image, content).cpu()
 
-    @torch.no_grad()
     def _targets(
         self, content: Tensor, styles: Sequence[Tensor]
     ) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
-        features = self.extractor(content)
-        content_targets = {n: features[n].detach() for n in self.content_loss.layers}
-        del features  # the other taps would otherwise stay alive during the style pass
-        grams = [self.style_loss.target_grams(self.extractor(s)) for s in styles]
-        return content_targets, blend_grams(grams, self.options.style_blend_weights)
+        content_targets = self.perceptual.content_targets(content)
+        style_targets = self.perceptual.style_targets(styles, self.options.style_blend_weights)
+        return content_targets, style_targets
 
     def _initial_image(
         self, content: Tensor, styles: Sequence[Tensor], generator: torch.Generator
@@ -362,13 +195,8 @@ class StyleTransfer:
                 with torch.no_grad():
                     image.clamp_(0, 1)  # as the PyTorch tutorial: stay a valid image
             optimizer.zero_grad(set_to_none=True)
-            c, s = self._feature_losses(image, content_targets, style_targets)
-            c, s = c * opts.content_weight, s * opts.style_weight
-            total = c + s
-            t = None
-            if opts.tv_weight:
-                t = self.tv_loss(image) * opts.tv_weight
-                total = total + t
+            terms = self.perceptual(image, content_targets, style_targets)
+            c, s, t, total = terms["content"], terms["style"], terms.get("tv"), terms["total"]
             step = step_offset + state["evals"]
             if not torch.isfinite(total):
                 # Adam takes bounded steps; only L-BFGS runs benefit from switching to it.
@@ -409,40 +237,6 @@ class StyleTransfer:
             image.clamp_(0, 1)
         return image.detach()
 
-    def _feature_losses(
-        self,
-        image: Tensor,
-        content_targets: Mapping[str, Tensor],
-        style_targets: Mapping[str, Tensor],
-    ) -> tuple[Tensor, Tensor]:
-        """Unweighted content and style losses of ``image``.
-
-        When the extractor streams its taps (``iter_taps``) and the losses score one
-        layer at a time (``layer_term``), each layer's terms are built right after the
-        layer itself. Autograd runs backward nodes newest first, so each layer's
-        gradient is then made just before the layer's own backward needs it, instead
-        of every layer's gradient at once when the losses run after the whole forward
-        pass. Measured with VGG19 to conv3_1 at 1024² (CPU, ru_maxrss): the run's
-        peak fell from 3.59 to 2.62 GiB (the PyTorch tutorial, whose loss modules sit
-        inside the network: 2.68 GiB).
-        """
-        ex, cl, sl = self.extractor, self.content_loss, self.style_loss
-        streaming = all(
-            callable(getattr(obj, attr, None))
-            for obj, attr in ((ex, "iter_taps"), (cl, "layer_term"), (sl, "layer_term"))
-        )
-        if not streaming:
-            features = ex(image)
-            return cl(features, content_targets), sl(features, style_targets)
-        c = s = image.new_zeros(())
-        content_layers, style_layers = set(cl.layers), set(sl.layers)
-        for name, features in ex.iter_taps(image):
-            if name in content_layers:
-                c = c + cl.layer_term(name, features, content_targets[name])
-            if name in style_layers:
-                s = s + sl.layer_term(name, features, style_targets[name])
-        return c, s
-
     def _after_step(
         self, step: int, image: Tensor, callback: Callable[[int, Tensor], None] | None
     ) -> None:
@@ -454,22 +248,6 @@ class StyleTransfer:
             # Intermediates show the raw optimisation (colour preservation is applied at the end).
             name = f"{path.stem}_{step:05d}{path.suffix or '.png'}"
             save_image(image.detach().clamp(0, 1).cpu(), path.with_name(name))
-
-
-def blend_grams(
-    grams: Sequence[Mapping[str, Tensor]], weights: Sequence[float] | None = None
-) -> dict[str, Tensor]:
-    """Mix several styles' Gram targets, ``Σ_i a_i T_i`` with ``a`` normalised to sum 1.
-
-    That is neural-style's ``-style_blend_weights``: the blended target is the
-    Gram of a style whose statistics are the mixture of the inputs'.
-    """
-    weights = [1.0] * len(grams) if weights is None else [float(w) for w in weights]
-    total = sum(weights)
-    return {
-        name: sum(w / total * g[name] for w, g in zip(weights, grams, strict=True))
-        for name in grams[0]
-    }
 
 
 def _check_image(image: Tensor, what: str) -> None:
@@ -501,11 +279,6 @@ def _resize_long_side(image: Tensor, long_side: float) -> Tensor:
     return _resize(image, (max(16, round(h * scale)), max(16, round(w * scale))))
 
 
-def _bytes_per_pixel(extractor: FeatureExtractor) -> float:
-    estimate = getattr(extractor, "activation_bytes_per_pixel", None)
-    return float(estimate()) if callable(estimate) else 0.0
-
-
 def stylize(
     content: Tensor | str | Path,
     styles: Tensor | str | Path | Sequence[Tensor | str | Path],
@@ -516,18 +289,18 @@ def stylize(
 ) -> Tensor:
     """Stylize in one call; images may be tensors or file paths (read at ``size``).
 
-    Without ``extractor`` the default is chosen: VGG19 when weights are configured,
-    else the offline random extractor. ``options`` are :class:`StylizeOptions` fields.
+    Without ``extractor`` the registered ``auto`` extractor is used: VGG19 when its
+    weights can be found, else an offline one. ``options`` are :class:`StylizeOptions`
+    fields.
     """
     from gst_core.images import load_image
-
-    from .extractor_choice import default_extractor
+    from gst_core.kinds import feature_extractors
 
     def read(image: Tensor | str | Path) -> Tensor:
         return image if isinstance(image, Tensor) else load_image(image, size)
 
     if isinstance(styles, Tensor | str | Path):
         styles = [styles]
-    extractor = extractor or default_extractor()
+    extractor = extractor or feature_extractors.build("auto")
     transfer = StyleTransfer(extractor, options=StylizeOptions(**options))
     return transfer.run(read(content), [read(s) for s in styles])

@@ -1,6 +1,8 @@
-"""Training: one loop (:class:`Trainer`) for every adversarial method (:class:`Objective`)."""
+"""Training: one loop (:class:`Trainer`) for every training method (an ``Objective``)."""
 
-from gst_core.interfaces import DiscriminatorPenalty
+from gst_core.errors import NonFiniteLossError, TrainingSetupError
+from gst_core.interfaces import DiscriminatorPenalty, Objective, Preview, StepContext
+from gst_core.training.build import build_dataset, build_objective, build_trainer
 from gst_core.training.callbacks import (
     Callback,
     ImageGridWriter,
@@ -9,15 +11,11 @@ from gst_core.training.callbacks import (
     TensorBoardLogger,
 )
 from gst_core.training.config import TrainConfig
-from gst_core.training.errors import NonFiniteLossError, TrainingSetupError
-from gst_core.training.gan import GANObjective
-from gst_core.training.objective import Objective, Preview, StepContext
 from gst_core.training.trainer import Trainer
 
 __all__ = [
     "Callback",
     "DiscriminatorPenalty",
-    "GANObjective",
     "ImageGridWriter",
     "MetricsLogger",
     "NonFiniteLossError",
@@ -29,4 +27,7 @@ __all__ = [
     "TrainConfig",
     "Trainer",
     "TrainingSetupError",
+    "build_dataset",
+    "build_objective",
+    "build_trainer",
 ]

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import torch
 from torch.utils.data import Sampler
 
-from gst_core.training.errors import TrainingSetupError
+from gst_core.errors import TrainingSetupError
 
 __all__ = ["ResumableBatchSampler", "check_batch_fits"]
 

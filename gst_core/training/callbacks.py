@@ -12,16 +12,13 @@ import time
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
+from torch import Tensor
 from tqdm.auto import tqdm
 
 from gst_core.images import make_grid, save_image
-
-if TYPE_CHECKING:
-    from torch import Tensor
-
-    from gst_core.training.trainer import Trainer
+from gst_core.interfaces import Preview
 
 __all__ = [
     "Callback",
@@ -31,6 +28,22 @@ __all__ = [
     "TensorBoardLogger",
     "tensorboard_available",
 ]
+
+
+class Trainer(Protocol):
+    """What a callback may read from the run it watches (the trainer honours this; callbacks
+    do not import the trainer, so either can change without the other)."""
+
+    step: int
+    run_dir: Path | None
+    should_stop: bool
+
+    @property
+    def config(self) -> Any: ...  # a TrainConfig: steps, sample_every, ...
+
+    def preview(self, count: int = 64) -> Preview: ...
+
+    def save_checkpoint(self, path: str | Path | None = None) -> Path | None: ...
 
 
 class Callback:

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from gst_core.training.errors import TrainingSetupError
+from gst_core.errors import TrainingSetupError
 
 __all__ = ["TrainConfig"]
 

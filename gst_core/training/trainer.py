@@ -2,11 +2,11 @@
 
 Three lines of Python::
 
-    objective = GANObjective(generator, discriminator, losses.build("hinge"))
-    trainer = Trainer(objective, ProceduralShapes(image_size=32), {"steps": 2000})
+    objective = objectives.build("gan", generator=g, discriminator=d, loss=losses.build("hinge"))
+    trainer = Trainer(objective, datasets.build("shapes", image_size=32), {"steps": 2000})
     trainer.fit()
 
-The trainer owns what every adversarial method needs: the data stream, the
+The trainer owns what every training method needs: the data stream, the
 optimisers, mixed precision (CUDA), the non-finite guard, EMA copies,
 callbacks, checkpoints and exact resuming. What one step does is the
 :class:`~gst_core.training.objective.Objective`'s business.
@@ -26,6 +26,8 @@ from torch import Tensor
 from torch.utils.data import DataLoader, Dataset
 
 from gst_core.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from gst_core.errors import NonFiniteLossError, TrainingSetupError
+from gst_core.interfaces import Objective, Preview
 from gst_core.training.batches import ResumableBatchSampler, check_batch_fits
 from gst_core.training.callbacks import (
     Callback,
@@ -36,8 +38,6 @@ from gst_core.training.callbacks import (
 )
 from gst_core.training.config import TrainConfig
 from gst_core.training.ema import make_ema
-from gst_core.training.errors import NonFiniteLossError, TrainingSetupError
-from gst_core.training.objective import Objective, Preview
 from gst_core.training.rng import capture_rng_state, restore_rng_state, seed_everything
 
 __all__ = ["Trainer"]
@@ -113,6 +113,9 @@ class Trainer:
         self.networks = objective.networks()
         for net in self.networks.values():
             net.to(self.device)
+        #: What ``train_step`` is handed: the networks themselves here; a subclass or a
+        #: launcher may put wrappers (DDP, ``torch.compile``) in their place.
+        self.step_networks: dict[str, torch.nn.Module] = dict(self.networks)
         objective.check_data(data)
         if isinstance(data, Dataset) and hasattr(data, "__len__"):
             # Before fit() writes a run folder, not when the sampler starts; after
@@ -139,8 +142,8 @@ class Trainer:
         unknown = set(self.config.optimizers) - set(groups)
         if unknown:
             raise TrainingSetupError(
-                f"[train.optimizers] names {sorted(unknown)}, but the {self.objective.name} "
-                f"objective's optimisers are {sorted(groups)}"
+                f"[train.optimizers] (or --lr GROUP=...) names {sorted(unknown)}, but the "
+                f"{self.objective.name} objective's optimiser groups are {sorted(groups)}"
             )
         built = {}
         for name, nets in groups.items():
@@ -285,7 +288,7 @@ class Trainer:
             raise first
 
     def _run_step(self) -> None:
-        metrics = self.objective.train_step(self.next_batch(), self)
+        metrics = self.objective.train_step(self.step_networks, self.next_batch(), self)
         self.step += 1
         if self.ema and self.step > self.config.ema_start:
             for name, ema in self.ema.items():
@@ -323,6 +326,7 @@ class Trainer:
             "objective": self.objective.name,
             "objective_config": self.objective.config(),
             "objective_state": self.objective.state_dict(),
+            "network_specs": dict(self.objective.network_specs),
             "step": self.step,
             "batches": self.batches,
             "networks": {n: net.state_dict() for n, net in self.networks.items()},

@@ -6,13 +6,14 @@ from collections.abc import Mapping, Sequence
 
 from torch import Tensor
 
-from ._layers import LayerWeightedLoss
+from gst_core.interfaces import FeatureLoss
+
 from .feature_mse import feature_mse
 
 __all__ = ["ContentLoss"]
 
 
-class ContentLoss(LayerWeightedLoss):
+class ContentLoss(FeatureLoss):
     """``Σ_l w_l · mean((F_l − P_l)²)`` over the content layers.
 
     ``forward(features, targets)`` takes two ``{layer: (B, C, H, W)}`` dicts, the
@@ -33,12 +34,3 @@ class ContentLoss(LayerWeightedLoss):
     def layer_term(self, name: str, features: Tensor, target: Tensor) -> Tensor:
         """One layer's weighted term; ``forward`` is their sum over :attr:`layers`."""
         return self.weights[name] * feature_mse(features, target)
-
-    def forward(self, features: Mapping[str, Tensor], targets: Mapping[str, Tensor]) -> Tensor:
-        total = None
-        for name in self.weights:
-            term = self.layer_term(name, features[name], targets[name])
-            total = term if total is None else total + term
-        if total is None:
-            raise ValueError("content loss has no layers; set layers=(...)")
-        return total

@@ -13,12 +13,13 @@ from collections.abc import Mapping, Sequence
 import torch
 from torch import Tensor
 
-from ._layers import LayerWeightedLoss
+from gst_core.errors import LayerWeightError
+from gst_core.interfaces import FeatureLoss
 
 __all__ = ["StyleLoss"]
 
 
-class StyleLoss(LayerWeightedLoss):
+class StyleLoss(FeatureLoss):
     """``Σ_l w_l · mean((gram(F_l) − T_l)²)`` over the style layers.
 
     ``forward(features, target_grams)``: the image's ``{layer: (B, C, H, W)}`` and
@@ -28,6 +29,7 @@ class StyleLoss(LayerWeightedLoss):
     """
 
     owner = "style loss"
+    default_layers_attr = "default_style_layers"
 
     def __init__(
         self,
@@ -40,11 +42,13 @@ class StyleLoss(LayerWeightedLoss):
         self.set_layers(layers, layer_weights)
 
     @torch.no_grad()
-    def target_grams(self, features: Mapping[str, Tensor]) -> dict[str, Tensor]:
+    def targets(self, features: Mapping[str, Tensor]) -> dict[str, Tensor]:
         """The ``(C, C)`` Gram of each style layer of one image's features."""
         from gst_kernels import gram
 
         return {name: gram(features[name], backend=self.backend)[0] for name in self.layers}
+
+    target_grams = targets  # the name this method had before FeatureLoss.targets
 
     def layer_term(self, name: str, features: Tensor, target_gram: Tensor) -> Tensor:
         """One layer's weighted term; ``forward`` is their sum over :attr:`layers`."""
@@ -56,7 +60,7 @@ class StyleLoss(LayerWeightedLoss):
         from gst_kernels import multi_style_loss
 
         if not self.layers:
-            raise ValueError("style loss has no layers; set layers=(...)")
+            raise LayerWeightError("style loss has no layers; set layers=(...)")
         return multi_style_loss(
             [features[name] for name in self.layers],
             [target_grams[name] for name in self.layers],

@@ -15,6 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from gst_core import kinds as kinds_module
+from gst_core.registry import Registry
+
 
 def write_distribution(
     root: Path,
@@ -50,3 +53,12 @@ def site(tmp_path, monkeypatch):
     yield Site()
     for mod in [m for m in sys.modules if m.startswith("fake_")]:
         del sys.modules[mod]
+
+
+@pytest.fixture
+def isolated(site, monkeypatch):
+    """Fresh registries that see ``site``, here and in the child load-check interpreter."""
+    monkeypatch.setenv("PYTHONPATH", str(site.path))
+    for kind, old in list(kinds_module.KINDS.items()):
+        monkeypatch.setitem(kinds_module.KINDS, kind, Registry(kind, old.interface, old.group))
+    return site

@@ -8,9 +8,7 @@ import textwrap
 
 import pytest
 
-from gst_core import kinds as kinds_module
 from gst_core.cli import main
-from gst_core.registry import Registry
 
 GOOD = """
     from gst_core import Loss
@@ -18,15 +16,6 @@ GOOD = """
         def forward(self, a, b):
             return ((a - b) ** 2).mean()
 """
-
-
-@pytest.fixture
-def isolated(site, monkeypatch):
-    """Fresh registries that see ``site``, here and in the child load-check interpreter."""
-    monkeypatch.setenv("PYTHONPATH", str(site.path))
-    for kind, old in list(kinds_module.KINDS.items()):
-        monkeypatch.setitem(kinds_module.KINDS, kind, Registry(kind, old.interface, old.group))
-    return site
 
 
 @pytest.fixture

@@ -85,8 +85,10 @@ def test_toml_sections_build_single_and_labelled_components(parts, tmp_path):
     )
     built = gst_core.build_from_toml(path)
     assert set(built) == {"generator", "loss"}
-    assert built["generator"].latent_dim == 3
-    assert built["generator"](torch.zeros(2, 3)).shape == (2, 1, 2, 2)
+    generator = gst_core.config.single(built, "generator")
+    assert built["generator"] == {"generator": generator}  # one shape: {kind: {label: module}}
+    assert generator.latent_dim == 3
+    assert generator(torch.zeros(2, 3)).shape == (2, 1, 2, 2)
     assert built["loss"]["pixel"].weight == 2.0 and built["loss"]["plain"].weight == 1.0
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from gst_core.data import ProceduralShapes
+from gst_plugins.datasets.shapes import ProceduralShapes
 
 
 @pytest.fixture(autouse=True)

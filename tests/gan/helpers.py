@@ -8,7 +8,7 @@ from typing import Any
 import torch
 
 from gst_core.kinds import discriminators, generators, losses, registry
-from gst_core.training import GANObjective
+from gst_plugins.objectives.gan import GANObjective
 
 # Small enough that a training step takes milliseconds on a shared 2-core CPU.
 TINY = {"image_size": 16, "width": 8, "latent_dim": 8, "channels": 3}

@@ -93,7 +93,10 @@ def test_train_resume_and_sample(tmp_path, capsys):
     [
         (('name = "projection"', 'name = "projektion"'), "did you mean 'projection'"),
         (('name = "wasserstein"', 'name = "gradient_penalty"'), "exactly one adversarial loss"),
-        (("num_classes = 3\nper_class = 8", 'root = "/nonexistent"'), "'shapes' cannot take"),
+        (
+            ("num_classes = 3\nper_class = 8", 'root = "/nonexistent"'),
+            "dataset 'shapes' cannot be built",
+        ),
         (
             ('"shapes"\nimage_size = 16\nnum_classes = 3\nper_class = 8', '"folder"\nroot = "/no"'),
             "'/no' does not exist",

@@ -6,7 +6,10 @@ import pytest
 import torch
 from PIL import Image
 
-from gst_core.data import DataError, ImageFolder, ProceduralShapes, build_dataset
+from gst_core.errors import ComponentArgumentError, DataError, UnknownComponentError
+from gst_core.training import build_dataset
+from gst_plugins.datasets.image_folder import ImageFolder
+from gst_plugins.datasets.shapes import ProceduralShapes
 
 
 def _png(path, colour, size=(20, 12), mode="RGB"):
@@ -72,12 +75,18 @@ def test_shapes_are_deterministic_and_labelled():
 
 
 def test_build_dataset_errors():
-    with pytest.raises(DataError, match="did you mean 'shapes'"):
+    with pytest.raises(
+        UnknownComponentError, match=r"\[data\]: unknown dataset 'shape'; did you mean 'shapes'"
+    ):
         build_dataset({"name": "shape"})
-    with pytest.raises(DataError, match="cannot take"):
+    with pytest.raises(
+        ComponentArgumentError, match=r"cannot be built with \{'colour': 'red'\}.*image_size"
+    ):
         build_dataset({"name": "shapes", "colour": "red"})
-    with pytest.raises(DataError, match="num_classes"):
+    with pytest.raises(DataError, match=r"\[data\]: shapes: num_classes must lie in 1..10"):
         build_dataset({"name": "shapes", "num_classes": 11})
+    with pytest.raises(Exception, match='add name = "shapes"'):
+        build_dataset({"image_size": 8})
 
 
 def test_digits_when_scikit_learn_is_installed():

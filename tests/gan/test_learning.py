@@ -7,9 +7,9 @@ import copy
 import torch
 import torch.nn.functional as F
 
-from gst_core.data import ProceduralShapes
 from gst_core.kinds import discriminators
 from gst_core.training import Trainer
+from gst_plugins.datasets.shapes import ProceduralShapes
 
 from .helpers import make_objective
 

@@ -8,11 +8,12 @@ import pytest
 import torch
 from PIL import Image
 
-from gst_core.data import ImageFolder, ProceduralShapes
 from gst_core.errors import GstError
 from gst_core.images import load_image
 from gst_core.training import Callback, Trainer, TrainingSetupError
 from gst_core.training.batches import ResumableBatchSampler
+from gst_plugins.datasets.image_folder import ImageFolder
+from gst_plugins.datasets.shapes import ProceduralShapes
 
 from .helpers import make_objective
 

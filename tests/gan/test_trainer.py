@@ -172,11 +172,13 @@ def test_preview_uses_fixed_latents_and_leaves_training_random_state_alone(shape
 def test_setup_errors_are_clear(shapes16):
     with pytest.raises(TrainingSetupError, match="did you mean 'batch_size'"):
         Trainer(make_objective(), shapes16, {"batch_sise": 4})
-    with pytest.raises(TrainingSetupError, match="optimisers are"):
+    with pytest.raises(
+        TrainingSetupError, match=r"optimiser groups are \['discriminator', 'generator'\]"
+    ):
         Trainer(make_objective(), shapes16, {"optimizers": {"gen": {"lr": 1.0}}})
     with pytest.raises(TrainingSetupError, match="not in torch.optim"):
         Trainer(make_objective(), shapes16, {"optimizer": {"name": "Adamm"}})
-    from gst_core.data import ProceduralShapes
+    from gst_plugins.datasets.shapes import ProceduralShapes
 
     with pytest.raises(TrainingSetupError, match="shape"):
         Trainer(make_objective(), ProceduralShapes(image_size=8, num_classes=4, per_class=2))

@@ -7,7 +7,15 @@ from __future__ import annotations
 
 import pytest
 import torch
-from kernel_helpers import gram64, rel_err, requires_gpu, style_grad64, style_loss64
+from kernel_helpers import (
+    deterministic,
+    gram64,
+    rel_err,
+    requires_gpu,
+    split_sum_tol,
+    style_grad64,
+    style_loss64,
+)
 
 from gst_kernels import gram, multi_style_loss, style_loss
 
@@ -32,15 +40,46 @@ def test_gram_large_fp32_ieee_and_tf32(s: int) -> None:
 
 
 def test_allow_tf32_none_follows_torch_flag() -> None:
+    # At C = 64, 128² the launcher splits the reduction many ways and the splits add
+    # atomically in completion order; deterministic mode makes two runs comparable bit
+    # for bit (test_gram_runs_agree_within_the_split_bound covers the default mode).
     x = torch.rand(1, 64, 128, 128, device="cuda")
     old = torch.backends.cuda.matmul.allow_tf32
     try:
-        torch.backends.cuda.matmul.allow_tf32 = False
-        assert torch.equal(gram(x, backend="triton"), gram(x, backend="triton", allow_tf32=False))
-        torch.backends.cuda.matmul.allow_tf32 = True
-        assert torch.equal(gram(x, backend="triton"), gram(x, backend="triton", allow_tf32=True))
+        with deterministic():
+            torch.backends.cuda.matmul.allow_tf32 = False
+            want = gram(x, backend="triton", allow_tf32=False)
+            assert torch.equal(gram(x, backend="triton"), want)
+            torch.backends.cuda.matmul.allow_tf32 = True
+            want = gram(x, backend="triton", allow_tf32=True)
+            assert torch.equal(gram(x, backend="triton"), want)
     finally:
         torch.backends.cuda.matmul.allow_tf32 = old
+
+
+@pytest.mark.parametrize("shape", [(1, 64, 128, 128), (4, 512, 32, 32), (2, 100, 57, 61)])
+def test_gram_runs_agree_within_the_split_bound(shape) -> None:
+    """Default mode: atomics add in completion order, so runs and mirror entries may differ
+    in the last bits, by no more than the rounding of the split sum; deterministic mode:
+    bit-identical runs and an exactly symmetric Gram."""
+    from gst_kernels.triton_impl import gram_config
+
+    x = torch.rand(*shape, device="cuda")
+    splits = gram_config(x.flatten(2))["split"]
+    tol = split_sum_tol(x, splits)
+    runs = [gram(x, backend="triton", allow_tf32=False) for _ in range(3)]
+    for g in runs:
+        assert ((g - runs[0]).abs().double() <= tol).all()
+        assert ((g - g.transpose(1, 2)).abs().double() <= tol).all()
+    with deterministic():
+        det = [gram(x, backend="triton", allow_tf32=False) for _ in range(3)]
+        xs = [torch.rand(b, c, 16, 16, device="cuda") for b, c in ((2, 64), (1, 512))]
+        ts = [torch.rand(x.shape[1], x.shape[1], device="cuda") for x in xs]
+        losses = [multi_style_loss(xs, ts, backend="triton") for _ in range(3)]
+    assert all(torch.equal(g, det[0]) for g in det)
+    assert torch.equal(det[0], det[0].transpose(1, 2))
+    assert ((det[0] - runs[0]).abs().double() <= tol).all()
+    assert all(torch.equal(loss, losses[0]) for loss in losses)
 
 
 @pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])
@@ -104,3 +143,30 @@ def test_fused_loss_peak_memory_not_above_eager() -> None:
     peak(eager)  # warm-up (cuBLAS workspace, Triton compilation)
     peak(lambda: multi_style_loss(xs, ts, backend="triton"))
     assert peak(lambda: multi_style_loss(xs, ts, backend="triton")) <= peak(eager)
+
+
+def test_gram_per_patch_batch_beyond_65535() -> None:
+    """B > 65535 (a Gram per image patch) launches: the batch is on the flat grid axis 0."""
+    x = torch.rand(70_000, 2, 4, 4, device="cuda")
+    xg = x.clone().requires_grad_()
+    g = gram(xg, backend="triton", allow_tf32=False)
+    assert rel_err(g, gram64(x)) < 1e-5
+    g.sum().backward()
+    f = x.double().flatten(2)
+    want = 2 * f.sum(1, keepdim=True).expand_as(f) / (2 * 16)
+    assert rel_err(xg.grad.flatten(2), want) < 1e-5
+
+
+def test_offsets_beyond_2_31_within_one_sample() -> None:
+    """64 fp16 channels at 5800²: C·H·W ≥ 2³¹, so int32 offsets would wrap (4.3 GB input)."""
+    c, s = 64, 5800
+    x = torch.arange(1, c + 1, device="cuda", dtype=torch.float16)[None, :, None, None]
+    x = x.expand(1, c, s, s).contiguous()  # channel i holds i + 1 everywhere
+    xg = x.requires_grad_()
+    g = gram(xg, backend="triton", allow_tf32=False)
+    idx = torch.arange(1, c + 1, device="cuda", dtype=torch.float64)
+    # fp32 sums of ~10⁵ integers per split: ≪ 1e-3; wrapped offsets read garbage or fault
+    assert rel_err(g[0], idx[:, None] * idx[None, :] / c) < 1e-3
+    # dF = (dG + dGᵀ)·F/(C·N) with dG = C·N everywhere: 2·Σ_j (j + 1) = C·(C + 1) = 4160
+    (g * float(c * s * s)).sum().backward()
+    assert bool((xg.grad == c * (c + 1)).all())

@@ -70,7 +70,7 @@ TINY_SPEC = {
 
 def tiny_objective():
     from gst_core.kinds import discriminators, generators, losses
-    from gst_core.training import GANObjective
+    from gst_plugins.objectives.gan import GANObjective
 
     torch.manual_seed(0)
     return GANObjective(

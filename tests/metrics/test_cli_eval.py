@@ -11,12 +11,13 @@ import torch
 from PIL import Image
 
 import gst_core
+from gst_core.checkpoint import load_network
 from gst_core.cli import main
-from gst_core.data import ProceduralShapes
 from gst_core.images import save_image
 from gst_core.metrics import folder_features, frechet_distance
 from gst_core.metrics.extract import generated_batches
 from gst_core.training import Trainer
+from gst_plugins.datasets.shapes import ProceduralShapes
 
 from .conftest import TINY_SPEC, tiny_objective
 
@@ -91,9 +92,7 @@ def test_kid_json_and_small_sample_notice(tmp_path, capsys):
 def test_checkpoint_side_equals_its_samples_saved_as_png(tmp_path, run_dir, capsys):
     # Generated images are rounded to 8 bits as if saved, so the checkpoint and a folder of
     # its own samples are the same images: FID 0 up to rounding.
-    from gst_core.cli.sample import load_generator
-
-    generator = load_generator(run_dir / "checkpoints" / "last.pt")
+    generator = load_network(run_dir / "checkpoints" / "last.pt", "generator")
     folder = tmp_path / "samples"
     folder.mkdir()
     i = 0

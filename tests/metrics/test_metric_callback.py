@@ -7,7 +7,6 @@ import json
 import pytest
 
 from gst_core.checkpoint import load_checkpoint
-from gst_core.data import ProceduralShapes
 from gst_core.metrics import (
     MetricError,
     SmallSampleWarning,
@@ -18,6 +17,7 @@ from gst_core.metrics import (
 from gst_core.metrics.extract import images_features
 from gst_core.training import Callback, ProgressBar, Trainer
 from gst_core.training.metric_callback import MetricCallback
+from gst_plugins.datasets.shapes import ProceduralShapes
 
 from .conftest import TINY_SPEC, small_pool, tiny_objective
 

@@ -178,10 +178,12 @@ def test_non_finite_loss_writes_the_last_good_image_and_exits_2(tmp_path, monkey
     import torch
 
     from gst_core.cli import stylize as stylize_cli
-    from gst_core.pipelines import NonFiniteLossError
+    from gst_core.errors import NonFiniteLossError
 
     def explode(self, content, styles, **_):
-        raise NonFiniteLossError("the loss became nan at step 4", torch.zeros(1, 3, 36, 48), 3)
+        raise NonFiniteLossError(
+            "the loss became nan at step 4", image=torch.zeros(1, 3, 36, 48), step=3
+        )
 
     monkeypatch.setattr(stylize_cli.StyleTransfer, "run", explode)
     out = tmp_path / "nan.png"

@@ -6,9 +6,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from gst_core.errors import LayerWeightError
 from gst_core.kinds import losses
 from gst_kernels import gram_reference
-from gst_plugins.losses._layers import LayerWeightError
 
 
 def test_losses_are_registered():

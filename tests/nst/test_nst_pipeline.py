@@ -6,7 +6,9 @@ import pytest
 import torch
 from nst_helpers import smooth_image, stripes_image
 
+from gst_core.errors import LayerWeightError
 from gst_core.images import load_image, pil_to_tensor, save_image
+from gst_core.interfaces import FeatureLoss
 from gst_core.kinds import losses
 from gst_core.pipelines import (
     ImageTooLargeError,
@@ -16,7 +18,7 @@ from gst_core.pipelines import (
     StylizeOptions,
 )
 from gst_core.pipelines.color import rgb_to_ycbcr, transfer_luminance
-from gst_plugins.data.samples import sample_content, sample_style
+from gst_plugins.datasets.style_samples import sample_content, sample_style
 
 CONTENT = smooth_image(40, 48, seed=0)
 STYLE = stripes_image(32, 56, seed=1)  # another size and aspect: Grams do not care
@@ -28,8 +30,8 @@ def _losses_of(transfer: StyleTransfer, image, content, style):
     with torch.no_grad():
         feats = transfer.extractor(image)
         return (
-            transfer.content_loss(feats, content_targets).item(),
-            transfer.style_loss(feats, style_targets).item(),
+            transfer.perceptual.content_loss(feats, content_targets).item(),
+            transfer.perceptual.style_loss(feats, style_targets).item(),
         )
 
 
@@ -100,25 +102,26 @@ def test_save_every_writes_intermediate_images(tmp_path, small_extractor):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out_00002.png", "out_00004.png"]
 
 
-class NaNAfter(torch.nn.Module):
-    """A style loss that turns NaN on its ``n``-th call."""
+class NaNAfter(FeatureLoss):
+    """A style loss whose terms turn NaN from its ``n``-th scored image on."""
+
+    default_layers_attr = "default_style_layers"
 
     def __init__(self, n):
         super().__init__()
-        self.inner, self.calls, self.n = losses.build("style"), 0, n
-        self.layers = ()
+        self.inner, self.images, self.n = losses.build("style"), 0, n
 
     def set_layers(self, layers, weights=None):
         self.inner.set_layers(layers, weights)
-        self.layers = self.inner.layers
+        self.layers, self.weights = self.inner.layers, self.inner.weights
 
-    def target_grams(self, features):
-        return self.inner.target_grams(features)
+    def targets(self, features):
+        return self.inner.targets(features)
 
-    def forward(self, features, targets):
-        self.calls += 1
-        value = self.inner(features, targets)
-        return value * float("nan") if self.calls >= self.n else value
+    def layer_term(self, name, features, target):
+        self.images += name == self.layers[0]
+        value = self.inner.layer_term(name, features, target)
+        return value * float("nan") if self.images >= self.n else value
 
 
 def test_non_finite_loss_stops_with_the_last_good_image(small_extractor):
@@ -207,7 +210,7 @@ def test_bad_options_and_inputs_are_explained(small_extractor):
         StyleTransfer(small_extractor, style_weight=float("nan"))
     with pytest.raises(StyleTransferError, match=r"\(1, 3, H, W\)"):
         StyleTransfer(small_extractor, progress=False).run(CONTENT[0], STYLE)
-    with pytest.raises(StyleTransferError, match="has no layer"):
+    with pytest.raises(LayerWeightError, match="has no layer"):
         StyleTransfer(small_extractor, content_loss=losses.build("content", layers=["relu4_2"]))
 
 

@@ -7,8 +7,7 @@ import torch
 
 from gst_core.errors import GstError
 from gst_core.kinds import feature_extractors
-from gst_core.pipelines import default_extractor
-from gst_core.pipelines.extractor_choice import OFFLINE_NOTICE
+from gst_plugins.feature_extractors.auto import OFFLINE_NOTICE
 from gst_plugins.feature_extractors.vgg import LayerError
 from gst_plugins.feature_extractors.weights import WeightsError, read_state_dict
 
@@ -146,13 +145,15 @@ def test_unknown_layer_suggests_close_names():
 
 
 def test_default_extractor_is_offline_without_weights(capsys, tmp_path, vgg19_state):
-    ex = default_extractor()
+    ex = feature_extractors.build("auto")
     assert type(ex).__name__ == "RandomMultiscale"
     assert OFFLINE_NOTICE in capsys.readouterr().err
     torch.save(vgg19_state, tmp_path / "w.pth")
-    assert type(default_extractor(str(tmp_path / "w.pth"))).__name__ == "VGG19"
+    assert (
+        type(feature_extractors.build("auto", weights=str(tmp_path / "w.pth"))).__name__ == "VGG19"
+    )
     with pytest.raises(GstError):  # named weights that fail do not fall back silently
-        default_extractor(str(tmp_path / "missing.pth"))
+        feature_extractors.build("auto", weights=str(tmp_path / "missing.pth"))
 
 
 def test_channels_last_is_only_a_layout_choice():
@@ -195,27 +196,5 @@ def test_default_extractor_raises_for_a_corrupt_cached_file(tmp_path, capsys):
     cache.mkdir(parents=True)
     (cache / "vgg19-dcbb9e9d.pth").write_bytes(b"truncated download")
     with pytest.raises(WeightsError, match="cannot read weights file"):
-        default_extractor()
-    assert OFFLINE_NOTICE not in capsys.readouterr().err
-
-
-def test_default_extractor_does_not_hide_a_broken_vgg19_plugin(tmp_path, monkeypatch, capsys):
-    from gst_core.pipelines import extractor_choice
-
-    real_build = extractor_choice.feature_extractors.build
-
-    def build(name, **kwargs):
-        if name == "vgg19":
-            raise GstError("vgg19 plugin is broken")
-        return real_build(name, **kwargs)
-
-    monkeypatch.setattr(extractor_choice.feature_extractors, "build", build)
-    # No weights anywhere: the offline extractor, without asking the plugin.
-    assert type(default_extractor()).__name__ == "RandomMultiscale"
-    assert OFFLINE_NOTICE in capsys.readouterr().err
-    cache = tmp_path / "hub" / "checkpoints"
-    cache.mkdir(parents=True)
-    (cache / "vgg19-dcbb9e9d.pth").write_bytes(b"")
-    with pytest.raises(GstError, match="plugin is broken"):
-        default_extractor()
+        feature_extractors.build("auto")
     assert OFFLINE_NOTICE not in capsys.readouterr().err

@@ -15,31 +15,12 @@ from pathlib import Path
 import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from gst_core.data.in_memory import InMemoryImages
-from gst_core.errors import GstError
-from gst_core.images import pil_to_tensor, to_rgb
+from gst_core.errors import DataError
+from gst_core.images import find_images, image_suffixes, pil_to_tensor, to_rgb
 
-__all__ = ["DataError", "ImageFolder", "find_images"]
+from .in_memory import InMemoryImages
 
-
-class DataError(GstError, ValueError):
-    """A dataset cannot be built: a missing or empty folder, or no readable image."""
-
-
-def _image_suffixes() -> set[str]:
-    return {ext for ext, fmt in Image.registered_extensions().items() if fmt in Image.OPEN}
-
-
-def find_images(folder: Path) -> list[Path]:
-    """Image files under ``folder`` (recursively, by suffix), sorted; hidden files skipped."""
-    suffixes = _image_suffixes()
-    return sorted(
-        p
-        for p in folder.rglob("*")
-        if p.is_file()
-        and p.suffix.lower() in suffixes
-        and not any(part.startswith(".") for part in p.relative_to(folder).parts)
-    )
+__all__ = ["ImageFolder"]
 
 
 def _load(path: Path, image_size: int) -> torch.Tensor:
@@ -69,7 +50,7 @@ class ImageFolder(InMemoryImages):
             classes = [d.name for d, _ in labelled]
             files = [(f, i) for i, (_, fs) in enumerate(labelled) for f in fs]
             loose = [
-                p for p in root.iterdir() if p.is_file() and p.suffix.lower() in _image_suffixes()
+                p for p in root.iterdir() if p.is_file() and p.suffix.lower() in image_suffixes()
             ]
             if loose:
                 warnings.warn(

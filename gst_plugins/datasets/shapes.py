@@ -14,7 +14,9 @@ import numpy as np
 import torch
 from PIL import Image, ImageDraw
 
-from gst_core.data.in_memory import InMemoryImages
+from gst_core.errors import DataError
+
+from .in_memory import InMemoryImages
 
 __all__ = ["CLASSES", "ProceduralShapes"]
 
@@ -113,13 +115,11 @@ class ProceduralShapes(InMemoryImages):
         seed: int = 0,
     ) -> None:
         if not 1 <= num_classes <= len(CLASSES):
-            raise ValueError(
-                f"shapes: num_classes must lie in 1..{len(CLASSES)}, got {num_classes}"
-            )
+            raise DataError(f"shapes: num_classes must lie in 1..{len(CLASSES)}, got {num_classes}")
         if channels not in (1, 3):
-            raise ValueError(f"shapes: channels must be 1 or 3, got {channels}")
+            raise DataError(f"shapes: channels must be 1 or 3, got {channels}")
         if image_size < 8:
-            raise ValueError(f"shapes: image_size must be >= 8, got {image_size}")
+            raise DataError(f"shapes: image_size must be >= 8, got {image_size}")
         images, labels = render_shapes(num_classes, per_class, image_size, seed)
         if channels == 1:
             weights = torch.tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)

@@ -6,12 +6,14 @@ from collections.abc import Sequence
 
 import torch
 from torch import Tensor
-from torch.utils.data import Dataset
+
+from gst_core.errors import DataError
+from gst_core.interfaces import ImageDataset
 
 __all__ = ["InMemoryImages"]
 
 
-class InMemoryImages(Dataset):
+class InMemoryImages(ImageDataset):
     """Items are ``(image, label)``: a float ``(C, H, W)`` image in ``[-1, 1]`` and an int label
     (``-1`` when the data is unlabelled).
 
@@ -23,7 +25,7 @@ class InMemoryImages(Dataset):
         self, images: Tensor, labels: Tensor | None = None, classes: Sequence[str] = ()
     ) -> None:
         if images.dtype != torch.uint8 or images.dim() != 4:
-            raise ValueError(
+            raise DataError(
                 f"images must be uint8 (N, C, H, W), got {images.dtype} {tuple(images.shape)}"
             )
         self.images = images

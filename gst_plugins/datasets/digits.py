@@ -9,8 +9,9 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from gst_core.data.image_folder import DataError
-from gst_core.data.in_memory import InMemoryImages
+from gst_core.errors import DataError
+
+from .in_memory import InMemoryImages
 
 __all__ = ["SklearnDigits"]
 

@@ -1,5 +1,8 @@
 """Built-in sample images for ``gst stylize --demo``, drawn in code (nothing is downloaded).
 
+Registered as the ``style_samples`` dataset: item 0 is the content image, item 1
+the style image.
+
 * :func:`sample_content` — a simple landscape: sky, sun, hills, a house and a tree.
   Flat regions and clear outlines, so a stylized result is easy to recognise.
 * :func:`sample_style` — swirling brush strokes in a night-sky palette, in the
@@ -14,9 +17,42 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import torch
 from PIL import Image, ImageDraw, ImageFilter
 
-__all__ = ["sample_content", "sample_style"]
+from gst_core.errors import DataError
+from gst_core.images import pil_to_tensor
+from gst_core.interfaces import ImageDataset
+
+__all__ = ["StyleSamples", "sample_content", "sample_style"]
+
+
+class StyleSamples(ImageDataset):
+    """``(image, label)`` pairs: 0 the content landscape (``size`` × ``size·3/4``), 1 the
+    swirling style (``size`` × ``size``); images ``(3, H, W)`` in ``[-1, 1]``."""
+
+    classes = ("content", "style")
+    num_classes = 2
+
+    def __init__(self, size: int = 256) -> None:
+        if isinstance(size, bool) or not isinstance(size, int) or size < 16:
+            raise DataError(f"style_samples: size must be an integer >= 16, got {size!r}")
+        self.size = size
+
+    def __len__(self) -> int:
+        return 2
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
+        if index not in (0, 1, -1, -2):
+            raise IndexError(index)
+        index %= 2
+        # Drawn at the requested size, so nothing is resampled.
+        drawn = (
+            sample_content(self.size, self.size * 3 // 4)
+            if index == 0
+            else sample_style(self.size, self.size)
+        )
+        return pil_to_tensor(drawn)[0] * 2 - 1, index
 
 
 def sample_content(width: int = 384, height: int = 288) -> Image.Image:

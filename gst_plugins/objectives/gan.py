@@ -1,4 +1,8 @@
-"""The GAN objective: a latent generator against a discriminator.
+"""The ``gan`` objective: a latent generator against a discriminator.
+
+Config sections: ``[generator]``, ``[discriminator]``, ``[loss]`` (one
+adversarial loss, or ``[loss.<label>]`` tables: one adversarial loss plus
+penalties) and ``[objective]`` (``n_critic``, ``preview_seed``).
 
 Each step makes ``n_critic`` discriminator updates (each on a fresh real
 batch, as WGAN does) and then one generator update. The fakes of the last
@@ -15,9 +19,17 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from gst_core.interfaces import AdversarialLoss, Discriminator, DiscriminatorPenalty, ImageGenerator
-from gst_core.training.errors import TrainingSetupError
-from gst_core.training.objective import Objective, Preview, StepContext
+from gst_core.config import build_components, single, spec_of
+from gst_core.errors import TrainingSetupError
+from gst_core.interfaces import (
+    AdversarialLoss,
+    Discriminator,
+    DiscriminatorPenalty,
+    ImageGenerator,
+    Objective,
+    Preview,
+    StepContext,
+)
 
 __all__ = ["GANObjective", "split_batch"]
 
@@ -105,6 +117,41 @@ class GANObjective(Objective):
         self.n_critic = n_critic
         self.preview_seed = preview_seed
 
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any], *, source: str = "<config>") -> GANObjective:
+        """From ``[generator]``, ``[discriminator]``, ``[loss]`` and ``[objective]``."""
+        built = build_components(config, source=source)
+        generator = single(built, "generator", source=source, example='name = "dcgan"')
+        discriminator = single(built, "discriminator", source=source, example='name = "dcgan"')
+        if "loss" not in built:
+            single(built, "loss", source=source, example='name = "non_saturating"')
+        named = built["loss"]
+        adversarial = [label for label, m in named.items() if isinstance(m, AdversarialLoss)]
+        others = [
+            label
+            for label, m in named.items()
+            if not isinstance(m, AdversarialLoss | DiscriminatorPenalty)
+        ]
+        if len(adversarial) != 1 or others:
+            raise TrainingSetupError(
+                f"{source}: [loss] must name exactly one adversarial loss (non_saturating, "
+                "minimax, lsgan, hinge, wasserstein) plus any penalties (r1, gradient_penalty); "
+                "got " + ", ".join(f"{label} = {type(m).__name__}" for label, m in named.items())
+            )
+        penalties = {k: m for k, m in named.items() if isinstance(m, DiscriminatorPenalty)}
+        options = {k: v for k, v in dict(config.get("objective", {})).items() if k != "name"}
+        try:
+            objective = cls(generator, discriminator, named[adversarial[0]], penalties, **options)
+        except TypeError as exc:
+            raise TrainingSetupError(
+                f"{source}: [objective]: {exc} (the gan objective takes n_critic, preview_seed)"
+            ) from exc
+        objective.network_specs = {
+            "generator": {"kind": "generator", **spec_of(config, "generator")},
+            "discriminator": {"kind": "discriminator", **spec_of(config, "discriminator")},
+        }
+        return objective
+
     @property
     def num_classes(self) -> int:
         return int(getattr(self.generator, "num_classes", 0))
@@ -152,14 +199,16 @@ class GANObjective(Objective):
             )
         return labels
 
-    def train_step(self, batch: Any, ctx: StepContext) -> dict[str, Tensor]:
-        g, d = self.generator, self.discriminator
+    def train_step(
+        self, nets: Mapping[str, nn.Module], batch: Any, ctx: StepContext
+    ) -> dict[str, Tensor]:
+        g, d = nets["generator"], nets["discriminator"]
         d.requires_grad_(True)
         for i in range(self.n_critic):
             real, labels = split_batch(batch if i == 0 else ctx.next_batch())
             labels = self._labels_for(labels)
-            d_labels = labels if getattr(d, "num_classes", 0) else None
-            z = g.sample_latent(real.shape[0])
+            d_labels = labels if self.discriminator.num_classes else None
+            z = self.generator.sample_latent(real.shape[0])
             with ctx.autocast():
                 fake = g(z, labels)
                 real_scores = d(real, d_labels)

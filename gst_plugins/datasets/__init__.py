@@ -1,0 +1,1 @@
+"""Built-in datasets: procedural shapes, scikit-learn digits, image folders, style samples."""

@@ -1,0 +1,74 @@
+"""Checkpoints across versions, one network out of a checkpoint, learning rates by group name."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import torch
+
+from gst_core.checkpoint import CheckpointError, load_checkpoint, load_network
+from gst_core.cli import main
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def test_a_checkpoint_written_by_gst_0_1_resumes_bit_for_bit(tmp_path):
+    """gan_v0_1_step3.pt was written by gst 0.1 (before objectives became plugins) from
+    fixtures/gan_v0_1.toml; gst 0.1 resumed it to step 5 giving gan_v0_1_resumed_to_5.pt."""
+    old = shutil.copy(FIXTURES / "gan_v0_1_step3.pt", tmp_path / "old.pt")
+    run_dir = tmp_path / "run"
+    args = ["train", "gan", "--resume", str(old), "--steps", "5", "--run-dir", str(run_dir)]
+    assert main([*args, "--threads", "1"]) == 0
+    now = load_checkpoint(run_dir)
+    then = torch.load(FIXTURES / "gan_v0_1_resumed_to_5.pt", weights_only=True)
+    assert now["step"] == then["step"] == 5
+    for part in ("networks", "ema"):
+        for net, weights in then[part].items():
+            for key, value in weights.items():
+                assert torch.equal(now[part][net][key], value), (part, net, key)
+    # The old file is untouched, and `gst sample` reads it (no network_specs in it).
+    assert "network_specs" not in load_checkpoint(old)
+    assert load_network(old).latent_dim == 8
+
+
+def test_load_network_takes_ema_or_raw_weights_and_names_what_exists(tmp_path):
+    state = load_checkpoint(FIXTURES / "gan_v0_1_step3.pt")
+    raw = load_network(state, "generator", ema=False)
+    ema = load_network(state, "generator", ema=True)
+    assert not raw.training and not ema.training
+    key = "net.0.weight"
+    assert torch.equal(raw.state_dict()[key], state["networks"]["generator"][key])
+    assert torch.equal(ema.state_dict()[key], state["ema"]["generator"]["module." + key])
+    assert not torch.equal(raw.state_dict()[key], ema.state_dict()[key])
+    disc = load_network(state, "discriminator")  # no EMA copy: the raw weights
+    for key, value in state["networks"]["discriminator"].items():
+        assert torch.equal(disc.state_dict()[key], value)
+    with pytest.raises(
+        CheckpointError, match="has no network 'g_ab'; it holds discriminator, generator"
+    ):
+        load_network(state, "g_ab")
+
+
+def test_learning_rate_flags_address_optimiser_groups_by_name(tmp_path, capsys):
+    config = tmp_path / "run.toml"
+    config.write_text((FIXTURES / "gan_v0_1.toml").read_text())
+    run_dir = tmp_path / "run"
+    base = ["train", "gan", "--config", str(config), "--run-dir", str(run_dir), "--steps", "1"]
+    assert main([*base, "--lr", "discriminator=4e-4", "--lr", "generator=1e-4"]) == 0
+    optimizers = load_checkpoint(run_dir)["optimizers"]
+    assert optimizers["discriminator"]["param_groups"][0]["lr"] == 4e-4
+    assert optimizers["generator"]["param_groups"][0]["lr"] == 1e-4
+
+    assert main([*base, "--run-dir", str(tmp_path / "all"), "--lr", "3e-3"]) == 0
+    groups = load_checkpoint(tmp_path / "all")["optimizers"]
+    assert {g["param_groups"][0]["lr"] for g in groups.values()} == {3e-3}
+
+    capsys.readouterr()
+    assert main([*base, "--run-dir", str(tmp_path / "bad"), "--lr", "g_ab=1e-4"]) == 2
+    err = capsys.readouterr().err
+    assert (
+        "names ['g_ab'], but the gan objective's optimiser groups are ['discriminator', 'generator']"
+        in err
+    )
