@@ -4,13 +4,14 @@ FID fits a Gaussian to each feature set and returns
 
     ‖μ₁ − μ₂‖² + tr Σ₁ + tr Σ₂ − 2 tr √(Σ₁ Σ₂).
 
-Everything is float64. The trace of the matrix square root comes from two
-*symmetric* eigen-decompositions instead of ``scipy.linalg.sqrtm`` of the
-non-symmetric product: with ``R = √Σ₁`` (from ``eigh``, tiny negative
-eigenvalues of a rank-deficient covariance clipped to 0), ``R Σ₂ R`` is
-symmetric positive semi-definite and has the same eigenvalues as ``Σ₁ Σ₂``,
-so ``tr √(Σ₁ Σ₂) = Σ √λᵢ(R Σ₂ R)``. No complex numbers, no iteration, and at
-D = 2048 it is many times faster than ``sqrtm`` (``benchmarks/metrics``).
+Everything is float64. The trace of the matrix square root comes from a
+*symmetric* eigenvalue problem instead of ``scipy.linalg.sqrtm`` of the
+non-symmetric product: with ``Σ₁ = Bᵀ B`` (a Cholesky factor, or ``eigh``
+with tiny negative eigenvalues clipped to 0 when ``Σ₁`` is rank-deficient),
+``B Σ₂ Bᵀ`` is symmetric positive semi-definite and has the eigenvalues of
+``Σ₁ Σ₂``, so ``tr √(Σ₁ Σ₂) = Σ √λᵢ(B Σ₂ Bᵀ)``. No complex numbers, no
+iteration, and at D = 2048 several times faster than ``sqrtm``
+(``benchmarks/metrics``).
 
 Streaming: :class:`FeatureStats` keeps ``n``, the mean and the scatter matrix
 ``Σ (x − μ)(x − μ)ᵀ`` in float64 and merges batches with Chan, Golub &
@@ -197,17 +198,26 @@ class FeatureStats:
         return self
 
 
-def trace_sqrt_product(sigma1: Tensor, sigma2: Tensor) -> float:
-    """``tr √(Σ₁ Σ₂)`` for symmetric PSD matrices, via two symmetric eigen-decompositions.
+def _half_factor(sigma: Tensor) -> Tensor:
+    """A matrix ``B`` with ``Bᵀ B = Σ`` up to rounding: ``Lᵀ`` of a Cholesky factor when ``Σ``
+    is positive definite (about 10x cheaper than an eigen-decomposition at D = 2048), else
+    ``diag(√w) Vᵀ`` from ``eigh`` with tiny negative eigenvalues clipped to 0 (a rank-deficient
+    sample covariance, N ≤ D)."""
+    factor, info = torch.linalg.cholesky_ex(sigma)
+    if int(info) == 0:
+        return factor.T
+    w, v = torch.linalg.eigh(sigma)
+    return v.T * w.clamp_min(0).sqrt().unsqueeze(1)
 
-    With ``Σ₁ = V diag(w) Vᵀ`` and ``B = diag(√w) Vᵀ``, ``B Σ₂ Bᵀ = Vᵀ (√Σ₁ Σ₂ √Σ₁) V``
-    has the eigenvalues of ``√Σ₁ Σ₂ √Σ₁`` and so of ``Σ₁ Σ₂``: two matrix products
-    instead of the three that build ``√Σ₁`` first.
+
+def trace_sqrt_product(sigma1: Tensor, sigma2: Tensor) -> float:
+    """``tr √(Σ₁ Σ₂)`` for symmetric PSD matrices, via one symmetric eigenvalue problem.
+
+    With ``Σ₁ = Bᵀ B`` (:func:`_half_factor`), the symmetric PSD matrix ``B Σ₂ Bᵀ``
+    has the eigenvalues of ``Bᵀ B Σ₂ = Σ₁ Σ₂`` (``XY`` and ``YX`` share them), so
+    ``tr √(Σ₁ Σ₂) = Σ √λᵢ(B Σ₂ Bᵀ)``: no square root of a non-symmetric matrix.
     """
-    w, v = torch.linalg.eigh(sigma1)
-    # A sample covariance is PSD; rounding leaves tiny negative eigenvalues where it is
-    # rank-deficient (N ≤ D), which are zeros.
-    b = v.T * w.clamp_min(0).sqrt().unsqueeze(1)
+    b = _half_factor(sigma1)
     product = b @ sigma2 @ b.T
     product = (product + product.T) / 2  # symmetric in exact arithmetic; make it so in floats
     eigenvalues = torch.linalg.eigvalsh(product)
