@@ -15,6 +15,9 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -c constraints.txt torch
 	$(BIN)/python -m pip install -c constraints.txt -e ".[dev]"
+	# Reference FID/KID code for tests/metrics, read from source and never imported: without
+	# their dependencies (torchvision), which the pinned CPU torch cannot have.
+	$(BIN)/python -m pip install --no-deps pytorch-fid==0.3.0 clean-fid==0.1.35
 	touch $@
 
 demo: setup

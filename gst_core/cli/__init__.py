@@ -15,7 +15,7 @@ from gst_core.errors import GstError
 from gst_core.training import distributed
 
 # Modules under gst_core.cli, one per subcommand, in the order `gst --help` lists them.
-SUBCOMMANDS = ["plugins", "bench", "stylize", "train", "sample", "translate"]
+SUBCOMMANDS = ["plugins", "bench", "stylize", "train", "sample", "translate", "eval"]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -11,12 +11,14 @@ from gst_core.training.callbacks import (
     TensorBoardLogger,
 )
 from gst_core.training.config import TrainConfig
+from gst_core.training.metric_callback import MetricCallback
 from gst_core.training.trainer import Trainer
 
 __all__ = [
     "Callback",
     "DiscriminatorPenalty",
     "ImageGridWriter",
+    "MetricCallback",
     "MetricsLogger",
     "NonFiniteLossError",
     "Objective",

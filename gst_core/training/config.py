@@ -45,6 +45,13 @@ class TrainConfig:
     # Under torchrun: backend, sync_batchnorm, find_unused_parameters, timeout
     # (gst_core.training.distributed.DistributedOptions).
     distributed: dict[str, Any] = field(default_factory=dict)
+    # FID/KID during training (gst_core.training.metric_callback.MetricCallback).
+    fid_every: int = 0  # steps between measurements; 0: off
+    fid_real: str | None = None  # folder of held-out real images
+    fid_metrics: list[str] = field(default_factory=lambda: ["fid"])  # any of "fid", "kid"
+    fid_count: int = 1000  # generated samples per measurement
+    fid_extractor: str = "fid_auto"  # a feature_extractor name
+    best_metric: str = "fid"  # what checkpoints/best.pt minimises; "" for none
 
     @classmethod
     def from_mapping(cls, options: Mapping[str, Any], *, source: str = "[train]") -> TrainConfig:
@@ -63,7 +70,7 @@ class TrainConfig:
 
     def validate(self, source: str = "[train]") -> None:
         for name, (kind, minimum) in _FIELD_CHECKS.items():
-            optional = name in ("amp", "run_dir")
+            optional = name in ("amp", "run_dir", "fid_real")
             value = getattr(self, name)
             if kind == "an integer" and minimum == 1 and _is_bad_positive(value):
                 raise TrainingSetupError(
@@ -111,6 +118,11 @@ _FIELD_CHECKS: dict[str, tuple[str, float | None]] = {
     "run_dir": ("a string", None),
     "progress": ("true or false", None),
     "tensorboard": ("true or false", None),
+    "fid_every": ("an integer", 0),
+    "fid_real": ("a string", None),
+    "fid_count": ("an integer", 2),
+    "fid_extractor": ("a string", None),
+    "best_metric": ("a string", None),
 }
 
 

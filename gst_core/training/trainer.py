@@ -43,6 +43,7 @@ from gst_core.training.callbacks import (
 )
 from gst_core.training.config import TrainConfig
 from gst_core.training.ema import make_ema
+from gst_core.training.metric_callback import MetricCallback
 from gst_core.training.resume import (
     ResumeSettingsWarning,
     apply_optimizer_settings,
@@ -199,6 +200,9 @@ class Trainer:
             found.append(ImageGridWriter(self.run_dir / "samples", c.sample_every, c.sample_count))
             if c.tensorboard:
                 found.append(TensorBoardLogger(self.run_dir / "tensorboard", c.sample_every))
+        metric = MetricCallback.from_config(c)  # FID/KID every fid_every steps, when asked
+        if metric is not None:
+            found.append(metric)
         return found
 
     @property

@@ -25,7 +25,11 @@ def test_each_kind_has_a_builtin(kind):
 
 
 # Built-ins that refuse to build without a weights file, saying how to give one.
-NEEDS_WEIGHTS = {("feature_extractor", "vgg16"), ("feature_extractor", "vgg19")}
+NEEDS_WEIGHTS = {
+    ("feature_extractor", "vgg16"),
+    ("feature_extractor", "vgg19"),
+    ("feature_extractor", "inception"),
+}
 
 
 @pytest.mark.parametrize(("kind", "name"), BUILTINS, ids=[f"{k}:{n}" for k, n in BUILTINS])
@@ -43,8 +47,12 @@ def test_builtin_loads_and_builds_with_defaults(kind, name, monkeypatch, tmp_pat
     if (kind, name) in NEEDS_WEIGHTS:
         # No env var and an empty torch hub cache: the default build must refuse clearly.
         monkeypatch.delenv("GST_VGG_WEIGHTS", raising=False)
+        monkeypatch.delenv("GST_INCEPTION_WEIGHTS", raising=False)
         monkeypatch.setenv("TORCH_HOME", str(tmp_path))
-        with pytest.raises(WeightsError, match=r"no vgg1[69] weights configured: pass weights="):
+        with pytest.raises(
+            WeightsError,
+            match=r"no vgg1[69] weights configured: pass weights=|needs pytorch-fid's weights",
+        ):
             registry.build(name)
         component = registry.build(name, weights="random")
     else:

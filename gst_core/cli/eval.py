@@ -1,0 +1,152 @@
+"""`gst eval fid|kid REAL FAKE`: FID or KID between two image sets.
+
+Each side is a folder of images (any size and format Pillow reads, searched
+recursively) or a GAN checkpoint (a ``.pt`` file or a run folder holding
+``checkpoints/last.pt``), from which ``-n`` samples are drawn.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import warnings
+from pathlib import Path
+from typing import Any
+
+from gst_core.atomic_file import atomic_write
+from gst_core.checkpoint import load_network
+from gst_core.metrics import (
+    MetricError,
+    describe_extractor,
+    folder_features,
+    frechet_distance,
+    generator_features,
+    kernel_distance,
+    resolve_extractor,
+)
+from gst_core.metrics.extract import FeatureSet
+
+__all__ = ["add_parser", "run"]
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "eval",
+        help="FID or KID between two folders of images or GAN checkpoints",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("metric", choices=["fid", "kid"], help="the metric")
+    parser.add_argument("real", help="folder of real images, or a checkpoint / run folder")
+    parser.add_argument("fake", help="folder of generated images, or a checkpoint / run folder")
+    parser.add_argument(
+        "-n", "--count", type=int, default=10000, help="samples drawn from a checkpoint"
+    )
+    parser.add_argument(
+        "--extractor",
+        default="fid_auto",
+        help="feature_extractor to measure with: fid_auto (inception when its weights are "
+        "found, else random_pool), inception, random_pool, or any installed plugin",
+    )
+    parser.add_argument(
+        "--weights", type=Path, help="pytorch-fid's pt_inception-2015-12-05-*.pth for inception"
+    )
+    parser.add_argument("--batch-size", type=int, default=50)
+    parser.add_argument("--subsets", type=int, default=100, help="KID: number of subsets")
+    parser.add_argument("--subset-size", type=int, default=1000, help="KID: samples per subset")
+    parser.add_argument("--seed", type=int, default=0, help="sampling and KID-subset seed")
+    parser.add_argument("--no-ema", action="store_true", help="checkpoints: the raw generator")
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--json", type=Path, help="also write the result as JSON here")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+    parser.set_defaults(func=run)
+
+
+def _checkpoint_of(path: Path) -> Path | None:
+    """The checkpoint ``path`` names (a file, or a run folder's last.pt), or ``None``."""
+    if path.is_file():
+        return path
+    last = path / "checkpoints" / "last.pt"
+    return last if last.is_file() else None
+
+
+def _side(args: argparse.Namespace, which: str, extractor: Any) -> FeatureSet:
+    path = Path(getattr(args, which)).expanduser()
+    if not path.exists():
+        raise MetricError(
+            f"{which} {str(path)!r} does not exist; give a folder of images or a checkpoint"
+        )
+    checkpoint = _checkpoint_of(path)
+    progress = not args.no_progress
+    if checkpoint is None:
+        return folder_features(path, extractor, batch_size=args.batch_size, progress=progress)
+    generator = load_network(checkpoint, "generator", ema=not args.no_ema, device=args.device)
+    which_net = "raw generator" if args.no_ema else "generator (EMA when saved)"
+    return generator_features(
+        generator,
+        args.count,
+        extractor,
+        batch_size=args.batch_size,
+        seed=args.seed,
+        source=f"{args.count} samples of the {which_net} in {checkpoint}",
+        progress=progress,
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.count < 2:
+        raise MetricError(f"-n must be at least 2, got {args.count}")
+    if args.batch_size < 1:
+        raise MetricError(f"--batch-size must be at least 1, got {args.batch_size}")
+    extractor, name = resolve_extractor(args.extractor, weights=args.weights)
+    extractor.to(args.device)
+    resize = describe_extractor(extractor)
+    print(f"gst eval: features from {name!r}; images prepared by {resize}")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        real = _side(args, "real", extractor)
+        fake = _side(args, "fake", extractor)
+        if args.metric == "fid":
+            value = frechet_distance(real.features, fake.features)
+            result: dict[str, Any] = {"metric": "fid", "value": value}
+            line = f"FID {value:.6g}"
+        else:
+            mean, std = kernel_distance(
+                real.features,
+                fake.features,
+                subsets=args.subsets,
+                subset_size=args.subset_size,
+                seed=args.seed,
+            )
+            result = {
+                "metric": "kid",
+                "value": mean,
+                "std": std,
+                "subsets": args.subsets,
+                "subset_size": min(args.subset_size, real.count, fake.count),
+            }
+            line = f"KID {mean:.6g} ± {std:.3g}"
+    for warning in caught:  # one line each, not Python's two-line warning format
+        print(f"gst: warning: {warning.message}", file=sys.stderr)
+    comparable = bool(getattr(extractor, "comparable", False))
+    result.update(
+        extractor=name,
+        feature_dim=int(real.features.shape[1]),
+        comparable_with_published=comparable,
+        resize=resize,
+        real=real.summary(),
+        fake=fake.summary(),
+    )
+    print(f"real: {real.count} images from {real.source}" + _skipped(real))
+    print(f"fake: {fake.count} images from {fake.source}" + _skipped(fake))
+    print(line)
+    if args.json is not None:
+        with atomic_write(args.json) as f:
+            f.write((json.dumps(result, indent=2) + "\n").encode())
+        print(f"gst eval: wrote {args.json}")
+    return 0
+
+
+def _skipped(side: FeatureSet) -> str:
+    return f" ({len(side.skipped)} unreadable files skipped)" if side.skipped else ""
