@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import torch
 
 # No BatchNorm anywhere, so a sample's gradient does not depend on its batch-mates: one
 # process with batch 8 and two with 4 each compute the same mean gradient.
@@ -54,14 +53,6 @@ timeout = 60
 """
 
 LAUNCH_TIMEOUT = 120  # seconds; a hang fails the test instead of blocking the suite
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def write_config(folder: Path, text: str = TINY_GAN, name: str = "run.toml") -> Path:

@@ -3,19 +3,8 @@
 from __future__ import annotations
 
 import pytest
-import torch
 
 from gst_plugins.datasets.shapes import ProceduralShapes
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny networks run fastest on one thread; on a busy 2-core machine two threads spin-wait
-    on each other (the GAN tests took 313 s that way instead of about 20 s)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="session")

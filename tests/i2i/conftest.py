@@ -2,18 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-import torch
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny networks run fastest on one thread on the shared 2-core machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
 
 def tiny_config(objective: str, *, steps: int = 3, run_dir=None, **train) -> dict:
     """A config that trains ``objective`` in well under a second per step."""

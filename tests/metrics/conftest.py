@@ -47,15 +47,6 @@ def cleanfid_kernel_distance():
     return reference_function("cleanfid", "fid", "kernel_distance")
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    # Small matrices: one thread avoids two threads spin-waiting on a shared 2-core machine.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 TINY_SPEC = {
     "generator": {
         "name": "dcgan_conditional",

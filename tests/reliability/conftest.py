@@ -1,14 +1,3 @@
 """Fixtures for the reliability tests: one torch thread, tiny runs."""
 
 from __future__ import annotations
-
-import pytest
-import torch
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
