@@ -55,6 +55,16 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("-o", "--output", help="output PNG/JPEG (default: stylized.png)")
     p.add_argument("--demo", action="store_true", help="stylize the built-in sample images")
     p.add_argument("--config", help="TOML file with components and [stylize] options")
+    g = p.add_argument_group(
+        "trained network (one forward pass per image; positional arguments are the images)"
+    )
+    g.add_argument(
+        "--model",
+        metavar="CHECKPOINT",
+        help="a fast_style/gan_style (or any image-to-image) checkpoint; -o is then a folder",
+    )
+    g.add_argument("--batch-size", type=int, help="same-size images per forward pass (8)")
+    g.add_argument("--overwrite", action="store_true", help="replace existing outputs")
     g = p.add_argument_group("size and optimisation")
     g.add_argument(
         "--size",
@@ -105,6 +115,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.model is not None:
+        from gst_core.cli.stylize_model import run as run_model
+
+        return run_model(args)
     config = _load_config(args.config)
     settings: dict[str, Any] = dict(config.get("stylize", {}))
     unknown = [k for k in settings if k not in FILE_KEYS and k not in _option_names()]

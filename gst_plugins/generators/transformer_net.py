@@ -16,7 +16,7 @@ reference's pixel scale.
 Sizes: two stride-2 convolutions and two 2× upsamplings give back the input
 size only for multiples of 4 (``size_multiple``); other sizes are
 reflection-padded up to one and cropped back, so any ``H × W`` of at least
-2 pixels comes out at ``H × W``.
+5 pixels comes out at ``H × W`` (the quarter-size bottleneck must be 2 wide to reflect).
 """
 
 from __future__ import annotations
