@@ -1,4 +1,4 @@
-"""`gst stylize --model CHECKPOINT IMAGE... -o OUTDIR`: one forward pass of a trained network per image.
+"""`gst stylize --model CHECKPOINT IMAGE... -o OUTDIR`: one forward pass per image.
 
 The checkpoint's generator must be an image-to-image one (``fast_style``,
 ``gan_style``, pix2pix, CycleGAN); a GAN's latent generator is refused with a

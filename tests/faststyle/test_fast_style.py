@@ -136,7 +136,7 @@ def test_stylize_with_model_keeps_sizes_and_inputs(tiny_checkpoint, tmp_path):
 @pytest.fixture
 def gan_checkpoint(tmp_path):
     from gst_core.kinds import datasets, discriminators, losses
-    from gst_core.training import Trainer, TrainConfig
+    from gst_core.training import TrainConfig, Trainer
     from gst_plugins.objectives.gan import GANObjective
 
     spec = {"name": "dcgan", "image_size": 16, "width": 4, "latent_dim": 8}
