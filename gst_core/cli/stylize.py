@@ -74,6 +74,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     g.add_argument("--steps", type=int, help="steps per scale (L-BFGS: function evaluations)")
     g.add_argument("--optimizer", choices=("lbfgs", "adam"))
     g.add_argument(
+        "--tol",
+        dest="tolerance",
+        type=float,
+        help="stop once the best loss of the last --window evaluations improves by less than "
+        "this fraction (default 1e-3; 0: run every step)",
+    )
+    g.add_argument("--window", type=int, help="evaluations the --tol test looks back (20)")
+    g.add_argument(
         "--line-search",
         choices=("strong_wolfe", "none"),
         help="L-BFGS line search (default strong_wolfe; none: the PyTorch tutorial's)",
