@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from gst_core.errors import GstError
 
 # Modules under gst_core.cli, one per subcommand, in the order `gst --help` lists them.
-SUBCOMMANDS = ["plugins", "bench", "stylize", "train", "sample"]
+SUBCOMMANDS = ["plugins", "bench", "stylize", "train", "sample", "export"]
 
 
 def build_parser() -> argparse.ArgumentParser:

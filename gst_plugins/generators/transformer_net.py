@@ -98,9 +98,8 @@ class TransformerNet(ImageGenerator):
         if labels is not None:
             raise ArchitectureError("transformer_net is unconditional; it takes no labels")
         h, w = x.shape[-2:]
-        pad_h, pad_w = -h % self.size_multiple, -w % self.size_multiple
-        if pad_h or pad_w:
-            # Reflection padding keeps the border statistics the instance norm sees.
-            padded = F.pad(x, (0, pad_w, 0, pad_h), mode="reflect")
-            return self.model(padded)[..., :h, :w]
-        return self.model(x)
+        # Always padded (often by 0) and cropped, with no branch on the size: an exported
+        # graph (ONNX, dynamic height and width) then serves every size. Reflection
+        # padding keeps the border statistics the instance norm sees.
+        padded = F.pad(x, (0, -w % self.size_multiple, 0, -h % self.size_multiple), mode="reflect")
+        return self.model(padded)[..., :h, :w]
