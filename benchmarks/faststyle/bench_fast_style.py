@@ -25,14 +25,13 @@ import time
 from pathlib import Path
 
 import torch
+from common import Context, strip  # this folder (run as a script)
 
 from gst_core.kinds import datasets, feature_extractors, generators
 from gst_core.pipelines.style_transfer import StyleTransfer
 from gst_core.pipelines.stylize_options import StylizeOptions
 from gst_plugins.objectives._feedforward import load_style_images
 from gst_plugins.objectives.fast_style import FastStyleObjective
-
-from common import Context, strip  # noqa: I001 - run as a script from this folder
 
 ROOT = Path(__file__).resolve().parents[2]
 
