@@ -225,8 +225,13 @@ def run(args: argparse.Namespace) -> int:
         # No file: the objective's defaults plus flags (fast_style runs with none at all).
         config, source = {}, "<command line>"
     settings = objective_options(args.objective, list(getattr(args, "extra", [])))
-    # An objective may name the data it trains on when none is given (default_data).
-    default_data = dict(getattr(registry("objective").get(args.objective), "default_data", {}))
+    # An objective may name the data it trains on when none is given (default_data), and
+    # [train] options that suit it (default_train: the config's own values win).
+    objective_class = registry("objective").get(args.objective)
+    default_data = dict(getattr(objective_class, "default_data", {}))
+    default_train = dict(getattr(objective_class, "default_train", {}))
+    if default_train:
+        config = {**config, "train": {**default_train, **config.get("train", {})}}
     if args.data is not None:
         size = {k: v for k, v in default_data.items() if k == "image_size"}
         config = {**config, "data": {"name": "folder", "root": args.data, **size}}

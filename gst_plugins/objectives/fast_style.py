@@ -104,6 +104,12 @@ class FastStyleObjective(Objective):
 
     #: The data `gst train fast_style` uses when given none: the built-in content set.
     default_data: ClassVar[dict[str, Any]] = {"name": "content_photos", "image_size": 128}
+    #: The reference's optimiser (Adam, lr 1e-3) and batch size 4; `[train]` overrides them.
+    default_train: ClassVar[dict[str, Any]] = {
+        "optimizer": {"name": "Adam", "lr": 1e-3},
+        "batch_size": 4,
+        "steps": 2000,
+    }
 
     def __init__(
         self,
