@@ -12,6 +12,7 @@ Runs the default stop (tolerance 1e-3 over 20 evaluations) and ``tolerance=0``
 from __future__ import annotations
 
 import json
+import tempfile
 import time
 from pathlib import Path
 
@@ -19,7 +20,7 @@ import torch
 from PIL import Image
 from sklearn.datasets import load_sample_images
 
-from gst_core.images import pil_to_tensor
+from gst_core.images import load_image, pil_to_tensor
 from gst_core.kinds import feature_extractors
 from gst_core.pipelines import StyleTransfer
 from gst_plugins.datasets.style_samples import sample_style
@@ -29,9 +30,12 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def main() -> None:
     torch.set_num_threads(1)
-    photo = Image.fromarray(load_sample_images().images[0])  # 640×427
-    photo = photo.resize((256, round(256 * photo.height / photo.width)), Image.Resampling.LANCZOS)
-    content, style = pil_to_tensor(photo), pil_to_tensor(sample_style(256, 256))
+    with tempfile.TemporaryDirectory() as tmp:
+        # Read back through load_image, exactly as `gst stylize --size 256` reads a photo.
+        path = Path(tmp) / "china.png"
+        Image.fromarray(load_sample_images().images[0]).save(path)  # 640×427
+        content = load_image(path, 256)
+    style = pil_to_tensor(sample_style(256, 256))
     rows = []
     for tolerance in (1e-3, 0.0):
         start = time.process_time()
