@@ -15,7 +15,7 @@ from gst_core.errors import GstError
 from gst_core.training import distributed
 
 # Modules under gst_core.cli, one per subcommand, in the order `gst --help` lists them.
-SUBCOMMANDS = ["plugins", "bench", "stylize", "train", "sample", "translate", "eval"]
+SUBCOMMANDS = ["plugins", "bench", "stylize", "train", "sample", "translate", "export", "eval"]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -31,7 +31,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    # A subcommand that sets takes_extra (train) gets the flags it does not know as
+    # args.extra, to hand to a plugin (an objective's own flags); the others reject them.
+    args, extra = parser.parse_known_args(argv)
+    if extra and not getattr(args, "takes_extra", False):
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    args.extra = extra
     if not hasattr(args, "func"):
         parser.print_help()
         return 0

@@ -57,6 +57,15 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("-o", "--output", help="output PNG/JPEG (default: stylized.png)")
     p.add_argument("--demo", action="store_true", help="stylize the built-in sample images")
     p.add_argument("--config", help="TOML file with components and [stylize] options")
+    g = p.add_argument_group(
+        "trained network (one forward pass per image; positional arguments are the images)"
+    )
+    g.add_argument(
+        "--model",
+        metavar="CHECKPOINT",
+        help="a fast_style/gan_style (or any image-to-image) checkpoint; -o is then a folder",
+    )
+    g.add_argument("--batch-size", type=int, help="same-size images per forward pass (8)")
     g = p.add_argument_group("size and optimisation")
     g.add_argument(
         "--size",
@@ -65,6 +74,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     g.add_argument("--steps", type=int, help="steps per scale (L-BFGS: function evaluations)")
     g.add_argument("--optimizer", choices=("lbfgs", "adam"))
+    g.add_argument(
+        "--tol",
+        dest="tolerance",
+        type=float,
+        help="stop once the best loss of the last --window evaluations improves by less than "
+        "this fraction (default 1e-3; 0: run every step)",
+    )
+    g.add_argument("--window", type=int, help="evaluations the --tol test looks back (20)")
     g.add_argument(
         "--line-search",
         choices=("strong_wolfe", "none"),
@@ -103,13 +120,19 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     g = p.add_argument_group("output")
     g.add_argument("--save-every", type=int, help="also write OUT_<step>.png every N steps")
     g.add_argument(
-        "--overwrite", action="store_true", help="replace an existing output (never an input)"
+        "--overwrite",
+        action="store_true",
+        help="replace existing output images (never an input)",
     )
     g.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.model is not None:
+        from gst_core.cli.stylize_model import run as run_model
+
+        return run_model(args)
     config = _load_config(args.config)
     settings: dict[str, Any] = dict(config.get("stylize", {}))
     unknown = [k for k in settings if k not in FILE_KEYS and k not in _option_names()]

@@ -56,6 +56,20 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--config", "-c", type=Path, help="TOML file (see examples/gan.toml)")
     parser.add_argument(
+        "--data",
+        metavar="PATH",
+        help='a folder of training images: same as [data] name = "folder", root = PATH',
+    )
+    parser.add_argument(
+        "--set",
+        action="append",
+        type=_setting,
+        default=[],
+        metavar="SECTION.KEY=VALUE",
+        help="set any config option (repeatable; VALUE is read as TOML, else as text), "
+        "e.g. --set objective.style_weight=1e6 --set data.image_size=128",
+    )
+    parser.add_argument(
         "--resume",
         nargs="?",
         const="auto",
@@ -99,7 +113,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         default=None,
         help="also log to TensorBoard (needs the tensorboard package)",
     )
-    parser.set_defaults(func=run)
+    # Flags an objective declares (e.g. fast_style's --style) reach run() as args.extra.
+    parser.set_defaults(func=run, takes_extra=True)
 
 
 def _group_lr(text: str) -> tuple[str | None, float]:
@@ -110,6 +125,58 @@ def _group_lr(text: str) -> tuple[str | None, float]:
         raise argparse.ArgumentTypeError(
             f"expected GROUP=LR or LR (e.g. generator=2e-4), got {text!r}"
         ) from None
+
+
+def _setting(text: str) -> tuple[list[str], Any]:
+    import tomllib
+
+    key, sep, value = text.partition("=")
+    path = [part.strip() for part in key.split(".")]
+    if not sep or len(path) < 2 or not all(path):
+        raise argparse.ArgumentTypeError(
+            f"expected SECTION.KEY=VALUE (e.g. objective.style_weight=1e6), got {text!r}"
+        )
+    try:
+        parsed = tomllib.loads(f"v = {value}")["v"]
+    except tomllib.TOMLDecodeError:
+        parsed = value  # plain text, e.g. a path
+    return path, parsed
+
+
+def _apply_settings(
+    config: dict[str, Any], settings: list[tuple[list[str], Any]]
+) -> dict[str, Any]:
+    """``config`` with each ``(path, value)`` set, copying the tables it changes."""
+    config = dict(config)
+    for path, value in settings:
+        table = config
+        for part in path[:-1]:
+            child = table.get(part, {})
+            if not isinstance(child, dict):
+                raise TrainingSetupError(f"--set {'.'.join(path)}: {part} is a value, not a table")
+            table[part] = table = dict(child)
+        table[path[-1]] = value
+    return config
+
+
+def objective_options(name: str, extra: list[str]) -> list[tuple[list[str], Any]]:
+    """Parse the flags an objective declares (``cli_options``: flag → (config key, help)).
+
+    ``gst train`` is generic: an objective that wants ``--style`` declares it, and
+    the value lands in the config key it names, as ``--set`` would put it.
+    """
+    declared = getattr(registry("objective").get(name), "cli_options", {}) or {}
+    parser = argparse.ArgumentParser(prog=f"gst train {name}", add_help=False)
+    for flag, (key, help_text) in declared.items():
+        parser.add_argument(f"--{flag}", dest=key, help=help_text)
+    found, unknown = parser.parse_known_args(extra)
+    if unknown:
+        flags = ", ".join(f"--{f}" for f in declared) or "none"
+        raise TrainingSetupError(
+            f"unrecognized argument(s) {' '.join(unknown)}; {name} adds these flags to "
+            f"gst train: {flags} (and --set SECTION.KEY=VALUE sets any config option)"
+        )
+    return [(key.split("."), v) for key, v in vars(found).items() if v is not None]
 
 
 def _overrides(args: argparse.Namespace, config: dict[str, Any]) -> dict[str, Any]:
@@ -163,9 +230,22 @@ def run(args: argparse.Namespace) -> int:
         if args.run_dir is None and checkpoint["spec"].get("train", {}).get("run_dir"):
             args.run_dir = checkpoint["spec"]["train"]["run_dir"]
     else:
-        raise TrainingSetupError(
-            "pass --config run.toml (see examples/gan.toml), or --resume RUN_DIR"
-        )
+        # No file: the objective's defaults plus flags (fast_style runs with none at all).
+        config, source = {}, "<command line>"
+    settings = objective_options(args.objective, list(getattr(args, "extra", [])))
+    # An objective may name the data it trains on when none is given (default_data), and
+    # [train] options that suit it (default_train: the config's own values win).
+    objective_class = registry("objective").get(args.objective)
+    default_data = dict(getattr(objective_class, "default_data", {}))
+    default_train = dict(getattr(objective_class, "default_train", {}))
+    if default_train:
+        config = {**config, "train": {**default_train, **config.get("train", {})}}
+    if args.data is not None:
+        size = {k: v for k, v in default_data.items() if k == "image_size"}
+        config = {**config, "data": {"name": "folder", "root": args.data, **size}}
+    if "data" not in config and default_data:
+        config = {**config, "data": default_data}
+    config = _apply_settings(config, [*settings, *args.set])
     if args.n_critic is not None:
         config = {**config, "objective": {**config.get("objective", {}), "n_critic": args.n_critic}}
     overrides = _overrides(args, config)

@@ -13,6 +13,7 @@ without gradients.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -189,6 +190,7 @@ class StyleTransfer:
         label = f"stylize {tuple(image.shape[-2:])}" if opts.scales > 1 else "stylize"
         bar = tqdm(total=opts.steps, desc=label, disable=not opts.progress, leave=True)
         state = {"evals": 0, "last_good": image.detach().clone()}
+        convergence = Convergence(opts.tolerance, opts.window)
 
         def closure() -> Tensor:
             if not lbfgs or opts.line_search is None:
@@ -219,6 +221,8 @@ class StyleTransfer:
             bar.set_postfix(postfix, refresh=False)
             bar.update(1)
             self._after_step(step + 1, image, callback)
+            if convergence.update(total.item(), image):
+                raise _Converged
             return total
 
         try:
@@ -231,8 +235,15 @@ class StyleTransfer:
                 optimizer.step(closure)
                 if lbfgs and state["evals"] - before <= 1:
                     break  # L-BFGS has converged (gradient or change below tolerance)
+        except _Converged:
+            # The loss has stopped improving; keep the best image seen (the last one may
+            # be a line-search trial point).
+            with torch.no_grad():
+                image.copy_(convergence.best_image)
+            bar.set_description(f"{label} (converged at {state['evals']})", refresh=False)
         finally:
             bar.close()
+        self.evaluations = state["evals"]
         with torch.no_grad():
             image.clamp_(0, 1)
         return image.detach()
@@ -248,6 +259,37 @@ class StyleTransfer:
             # Intermediates show the raw optimisation (colour preservation is applied at the end).
             name = f"{path.stem}_{step:05d}{path.suffix or '.png'}"
             save_image(image.detach().clamp(0, 1).cpu(), path.with_name(name))
+
+
+class _Converged(Exception):
+    """Raised inside the optimiser's closure to stop a level early."""
+
+
+class Convergence:
+    """Is the loss still improving? ``update(loss, image)`` is True once it is not.
+
+    Converged: the best loss of the last ``window`` evaluations is less than
+    ``tolerance`` (relative) below the best loss before them. Using the best, not
+    the last, value ignores L-BFGS line-search trials that overshoot. The best
+    image is kept (one copy per improvement), to return on convergence.
+    """
+
+    def __init__(self, tolerance: float, window: int) -> None:
+        self.tolerance, self.window = tolerance, window
+        self.history: list[float] = []
+        self.best_image: Tensor | None = None
+        self._best = math.inf
+
+    def update(self, loss: float, image: Tensor) -> bool:
+        self.history.append(loss)
+        if loss < self._best:
+            self._best = loss
+            self.best_image = image.detach().clone()
+        if not self.tolerance or len(self.history) <= self.window:
+            return False
+        before = min(self.history[: -self.window])
+        recent = min(self.history[-self.window :])
+        return before - recent <= self.tolerance * abs(before)
 
 
 def _check_image(image: Tensor, what: str) -> None:

@@ -1,0 +1,87 @@
+"""`gst stylize --model CHECKPOINT IMAGE... -o OUTDIR`: one forward pass per image.
+
+The checkpoint's generator must be an image-to-image one (``fast_style``,
+``gan_style``, pix2pix, CycleGAN); a GAN's latent generator is refused with a
+pointer to ``gst sample``. Every output path is checked before any work, an
+input is never overwritten, and images of the same size go through the
+network together (``--batch-size`` at a time).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from gst_core.apply_generator import apply_image_generator
+from gst_core.checkpoint import CheckpointError, load_checkpoint, load_network
+from gst_core.errors import GstError
+from gst_core.images import load_image, save_image
+from gst_core.output_paths import check_output_dir, check_output_file
+
+__all__ = ["load_image_generator", "run"]
+
+
+def load_image_generator(path: str | Path, device: str | torch.device = "cpu") -> nn.Module:
+    """The image-to-image generator of a training checkpoint, in eval mode."""
+    state = load_checkpoint(path, map_location=device)
+    name = state.get("name", "?")
+    if "generator" not in state.get("networks", {}):
+        nets = ", ".join(state.get("networks", {})) or "none"
+        raise CheckpointError(
+            f"{path}: this {name} checkpoint has no generator (networks: {nets}); --model takes "
+            "a checkpoint of an image-to-image method (fast_style, gan_style, pix2pix, cyclegan)"
+        )
+    generator = load_network(state, "generator", device=device)
+    if getattr(generator, "input_kind", "latent") != "image":
+        raise CheckpointError(
+            f"{path} is a {name} checkpoint whose generator makes images from noise, not from "
+            "images: use `gst sample` for it; --model takes a fast_style/gan_style/pix2pix/"
+            "cyclegan checkpoint"
+        )
+    return generator
+
+
+def run(args: argparse.Namespace) -> int:
+    inputs = [p for p in (args.content, *args.styles) if p is not None]
+    if not inputs:
+        raise GstError("give the images to stylize: gst stylize --model CKPT IMAGE... -o OUTDIR")
+    if args.output is None:
+        raise GstError("give an output folder: gst stylize --model CKPT IMAGE... -o OUTDIR")
+    missing = [p for p in inputs if not Path(p).is_file()]
+    if missing:
+        raise GstError(f"input image(s) not found: {', '.join(missing)}")
+    out_dir = check_output_dir(args.output, inputs=inputs)
+    names = [Path(p).stem + ".png" for p in inputs]
+    clashes = sorted({n for n in names if names.count(n) > 1})
+    if clashes:
+        raise GstError(
+            f"several inputs would be written as {', '.join(clashes)} in {args.output}; "
+            "stylize same-named images into separate folders"
+        )
+    outputs = [
+        check_output_file(out_dir / n, inputs=inputs, overwrite=args.overwrite, image=True)
+        for n in names
+    ]
+    device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    generator = load_image_generator(args.model, device)
+    out_dir.mkdir(parents=True, exist_ok=True)
+
+    images = [load_image(p, args.size) for p in inputs]
+    by_size: dict[tuple[int, int], list[int]] = defaultdict(list)
+    for i, image in enumerate(images):
+        by_size[tuple(image.shape[-2:])].append(i)
+    batch = max(1, args.batch_size or 8)
+    for indices in by_size.values():
+        for start in range(0, len(indices), batch):
+            chunk = indices[start : start + batch]
+            x = torch.cat([images[i] for i in chunk]).to(device)
+            for i, result in zip(chunk, apply_image_generator(generator, x), strict=True):
+                save_image(result.unsqueeze(0).cpu(), outputs[i])
+    if not args.quiet:
+        print(f"gst: wrote {len(inputs)} image(s) to {args.output}", file=sys.stderr)
+    return 0
