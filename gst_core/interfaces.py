@@ -344,6 +344,11 @@ class Objective(ABC):
     **Previews**: :meth:`preview` makes images a person can look at (the
     trainer writes them as PNG grids).
 
+    **Network names** the commands rely on: the network ``gst sample``, ``gst
+    eval`` and ``gst export`` use is ``generator``; an image-to-image objective
+    that translates both ways names its generators ``g_ab`` and ``g_ba``, which
+    ``gst translate --direction a2b|b2a`` picks.
+
     **Under torchrun** ``nets`` are DDP wrappers, one per trainable network, and
     the batch is this process's share of the global batch. An objective trains
     the same on any number of processes when its losses are batch means, it
