@@ -65,7 +65,9 @@ def load_translator(
     ema: bool = True,
     device: str | torch.device = "cpu",
 ) -> nn.Module:
-    """The generator of a pix2pix/CycleGAN checkpoint that translates in ``direction``."""
+    """The image-to-image generator of a checkpoint that translates in ``direction``, in eval
+    mode: ``generator`` (pix2pix, fast_style, gan_style; A → B only) or CycleGAN's ``g_ab`` /
+    ``g_ba``. Shared by ``gst translate``, ``gst stylize --model`` and ``gst export``."""
     if direction not in DIRECTIONS:
         raise TranslateError(f"direction must be a2b or b2a, got {direction!r}")
     state = (
@@ -84,14 +86,15 @@ def load_translator(
             )
         raise TranslateError(
             f"{where} has no image-to-image generator for {direction} (it holds "
-            f"{', '.join(sorted(networks)) or 'no networks'}); use a pix2pix or cyclegan "
-            "checkpoint"
+            f"{', '.join(sorted(networks)) or 'no networks'}); use a checkpoint of an "
+            "image-to-image method (pix2pix, cyclegan, fast_style, gan_style)"
         )
     generator = load_network(state, found[0], ema=ema, device=device)
     if getattr(generator, "input_kind", "latent") != "image":
         raise TranslateError(
             f"{where}: its {found[0]} makes images from noise (a gan run); draw from it with "
-            "`gst sample`, and translate with a pix2pix or cyclegan checkpoint"
+            "`gst sample`; images go through image-to-image checkpoints (pix2pix, cyclegan, "
+            "fast_style, gan_style)"
         )
     return generator
 

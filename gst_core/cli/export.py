@@ -23,15 +23,21 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("checkpoint", help="a checkpoint file or run folder")
     p.add_argument("-o", "--output", required=True, help="the .onnx file to write")
     p.add_argument("--overwrite", action="store_true", help="replace an existing file")
+    p.add_argument(
+        "--direction",
+        choices=("a2b", "b2a"),
+        default="a2b",
+        help="which generator of a CycleGAN checkpoint (default a2b: g_ab)",
+    )
     p.add_argument("--opset", type=int, help="ONNX opset (default: torch's)")
     p.add_argument("--no-compare", action="store_true", help="skip the onnxruntime comparison")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from gst_core.cli.stylize_model import load_image_generator
     from gst_core.export_onnx import compare_with_onnxruntime, export_onnx, require
     from gst_core.output_paths import check_output_file
+    from gst_core.translate import load_translator
 
     require("onnx", "onnxscript")  # before any work, naming the package to install
     if not args.no_compare:
@@ -39,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
     if not str(args.output).endswith(".onnx"):
         raise GstError(f"the output {args.output!r} should end in .onnx")
     output = check_output_file(args.output, inputs=[args.checkpoint], overwrite=args.overwrite)
-    generator = load_image_generator(args.checkpoint)
+    generator = load_translator(args.checkpoint, args.direction)
     export_onnx(generator, output, opset=args.opset)
     print(f"gst: wrote {args.output} (checked with onnx.checker)", file=sys.stderr)
     if not args.no_compare:

@@ -15,35 +15,14 @@ from collections import defaultdict
 from pathlib import Path
 
 import torch
-from torch import nn
 
 from gst_core.apply_generator import apply_image_generator
-from gst_core.checkpoint import CheckpointError, load_checkpoint, load_network
 from gst_core.errors import GstError
 from gst_core.images import load_image, save_image
 from gst_core.output_paths import check_output_dir, check_output_file
+from gst_core.translate import load_translator
 
-__all__ = ["load_image_generator", "run"]
-
-
-def load_image_generator(path: str | Path, device: str | torch.device = "cpu") -> nn.Module:
-    """The image-to-image generator of a training checkpoint, in eval mode."""
-    state = load_checkpoint(path, map_location=device)
-    name = state.get("name", "?")
-    if "generator" not in state.get("networks", {}):
-        nets = ", ".join(state.get("networks", {})) or "none"
-        raise CheckpointError(
-            f"{path}: this {name} checkpoint has no generator (networks: {nets}); --model takes "
-            "a checkpoint of an image-to-image method (fast_style, gan_style, pix2pix, cyclegan)"
-        )
-    generator = load_network(state, "generator", device=device)
-    if getattr(generator, "input_kind", "latent") != "image":
-        raise CheckpointError(
-            f"{path} is a {name} checkpoint whose generator makes images from noise, not from "
-            "images: use `gst sample` for it; --model takes a fast_style/gan_style/pix2pix/"
-            "cyclegan checkpoint"
-        )
-    return generator
+__all__ = ["run"]
 
 
 def run(args: argparse.Namespace) -> int:
@@ -68,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
         for n in names
     ]
     device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
-    generator = load_image_generator(args.model, device)
+    generator = load_translator(args.model, "a2b", device=device)
     out_dir.mkdir(parents=True, exist_ok=True)
 
     images = [load_image(p, args.size) for p in inputs]

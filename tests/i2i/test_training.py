@@ -146,3 +146,21 @@ def test_cli_train_then_translate(objective, tmp_path, capsys):
     err = capsys.readouterr().err
     assert f"is a '{objective}' checkpoint whose generator maps images to images" in err
     assert f"gst translate {run_dir} IMAGE... -o OUTDIR" in err
+
+
+def test_stylize_model_and_export_take_both_cyclegan_directions(tmp_path, capsys):
+    """`gst stylize --model` and `gst export` use the same loader as `gst translate`."""
+    run_dir = tmp_path / "run"
+    config = tiny_config("cyclegan", steps=1, run_dir=run_dir)
+    (tmp_path / "run.toml").write_text(_toml(config))
+    assert main(["train", "cyclegan", "--config", str(tmp_path / "run.toml")]) == 0
+    Image.new("RGB", (21, 13), "blue").save(tmp_path / "in.png")
+    out = tmp_path / "styled"
+    assert main(["stylize", "--model", str(run_dir), str(tmp_path / "in.png"), "-o", str(out)]) == 0
+    with Image.open(out / "in.png") as result:
+        assert result.size == (21, 13)
+    pytest.importorskip("onnxruntime", reason="the onnx extra is not installed")
+    onnx_file = tmp_path / "g_ba.onnx"
+    args = ["export", str(run_dir), "-o", str(onnx_file), "--direction", "b2a"]
+    assert main(args) == 0, capsys.readouterr().err
+    assert onnx_file.stat().st_size > 0
