@@ -157,7 +157,7 @@ def test_bad_inputs_give_messages(tiny_checkpoint, gan_checkpoint, tmp_path, cap
     cases = [
         (
             ["stylize", "--model", str(gan_checkpoint), str(image), "-o", str(tmp_path / "o1")],
-            "use `gst sample`",
+            "draw from it with `gst sample`",
         ),
         (
             ["stylize", "--model", str(tiny_checkpoint), str(image), "-o", str(tmp_path)],
