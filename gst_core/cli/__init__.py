@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import warnings
 from collections.abc import Sequence
 
 from gst_core.errors import GstError
@@ -41,7 +42,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 0
     try:
-        return int(args.func(args) or 0)
+        with warnings.catch_warnings():  # restores Python's own format afterwards
+            warnings.formatwarning = _format_warning
+            return int(args.func(args) or 0)
     except GstError as exc:
         # Our own errors already say what to do; a traceback would bury that. Under torchrun
         # an error every process meets is shown once, by rank 0.
@@ -63,6 +66,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         # Leaving the process group lets the other processes fail fast instead of waiting.
         distributed.teardown()
+
+
+def _format_warning(message, category, filename, lineno, line=None) -> str:  # noqa: ANN001
+    """A warning as one line a user reads (``gst: warning: ...``), not Python's file, line
+    number and source line: the message already says what happened and what to do."""
+    return f"gst: warning{distributed.rank_tag()}: {message}\n"
 
 
 if __name__ == "__main__":  # pragma: no cover

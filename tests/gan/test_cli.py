@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -147,3 +150,37 @@ def test_corrupt_checkpoint_fails_cleanly(tmp_path, capsys):
     bad.write_bytes(b"garbage")
     assert main(["sample", str(bad)]) == 2
     assert "corrupt" in capsys.readouterr().err
+
+
+def test_warnings_read_as_one_gst_line(tmp_path):
+    """A warning on the command line is `gst: warning: ...`, not Python's file:line + source."""
+    folder = tmp_path / "imgs"
+    folder.mkdir()
+    for i in range(4):
+        Image.new("RGB", (20, 20), (60 * i, 0, 0)).save(folder / f"{i}.png")
+    (folder / "bad.png").write_bytes(b"not an image")
+    fixture = Path(__file__).parent / "fixtures" / "gan_v0_1.toml"  # unconditional, 8 px
+    text = fixture.read_text().replace(
+        'name = "shapes"\nimage_size = 8\nnum_classes = 2\nper_class = 8',
+        f'name = "folder"\nroot = "{folder}"\nimage_size = 8',
+    )
+    assert str(folder) in text
+    config = _write(tmp_path, text)
+    args = [
+        "train",
+        "gan",
+        "--config",
+        str(config),
+        "--run-dir",
+        str(tmp_path / "r"),
+        "--steps",
+        "1",
+    ]
+    # In a child process, as a user runs it: pytest would record the warning instead.
+    done = subprocess.run(
+        [sys.executable, "-m", "gst_core", *args], capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    err = done.stderr
+    assert "gst: warning: skipped 1 unreadable image(s) of 5" in err
+    assert ".py:" not in err and "UserWarning" not in err
