@@ -42,9 +42,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 0
     try:
-        with warnings.catch_warnings():  # restores Python's own format afterwards
-            warnings.formatwarning = _format_warning
+        python_format, warnings.formatwarning = warnings.formatwarning, _format_warning
+        try:
             return int(args.func(args) or 0)
+        finally:
+            warnings.formatwarning = python_format  # main() may be called from Python too
     except GstError as exc:
         # Our own errors already say what to do; a traceback would bury that. Under torchrun
         # an error every process meets is shown once, by rank 0.

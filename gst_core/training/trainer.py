@@ -353,7 +353,9 @@ class Trainer:
         metrics = self.objective.train_step(self.step_networks, self.next_batch(), self)
         self.step += 1
         for scheduler in self.schedulers.values():
-            scheduler.step()
+            # The rate is a function of the run's step, whether or not this optimiser stepped
+            # (a warm-up may leave one idle, where LambdaLR.step() would warn).
+            fast_forward(scheduler, self.step)
         if self.ema and self.step > self.config.ema_start:
             for name, ema in self.ema.items():
                 ema.update_parameters(self.networks[name])

@@ -52,6 +52,9 @@ def test_edge_smoothing_blurs_edges_only():
     assert out[0, 0, 0, 0] == 0 and out[0, 0, 0, 11] == 1  # untouched far from it
 
 
+# The discriminator is idle during the warm-up; its lr schedule must not trip torch's
+# "lr_scheduler.step() before optimizer.step()" warning.
+@pytest.mark.filterwarnings("error:Detected call of")
 def test_warmup_then_adversarial_and_bit_identical_resume(style_dir, tmp_path):
     common = ["--style", str(style_dir), *TINY]
     straight, split = tmp_path / "straight", tmp_path / "split"

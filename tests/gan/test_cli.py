@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+import warnings
 from pathlib import Path
 
 import pytest
@@ -184,3 +185,7 @@ def test_warnings_read_as_one_gst_line(tmp_path):
     err = done.stderr
     assert "gst: warning: skipped 1 unreadable image(s) of 5" in err
     assert ".py:" not in err and "UserWarning" not in err
+    # Called from Python, main() leaves Python's own warning format as it found it.
+    before = warnings.formatwarning
+    assert main(["plugins", "list", "--no-load", "--kind", "objective"]) == 0
+    assert warnings.formatwarning is before
