@@ -9,7 +9,7 @@ Three lines of Python::
 The trainer owns what every training method needs: the data stream, the
 optimisers, mixed precision (CUDA), the non-finite guard, EMA copies,
 callbacks, checkpoints and exact resuming. What one step does is the
-:class:`~gst_core.training.objective.Objective`'s business.
+:class:`~gst_core.interfaces.Objective`'s business.
 """
 
 from __future__ import annotations
