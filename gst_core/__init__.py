@@ -45,7 +45,7 @@ from gst_core.kinds import (
 )
 from gst_core.registry import Entry, Registry
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "KINDS",

@@ -53,7 +53,7 @@ class Entry:
 
     @property
     def source(self) -> str:
-        """Where the name comes from, e.g. ``gst-toolkit 0.1.0 (gst_plugins.x:Y)``."""
+        """Where the name comes from, e.g. ``gst-toolkit 0.2.0 (gst_plugins.x:Y)``."""
         if self.distribution is None:
             return f"registered at run time ({self.target})"
         return f"{self.distribution} {self.version} ({self.target})"
