@@ -13,6 +13,8 @@ from gst_core.errors import GstError, SpecError, TrainingSetupError
 from gst_core.interfaces import AdversarialLoss, ImageGenerator
 from gst_core.kinds import registry
 
+from ._generator_kind import require_image_generator
+
 PREVIEW_ROWS = 8  # pairs kept for the preview grids
 
 
@@ -40,12 +42,8 @@ def build_net(kind: str, spec: Mapping[str, Any], source: str) -> nn.Module:
 
 def image_generator(spec: Mapping[str, Any], source: str, owner: str) -> ImageGenerator:
     net = build_net("generator", spec, source)
-    if getattr(net, "input_kind", "latent") != "image":
-        raise TrainingSetupError(
-            f"{source}: [generator] {spec.get('name')!r} makes images from noise; {owner} needs "
-            "an image-to-image generator (unet_256, unet_128, unet, resnet_9blocks, "
-            "resnet_6blocks, resnet)"
-        )
+    # Here as well as in the constructors: from_config reads in_channels before building.
+    require_image_generator(net, f"{source}: {owner}", "unet_256, unet_128, resnet_9blocks, ...")
     return net  # type: ignore[return-value]
 
 

@@ -37,6 +37,7 @@ from gst_core.interfaces import (
 )
 
 from . import _i2i
+from ._generator_kind import require_image_generator
 from .image_pool import ImagePool
 
 __all__ = ["CycleGANObjective"]
@@ -63,11 +64,7 @@ class CycleGANObjective(Objective):
         pool_seed: int | None = None,
     ) -> None:
         for g in (g_ab, g_ba):
-            if getattr(g, "input_kind", "latent") != "image":
-                raise TrainingSetupError(
-                    f"cyclegan needs image-to-image generators; {type(g).__name__} takes noise "
-                    "(use resnet_9blocks, resnet_6blocks, unet_256, ...)"
-                )
+            require_image_generator(g, "cyclegan", "resnet_9blocks, resnet_6blocks, unet_256, ...")
         for value, what in ((cycle_weight, "cycle_weight"), (identity_weight, "identity_weight")):
             if not isinstance(value, int | float) or value < 0:
                 raise TrainingSetupError(f"cyclegan: {what} must be a number >= 0, got {value!r}")

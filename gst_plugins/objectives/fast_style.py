@@ -50,6 +50,7 @@ from gst_plugins.objectives._feedforward import (
     load_style_images,
     to_unit,
 )
+from gst_plugins.objectives._generator_kind import require_image_generator
 from gst_plugins.objectives.gan import split_batch
 
 __all__ = ["REFERENCE_VGG16", "FastStyleObjective"]
@@ -124,11 +125,7 @@ class FastStyleObjective(Objective):
         style_layers: Sequence[str] | None = None,
         preview_count: int = 4,
     ) -> None:
-        if getattr(generator, "input_kind", "latent") != "image":
-            raise TrainingSetupError(
-                f"fast_style needs an image-to-image generator; {type(generator).__name__} "
-                "takes latents: use transformer_net"
-            )
+        require_image_generator(generator, "fast_style", "transformer_net")
         self.generator = generator
         self.loss = perceptual_loss(
             extractor,

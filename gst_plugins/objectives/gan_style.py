@@ -56,6 +56,7 @@ from gst_plugins.objectives._feedforward import (
     load_style_images,
     to_unit,
 )
+from gst_plugins.objectives._generator_kind import require_image_generator
 from gst_plugins.objectives.fast_style import perceptual_loss
 from gst_plugins.objectives.gan import split_batch
 
@@ -114,11 +115,7 @@ class GANStyleObjective(Objective):
         seed: int = 0,
         preview_count: int = 4,
     ) -> None:
-        if getattr(generator, "input_kind", "latent") != "image":
-            raise TrainingSetupError(
-                f"gan_style needs an image-to-image generator; {type(generator).__name__} "
-                "takes latents: use transformer_net"
-            )
+        require_image_generator(generator, "gan_style", "transformer_net")
         if not isinstance(loss, AdversarialLoss):
             raise TrainingSetupError(
                 "gan_style needs an adversarial loss (lsgan, hinge, ...), got "

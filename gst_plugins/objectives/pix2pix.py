@@ -32,6 +32,7 @@ from gst_core.interfaces import (
 )
 
 from . import _i2i
+from ._generator_kind import require_image_generator
 
 __all__ = ["Pix2PixObjective"]
 
@@ -51,11 +52,7 @@ class Pix2PixObjective(Objective):
         l1_weight: float = 100.0,
         gan_weight: float = 1.0,
     ) -> None:
-        if getattr(generator, "input_kind", "latent") != "image":
-            raise TrainingSetupError(
-                f"pix2pix needs an image-to-image generator; {type(generator).__name__} takes "
-                "noise (use unet_256, unet_128, resnet_9blocks, ...)"
-            )
+        require_image_generator(generator, "pix2pix", "unet_256, unet_128, resnet_9blocks, ...")
         for value, what in ((l1_weight, "l1_weight"), (gan_weight, "gan_weight")):
             if not isinstance(value, int | float) or value < 0:
                 raise TrainingSetupError(f"pix2pix: {what} must be a number >= 0, got {value!r}")
