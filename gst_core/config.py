@@ -40,6 +40,7 @@ __all__ = [
     "build",
     "build_components",
     "build_from_toml",
+    "build_section",
     "load_toml",
     "single",
     "spec_of",
@@ -92,7 +93,7 @@ def build_components(config: Mapping[str, Any], *, source: str = "<config>") -> 
         if kind not in config:
             continue
         built[kind] = {
-            label: _build_section(
+            label: build_section(
                 kind, spec, source=source, label=kind if label == kind else f"{kind}.{label}"
             )
             for label, spec in _section_specs(config, kind, source).items()
@@ -120,7 +121,11 @@ def single(built: Components, kind: str, *, source: str = "<config>", example: s
     )
 
 
-def _build_section(kind: str, section: Mapping[str, Any], *, source: str, label: str) -> nn.Module:
+def build_section(
+    kind: str, section: Mapping[str, Any], *, source: str, label: str | None = None
+) -> nn.Module:
+    """One component from its TOML table; errors name the file and the section."""
+    label = label or kind
     if "name" not in section:
         raise SpecError(f"{source}: [{label}] has no 'name' key; add name = \"<{kind} name>\"")
     try:

@@ -9,9 +9,9 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from gst_core.errors import GstError, SpecError, TrainingSetupError
+from gst_core.config import build_section
+from gst_core.errors import SpecError, TrainingSetupError
 from gst_core.interfaces import AdversarialLoss, ImageGenerator
-from gst_core.kinds import registry
 
 from ._generator_kind import require_image_generator
 
@@ -34,10 +34,7 @@ def section_spec(
 
 
 def build_net(kind: str, spec: Mapping[str, Any], source: str) -> nn.Module:
-    try:
-        return registry(kind).build(dict(spec))
-    except GstError as exc:
-        raise type(exc)(f"{source}: [{kind}]: {exc}") from exc
+    return build_section(kind, dict(spec), source=source)
 
 
 def image_generator(spec: Mapping[str, Any], source: str, owner: str) -> ImageGenerator:
