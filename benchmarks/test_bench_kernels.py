@@ -21,7 +21,7 @@ import os
 import pytest
 import torch
 
-from gst_kernels import bench
+from gst_core.bench import kernels as bench
 
 CUDA = torch.cuda.is_available()
 DEVICE = "cuda" if CUDA else "cpu"

@@ -32,6 +32,7 @@ from torch import Tensor, nn
 from torch.utils.data import Dataset
 
 from gst_core.errors import LayerWeightError, TrainingSetupError
+from gst_core.per_sample import per_sample
 
 __all__ = [
     "AdversarialLoss",
@@ -77,13 +78,11 @@ class ImageGenerator(nn.Module):
 
         From the global RNG (no ``generator``) under torchrun, the latents of the global batch
         are drawn and this process's slice returned, so they do not depend on the process count
-        (:func:`gst_core.training.distributed.per_sample`).
+        (:func:`gst_core.per_sample.per_sample`).
         """
         device = next(self.parameters()).device
         if generator is not None:
             return torch.randn(batch_size, self.latent_dim, generator=generator, device=device)
-        from gst_core.training.distributed import per_sample  # training imports this module
-
         return per_sample(batch_size, lambda n: torch.randn(n, self.latent_dim, device=device))
 
 
@@ -319,7 +318,7 @@ class Preview(tuple):
 class Objective(ABC):
     """A training method: its networks, its optimiser groups and its step.
 
-    The :class:`~gst_core.training.Trainer` owns what every method shares: the
+    The trainer (``Trainer`` in the training package) owns what every method shares: the
     data stream, optimisers, mixed precision, the non-finite guard, EMA copies,
     callbacks, checkpoints and exact resuming. An objective owns the rest.
 
@@ -354,7 +353,7 @@ class Objective(ABC):
     the same on any number of processes when its losses are batch means, it
     freezes (``requires_grad_(False)``) a network it only backpropagates
     through, and it draws per-sample noise through ``sample_latent`` or
-    :func:`gst_core.training.distributed.per_sample` (docs/distributed.md).
+    :func:`gst_core.per_sample.per_sample` (docs/distributed.md).
     """
 
     #: Short name, recorded in checkpoints; ``gst train NAME`` uses the registry's name.
@@ -372,7 +371,7 @@ class Objective(ABC):
         """Build the objective from a parsed config (all its TOML sections)."""
         raise TrainingSetupError(
             f"{cls.__name__} does not implement from_config, so it cannot be trained from a "
-            "config file; build it in Python and pass it to gst_core.training.Trainer"
+            "config file; build it in Python and pass it to the Trainer"
         )
 
     @abstractmethod

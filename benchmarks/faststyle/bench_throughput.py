@@ -21,7 +21,7 @@ from pathlib import Path
 import torch
 from reference_transformer_net import TransformerNet as Reference
 
-from gst_core.apply_generator import apply_image_generator
+from gst_core.apply.apply_generator import apply_image_generator
 from gst_core.kinds import generators
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -1,6 +1,6 @@
 """`gst bench kernels`: time the Gram/style-loss providers and print a table.
 
-Thin on purpose: the cases, timing and table live in gst_kernels.bench.
+Thin on purpose: the cases, timing and table live in gst_core.bench.kernels.
 """
 
 from __future__ import annotations
@@ -57,10 +57,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_kernels(args: argparse.Namespace) -> int:
+    from gst_core.bench import kernels as bench
     from gst_core.cli.table import format_table
-    from gst_core.option_checks import check_option
-    from gst_core.output_paths import check_output_file
-    from gst_kernels import bench
+    from gst_core.runtime.option_checks import check_option
+    from gst_core.runtime.output_paths import check_output_file
 
     for flag in ("sizes", "batch"):
         for value in getattr(args, flag) or []:

@@ -35,9 +35,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from gst_core.export_onnx import compare_with_onnxruntime, export_onnx, require
-    from gst_core.output_paths import check_output_file
-    from gst_core.translate import load_translator
+    from gst_core.apply.export_onnx import compare_with_onnxruntime, export_onnx, require
+    from gst_core.apply.translate import load_translator
+    from gst_core.runtime.output_paths import check_output_file
 
     require("onnx", "onnxscript")  # before any work, naming the package to install
     if not args.no_compare:

@@ -6,10 +6,10 @@ import argparse
 import json
 import sys
 
-from gst_core import plugin_report
+from gst_core.cli import plugin_report
 from gst_core.cli.table import format_table
 from gst_core.kinds import KINDS, registry
-from gst_core.option_checks import check_option
+from gst_core.runtime.option_checks import check_option
 
 HEADERS = ("kind", "name", "distribution", "version", "status", "target")
 TIMEOUT_ARGS = ("--timeout",)

@@ -10,8 +10,8 @@ import torch
 
 from gst_core.checkpoint import CheckpointError, load_checkpoint, load_network
 from gst_core.images import make_grid, save_image
-from gst_core.option_checks import check_option, resolve_device
-from gst_core.output_paths import check_output_file
+from gst_core.runtime.option_checks import check_option, resolve_device
+from gst_core.runtime.output_paths import check_output_file
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:

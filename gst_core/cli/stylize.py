@@ -15,10 +15,10 @@ from typing import Any
 
 from gst_core.errors import GstError, NonFiniteLossError, SpecError
 from gst_core.images import check_pixel_count, load_image, save_image
-from gst_core.option_checks import OptionError, check_option
-from gst_core.output_paths import OutputPathError, check_output_file
 from gst_core.perceptual import check_feature_loss
 from gst_core.pipelines import StyleTransfer, StylizeOptions
+from gst_core.runtime.option_checks import OptionError, check_option
+from gst_core.runtime.output_paths import OutputPathError, check_output_file
 
 # Demo settings: the built-in sample images at 256 px finish in about a minute on a
 # 2-core CPU with the offline extractor (see docs/style_transfer.md for the timings).

@@ -16,11 +16,11 @@ from pathlib import Path
 
 import torch
 
-from gst_core.apply_generator import apply_image_generator
+from gst_core.apply.apply_generator import apply_image_generator
+from gst_core.apply.translate import load_translator
 from gst_core.errors import GstError
 from gst_core.images import load_image, save_image
-from gst_core.output_paths import check_output_dir, check_output_file
-from gst_core.translate import load_translator
+from gst_core.runtime.output_paths import check_output_dir, check_output_file
 
 __all__ = ["run"]
 

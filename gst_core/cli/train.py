@@ -19,7 +19,7 @@ from gst_core.checkpoint import load_checkpoint
 from gst_core.config import load_toml
 from gst_core.errors import GstError, NonFiniteLossError, TrainingSetupError
 from gst_core.kinds import registry
-from gst_core.option_checks import check_option
+from gst_core.runtime.option_checks import check_option
 from gst_core.training import distributed
 from gst_core.training.build import build_trainer
 from gst_core.training.resume import ResumeSettingsWarning

@@ -7,7 +7,7 @@ import warnings
 
 import torch
 
-from gst_core.translate import translate
+from gst_core.apply.translate import translate
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from gst_core.errors import GstError
-from gst_core.option_checks import resolve_device
+from gst_core.runtime.option_checks import resolve_device
 
 __all__ = ["StyleTransferError", "StylizeOptions"]
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gst_core.errors import TrainingSetupError
-from gst_core.option_checks import check_option
+from gst_core.runtime.option_checks import check_option
 
 __all__ = ["TrainConfig"]
 

@@ -32,7 +32,7 @@ import datetime
 import hashlib
 import os
 import warnings
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,6 +42,7 @@ from torch import Tensor, nn
 from torch.nn.parallel import DistributedDataParallel
 
 from gst_core.errors import TrainingSetupError
+from gst_core.per_sample import per_sample
 
 __all__ = [
     "DistributedOptions",
@@ -412,21 +413,6 @@ def data_rng(seed: int, batch: int) -> Iterator[None]:
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(int.from_bytes(key[:8], "little") >> 1)
         yield
-
-
-def per_sample(batch_size: int, draw: Callable[[int], Tensor]) -> Tensor:
-    """Random per-sample values for this process's ``batch_size`` rows, drawn for the global
-    batch and sliced, so the values do not depend on the process count.
-
-    ``draw(n)`` must return ``n`` rows from the global RNG (``torch.randn(n, ...)``). Every
-    process draws the whole global batch and keeps its slice, which also keeps the global RNGs
-    of all processes in step. Outside a distributed run this is ``draw(batch_size)``.
-    """
-    run = current()
-    if not run.enabled:
-        return draw(batch_size)
-    rows = draw(batch_size * run.world_size)
-    return rows[run.rank * batch_size : (run.rank + 1) * batch_size]
 
 
 def rank_tag() -> str:

@@ -30,8 +30,8 @@ from gst_core.checkpoint import CheckpointError, load_checkpoint, save_checkpoin
 from gst_core.errors import NonFiniteLossError, TrainingSetupError
 from gst_core.finite import nonfinite
 from gst_core.interfaces import Objective, Preview
-from gst_core.option_checks import resolve_device
-from gst_core.output_paths import check_output_dir
+from gst_core.runtime.option_checks import resolve_device
+from gst_core.runtime.output_paths import check_output_dir
 from gst_core.training import distributed
 from gst_core.training.batches import ResumableBatchSampler, check_batch_fits
 from gst_core.training.callbacks import (

@@ -13,7 +13,7 @@ from __future__ import annotations
 from torch import Tensor, nn
 
 from gst_core.interfaces import Discriminator
-from gst_plugins.generators._blocks import (
+from gst_plugins._shared.blocks import (
     check_image_size,
     check_labels,
     check_positive,

@@ -13,14 +13,14 @@ from __future__ import annotations
 from torch import Tensor, nn
 
 from gst_core.interfaces import Discriminator
-from gst_core.training.init import init_weights
-from gst_plugins.generators._blocks import (
+from gst_plugins._shared.blocks import (
     ArchitectureError,
     check_labels,
     check_positive,
     maybe_spectral_norm,
 )
-from gst_plugins.generators._norm import norm_layer
+from gst_plugins._shared.init import init_weights
+from gst_plugins._shared.norm import norm_layer
 
 __all__ = ["PatchGANDiscriminator", "PixelDiscriminator"]
 

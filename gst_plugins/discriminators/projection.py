@@ -12,8 +12,7 @@ from __future__ import annotations
 from torch import Tensor, nn
 
 from gst_core.interfaces import Discriminator
-from gst_plugins.discriminators.dcgan import downsampling_stack
-from gst_plugins.generators._blocks import (
+from gst_plugins._shared.blocks import (
     check_image_size,
     check_labels,
     check_num_classes,
@@ -21,6 +20,7 @@ from gst_plugins.generators._blocks import (
     dcgan_init,
     maybe_spectral_norm,
 )
+from gst_plugins.discriminators.dcgan import downsampling_stack
 
 __all__ = ["ProjectionDiscriminator"]
 

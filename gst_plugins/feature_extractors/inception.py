@@ -20,7 +20,7 @@ Weights, first match wins (nothing is downloaded):
 3. ``pt_inception-2015-12-05-*.pth`` in torch's hub cache
    (``torch.hub.get_dir()/checkpoints/``), where pytorch-fid leaves it.
 
-Pooled-extractor contract (what ``gst_core.metrics`` needs): ``forward``
+Pooled-extractor contract (what the FID/KID metrics need): ``forward``
 returns ``{"pool": (B, D)}``, ``layers == ("pool",)``, and the class states
 ``input_size`` (the ``(H, W)`` images are resized to before batching) and
 ``resize_method`` (a sentence for the user).

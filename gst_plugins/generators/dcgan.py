@@ -28,7 +28,7 @@ import torch
 from torch import Tensor, nn
 
 from gst_core.interfaces import ImageGenerator
-from gst_plugins.generators._blocks import (
+from gst_plugins._shared.blocks import (
     ArchitectureError,
     check_image_size,
     check_labels,

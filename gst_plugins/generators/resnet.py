@@ -14,9 +14,9 @@ from __future__ import annotations
 from torch import Tensor, nn
 
 from gst_core.interfaces import ImageGenerator
-from gst_core.training.init import init_weights
-from gst_plugins.generators._blocks import ArchitectureError, check_labels, check_positive
-from gst_plugins.generators._norm import norm_layer
+from gst_plugins._shared.blocks import ArchitectureError, check_labels, check_positive
+from gst_plugins._shared.init import init_weights
+from gst_plugins._shared.norm import norm_layer
 
 __all__ = ["ResnetBlock", "ResnetGenerator", "resnet_6blocks", "resnet_9blocks"]
 

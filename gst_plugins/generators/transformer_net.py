@@ -25,7 +25,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from gst_core.interfaces import ImageGenerator
-from gst_plugins.generators._blocks import ArchitectureError
+from gst_plugins._shared.blocks import ArchitectureError
 
 __all__ = ["TransformerNet"]
 

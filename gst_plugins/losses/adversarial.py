@@ -29,7 +29,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from gst_core.interfaces import AdversarialLoss, DiscriminatorPenalty
-from gst_core.training.distributed import per_sample
+from gst_core.per_sample import per_sample
 
 __all__ = [
     "GradientPenalty",

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from gst_core.output_paths import OutputPathError, check_output_dir, check_output_file
+from gst_core.runtime.output_paths import OutputPathError, check_output_dir, check_output_file
 
 
 def test_an_input_is_never_an_output_even_through_a_symlink(tmp_path):

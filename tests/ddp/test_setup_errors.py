@@ -113,7 +113,7 @@ def test_dcgan_generator_without_batchnorm():
     """norm = "none" / "instance" leave no BatchNorm, so the result cannot depend on how the
     batch is split; conditional BatchNorm cannot be combined with them."""
     from gst_core.kinds import generators
-    from gst_plugins.generators._blocks import ArchitectureError
+    from gst_plugins._shared.blocks import ArchitectureError
 
     def has_batchnorm(g):
         return any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in g.modules())

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import torch
 
+from gst_core.apply.export_onnx import ExportError, require
 from gst_core.checkpoint import load_network
 from gst_core.cli import main
-from gst_core.export_onnx import ExportError, require
 
 REASON = "the onnx extra is not installed (pip install 'gst-toolkit[onnx]'); CI has it via dev"
 

@@ -9,7 +9,7 @@ import pytest
 import torch
 from PIL import Image
 
-from gst_core.apply_generator import apply_image_generator
+from gst_core.apply.apply_generator import apply_image_generator
 from gst_core.checkpoint import load_checkpoint, load_network
 from gst_core.cli import main
 from gst_core.kinds import feature_extractors, generators

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from gst_core.apply_generator import apply_image_generator
+from gst_core.apply.apply_generator import apply_image_generator
 from gst_core.kinds import generators
 
 

@@ -9,7 +9,7 @@ import torch
 
 from gst_core.interfaces import AdversarialLoss, DiscriminatorPenalty
 from gst_core.kinds import discriminators, generators, losses
-from gst_plugins.generators._blocks import ArchitectureError
+from gst_plugins._shared.blocks import ArchitectureError
 
 from .helpers import build_tiny
 

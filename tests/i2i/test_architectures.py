@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from gst_core.kinds import discriminators, generators
-from gst_core.training.init import init_weights
-from gst_plugins.generators._blocks import ArchitectureError
+from gst_plugins._shared.blocks import ArchitectureError
+from gst_plugins._shared.init import init_weights
 
 
 def count(net: torch.nn.Module) -> int:

@@ -8,12 +8,12 @@ import pytest
 import torch
 from PIL import Image
 
-from gst_core.apply_generator import apply_image_generator, pad_to_multiple
+from gst_core.apply.apply_generator import apply_image_generator, pad_to_multiple
+from gst_core.apply.translate import TranslateError, translate
 from gst_core.cli import main
 from gst_core.errors import DataError
 from gst_core.kinds import datasets, generators
 from gst_core.training.build import build_trainer
-from gst_core.translate import TranslateError, translate
 
 from .conftest import tiny_config
 

@@ -1,4 +1,4 @@
-"""`gst bench kernels` and gst_kernels.bench on tiny shapes (timings are not asserted)."""
+"""`gst bench kernels` and gst_core.bench.kernels on tiny shapes (timings are not asserted)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 import pytest
 import torch
 
-from gst_kernels import bench
+from gst_core.bench import kernels as bench
 
 
 def test_layer_shapes_are_vgg19_style_layers() -> None:

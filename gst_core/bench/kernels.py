@@ -33,10 +33,10 @@ from dataclasses import asdict, dataclass, field
 import torch
 import torch.nn.functional as F
 
-from .backend import triton_available
-from .gram import gram
-from .multi_style_loss import multi_style_loss
-from .style_loss import style_loss
+from gst_kernels.backend import triton_available
+from gst_kernels.gram import gram
+from gst_kernels.multi_style_loss import multi_style_loss
+from gst_kernels.style_loss import style_loss
 
 __all__ = [
     "PROVIDERS",

@@ -2,12 +2,12 @@
 
 Three lines::
 
-    from gst_core.translate import translate
+    from gst_core.apply.translate import translate
     written = translate("runs/pix2pix-shapes", ["photo.jpg", "more_photos/"], "out/")
     print(written)
 
 Any size and aspect ratio: each image is reflect-padded to what the network
-needs and cropped back (:func:`gst_core.apply_generator.apply_image_generator`),
+needs and cropped back (:func:`gst_core.apply.apply_generator.apply_image_generator`),
 never resized unless ``size`` asks. Outputs are PNG files named after their
 inputs (a folder's subfolders are kept); every output path is checked before
 the first image is translated, and an input is never overwritten.
@@ -27,11 +27,11 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from gst_core.apply_generator import apply_image_generator
+from gst_core.apply.apply_generator import apply_image_generator
 from gst_core.checkpoint import load_checkpoint, load_network
 from gst_core.errors import GstError
 from gst_core.images import ImageReadError, find_images, load_image, save_image
-from gst_core.output_paths import check_output_dir, check_output_file
+from gst_core.runtime.output_paths import check_output_dir, check_output_file
 
 __all__ = ["TranslateError", "TranslateResult", "load_translator", "plan_outputs", "translate"]
 

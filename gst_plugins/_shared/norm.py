@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from torch import nn
 
-from gst_plugins.generators._blocks import ArchitectureError
+from gst_plugins._shared.blocks import ArchitectureError
 
 NORMS = ("instance", "batch", "none")
 

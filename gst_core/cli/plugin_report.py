@@ -137,7 +137,7 @@ def _run_child(
     with tempfile.TemporaryDirectory(prefix="gst-probe-") as folder:
         report, errors = Path(folder) / "report.jsonl", Path(folder) / "stderr.txt"
         skip = json.dumps(sorted(results))
-        cmd = [sys.executable, "-m", "gst_core.plugin_report", str(report), kind or "", skip]
+        cmd = [sys.executable, "-m", "gst_core.cli.plugin_report", str(report), kind or "", skip]
         with errors.open("wb") as stderr:
             child = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=stderr)
         try:
@@ -230,7 +230,7 @@ def _child_main(out_path: Path, only_kind: str | None, skip: set[tuple[str, str]
 
 
 if __name__ == "__main__":
-    # python -m gst_core.plugin_report REPORT.jsonl [KIND] [SKIP-JSON]
+    # python -m gst_core.cli.plugin_report REPORT.jsonl [KIND] [SKIP-JSON]
     _child_main(
         Path(sys.argv[1]),
         (sys.argv[2] or None) if len(sys.argv) > 2 else None,

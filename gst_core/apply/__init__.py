@@ -1,0 +1,1 @@
+"""Running a trained generator: pad-and-crop, translate, ONNX export (machinery, not contract)."""

@@ -1,0 +1,1 @@
+"""Checks every command runs before its work: output paths, option values (machinery)."""
