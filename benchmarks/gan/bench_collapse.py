@@ -35,9 +35,9 @@ import warnings
 from pathlib import Path
 
 import torch
+from bench_conditional import TimeLimit, train_classifier
 from torch import Tensor, nn
 
-from bench_conditional import TimeLimit, train_classifier
 from gst_core.interfaces import Discriminator, FeatureExtractor, ImageGenerator
 from gst_core.kinds import discriminators, generators, losses
 from gst_core.training import Trainer
@@ -189,7 +189,7 @@ def run(data: str, name: str, seed: int, seconds: float, real, held_out, judge) 
         warnings.simplefilter("always")
         trainer.fit()
     steps = trainer.step
-    fired = [str(w.message).split(":")[0] for w in caught if issubclass(w.category, CollapseWarning)]
+    fired = [w for w in caught if issubclass(w.category, CollapseWarning)]
     generator = trainer.networks["generator"]
     scores = ring_scores(generator) if data == "ring" else shapes_scores(generator, judge)
     # The warm-up is a tenth of the steps the run actually made: a warning before it is ignored.

@@ -25,8 +25,8 @@ generated samples to their centroid in feature space, as a share of the real set
 generator that collapses onto a few modes contracts its fixed batch of samples, so when
 ``spread`` stays below ``collapse_spread`` (default 0.5) at two measurements in a row
 without widening, or recall (with ``"prdc"``) falls below half its best so far, or a
-class of a conditional generator is not covered at all, the callback warns in one line naming the step and
-what to try, and records ``"collapse": true``. No warning is given in the first
+class of a conditional generator is not covered at all, the callback warns in one line
+naming the step and what to try, and records ``"collapse": true``. No warning is given in the first
 ``collapse_warmup`` steps (default: a tenth of the run), while the generator is still
 near its initial, narrow output. A conditional generator also gets per-class recall
 (``recall_class_<k>``), so a class it dropped is named.
