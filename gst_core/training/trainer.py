@@ -451,6 +451,12 @@ class Trainer:
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         """Restore a checkpoint, explaining any mismatch with the networks built now."""
         where = state.get("path", "the checkpoint")
+        if "imported_from" in state:
+            raise CheckpointError(
+                f"{where} was made by gst import from {state['imported_from'].get('project')}'s "
+                "weights: it holds generator weights only (no optimiser or discriminator "
+                "state), so it cannot be resumed; apply it with gst translate / stylize --model"
+            )
         if state.get("objective") != self.objective.name:
             raise CheckpointError(
                 f"{where} was saved by the {state.get('objective')!r} objective, not "
