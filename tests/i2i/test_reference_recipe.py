@@ -213,3 +213,16 @@ def test_gan_trains_with_no_config(tmp_path):
         ["train", "gan", "--steps", "2", "--batch-size", "4", "--run-dir", str(tmp_path / "r")]
     )
     assert code == 0 and (tmp_path / "r" / "checkpoints" / "last.pt").is_file()
+
+
+def test_direction_flag_swaps_the_pairs(tmp_path, captured):
+    rng = np.random.default_rng(3)
+    for i in range(2):
+        _photo(rng, 20, 40).save(tmp_path / f"{i}.png")
+    base = ["train", "pix2pix", "--data", str(tmp_path), "--set", "generator.name=unet"]
+    base += ["--set", "generator.num_downs=5", "--crop-size", "32"]
+    assert main(base) == 0
+    forward = captured["trainer"].data
+    assert main([*base, "--direction", "b2a"]) == 0
+    backward = captured["trainer"].data
+    assert torch.equal(forward.a, backward.b) and torch.equal(forward.b, backward.a)
