@@ -3,7 +3,10 @@
 Config sections: ``[generator]``, ``[discriminator]``, ``[loss]`` (one
 adversarial loss, or ``[loss.<label>]`` tables: one adversarial loss plus
 penalties) and ``[objective]`` (``n_critic``, ``preview_seed``,
-``instance_noise``, ``instance_noise_steps``).
+``instance_noise``, ``instance_noise_steps``). A section left
+out is DCGAN's: ``dcgan`` generator and discriminator at 32² (the generator's
+``image_size`` when it sets one), ``non_saturating`` loss; without ``[data]``
+``gst train gan`` uses the built-in ``shapes``.
 
 Instance noise (Sønderby et al. 2017; Arjovsky & Bottou 2017): Gaussian noise of
 standard deviation ``instance_noise`` is added to every image the discriminator sees,
@@ -22,7 +25,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 from torch import Tensor, nn
@@ -41,6 +44,18 @@ from gst_core.interfaces import (
 from gst_core.per_sample import per_sample
 
 __all__ = ["GANObjective", "split_batch"]
+
+DEFAULT_SIZE = 32  # the built-in shapes' size, which the default networks are built for
+
+
+def _with_default_networks(config: Mapping[str, Any]) -> dict[str, Any]:
+    """``config`` with DCGAN's sections where it has none (so `gst train gan` runs bare)."""
+    config = dict(config)
+    generator = config.setdefault("generator", {"name": "dcgan", "image_size": DEFAULT_SIZE})
+    size = generator.get("image_size", 64) if isinstance(generator, Mapping) else DEFAULT_SIZE
+    config.setdefault("discriminator", {"name": "dcgan", "image_size": size})
+    config.setdefault("loss", {"name": "non_saturating"})
+    return config
 
 
 def split_batch(batch: Any) -> tuple[Tensor, Tensor | None]:
@@ -138,9 +153,13 @@ class GANObjective(Objective):
         self.instance_noise = float(instance_noise)
         self.instance_noise_steps = instance_noise_steps
 
+    #: Without [data] or a config: the built-in shapes at the default networks' size.
+    default_data: ClassVar[dict[str, Any]] = {"name": "shapes", "image_size": DEFAULT_SIZE}
+
     @classmethod
     def from_config(cls, config: Mapping[str, Any], *, source: str = "<config>") -> GANObjective:
         """From ``[generator]``, ``[discriminator]``, ``[loss]`` and ``[objective]``."""
+        config = _with_default_networks(config)
         built = build_components(config, source=source)
         generator = single(built, "generator", source=source, example='name = "dcgan"')
         discriminator = single(built, "discriminator", source=source, example='name = "dcgan"')
