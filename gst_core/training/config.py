@@ -51,7 +51,7 @@ class TrainConfig:
     # FID/KID during training (gst_core.training.metric_callback.MetricCallback).
     fid_every: int = 0  # steps between measurements; 0: off
     fid_real: str | None = None  # folder of held-out real images
-    fid_metrics: list[str] = field(default_factory=lambda: ["fid"])  # any of "fid", "kid"
+    fid_metrics: list[str] = field(default_factory=lambda: ["fid"])  # any of "fid", "kid", "prdc"
     fid_count: int = 1000  # generated samples per measurement
     fid_extractor: str = "fid_auto"  # a feature_extractor name
     best_metric: str = "fid"  # what checkpoints/best.pt minimises; "" for none
