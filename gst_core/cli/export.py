@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from gst_core.cli.threads import add_threads_option
 from gst_core.errors import GstError
 
 
@@ -29,6 +30,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         default="a2b",
         help="which generator of a CycleGAN checkpoint (default a2b: g_ab)",
     )
+    add_threads_option(p)
     p.add_argument("--opset", type=int, help="ONNX opset (default: torch's)")
     p.add_argument("--no-compare", action="store_true", help="skip the onnxruntime comparison")
     p.set_defaults(func=run)

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from gst_core.cli.threads import add_threads_option
 from gst_core.errors import GstError, NonFiniteLossError, SpecError
 from gst_core.images import check_pixel_count, load_image, save_image
 from gst_core.perceptual import check_feature_loss
@@ -91,6 +92,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     g.add_argument("--scales", type=int, help="coarse-to-fine levels (each doubles the size)")
     g.add_argument("--init", choices=("content", "noise", "style"))
     g.add_argument("--seed", type=int)
+    add_threads_option(g)
     g.add_argument("--device", help="cpu, cuda, cuda:1, ...")
     g = p.add_argument_group("losses")
     g.add_argument("--content-weight", type=float)
