@@ -269,10 +269,21 @@ def _components(args: argparse.Namespace, config: dict[str, Any]):
     from gst_core.perceptual import default_losses
 
     source = args.config or "<config>"
+    from_toml = config.get("feature_extractor")
+    if (args.extractor or args.weights) and isinstance(from_toml, dict):
+        # The flags win, and the TOML's extractor is not even built: its weights path may
+        # not exist on this machine (issue 20). Its other options still apply when the
+        # flags keep its network.
+        config = {k: v for k, v in config.items() if k != "feature_extractor"}
     built = build_components(config, source=source) if config else {}
     if args.extractor or args.weights:
-        kwargs = {"weights": args.weights} if args.weights else {}
-        extractor = feature_extractors.build(args.extractor or "auto", **kwargs)
+        spec = dict(from_toml) if isinstance(from_toml, dict) else {}
+        if args.extractor and args.extractor != spec.get("name"):
+            spec = {}  # another network: the TOML's options were for the one it names
+        spec["name"] = args.extractor or spec.get("name", "auto")
+        if args.weights:
+            spec["weights"] = args.weights
+        extractor = feature_extractors.build(spec)
     elif "feature_extractor" in built:
         extractor = single(built, "feature_extractor", source=source)
     else:
