@@ -8,7 +8,12 @@ and its state goes into checkpoints.
 * ``constant`` (default): factor 1.
 * ``linear``: 1 for the first ``steps - decay_steps`` steps, then linearly down
   to 0 at ``steps`` (the pix2pix/CycleGAN schedule: ``n_epochs`` constant, then
-  ``n_epochs_decay`` linear). ``decay_steps`` defaults to half the run.
+  ``n_epochs_decay`` linear). ``decay_steps`` defaults to half the run;
+  ``decay_fraction`` (0 < f ≤ 1) gives it as a fraction of the run instead, so
+  that ``--steps`` shortens the decay with the run. A schedule whose factor at
+  step 0 is below 1 (``decay_steps`` longer than the run) warns, naming the fix:
+  150 steps under ``decay_steps = 1500`` gave held-out L1 0.655 against 0.131
+  at a constant rate (issue 20).
 * ``step``: multiplied by ``gamma`` (0.1) every ``step_size`` steps.
 * ``cosine``: half a cosine from 1 down to ``min_factor`` (0) over the run.
 """
@@ -16,6 +21,7 @@ and its state goes into checkpoints.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -24,12 +30,18 @@ from torch.optim.lr_scheduler import LambdaLR
 
 from gst_core.errors import TrainingSetupError
 
-__all__ = ["SCHEDULES", "build_scheduler", "lr_factor", "schedule_factor"]
+__all__ = [
+    "SCHEDULES",
+    "LowStartWarning",
+    "build_scheduler",
+    "lr_factor",
+    "schedule_factor",
+]
 
 #: Schedule name → its options and their defaults (None: computed from the run).
 SCHEDULES: dict[str, dict[str, Any]] = {
     "constant": {},
-    "linear": {"decay_steps": None},
+    "linear": {"decay_steps": None, "decay_fraction": None},
     "step": {"step_size": None, "gamma": 0.1},
     "cosine": {"min_factor": 0.0},
 }
@@ -77,10 +89,7 @@ def schedule_factor(
     if name == "constant":
         return lambda step: 1.0
     if name == "linear":
-        decay = positive_int(
-            "decay_steps",
-            max(1, total_steps // 2) if o["decay_steps"] is None else o["decay_steps"],
-        )
+        decay = _linear_decay_steps(o, total_steps, source)
         return lambda step: max(0.0, min(1.0, (total_steps - step) / decay))
     if name == "step":
         size = positive_int(
@@ -95,6 +104,52 @@ def schedule_factor(
         raise TrainingSetupError(f"{source}: lr_schedule cosine: min_factor must lie in [0, 1]")
     return lambda step: (
         low + (1 - low) * 0.5 * (1 + math.cos(math.pi * min(step, total_steps) / total_steps))
+    )
+
+
+def _linear_decay_steps(o: Mapping[str, Any], total_steps: int, source: str) -> int:
+    steps, fraction = o["decay_steps"], o["decay_fraction"]
+    if steps is not None and fraction is not None:
+        raise TrainingSetupError(
+            f"{source}: lr_schedule linear takes decay_steps or decay_fraction, not both"
+        )
+    if fraction is not None:
+        if isinstance(fraction, bool) or not isinstance(fraction, int | float):
+            fraction = None  # reported below, with the range
+        if fraction is None or not 0 < fraction <= 1:
+            raise TrainingSetupError(
+                f"{source}: lr_schedule linear: decay_fraction must be a number in (0, 1], "
+                f"got {o['decay_fraction']!r} (0.5: the last half of the run decays)"
+            )
+        return max(1, round(total_steps * fraction))
+    if steps is None:
+        return max(1, total_steps // 2)
+    if not isinstance(steps, int) or isinstance(steps, bool) or steps < 1:
+        raise TrainingSetupError(
+            f"{source}: lr_schedule linear: decay_steps must be a positive integer, got {steps!r}"
+        )
+    return steps
+
+
+class LowStartWarning(UserWarning):
+    """A schedule starts below the configured learning rate: the run may barely learn."""
+
+
+def warn_if_low_start(
+    spec: str | Mapping[str, Any] | None, total_steps: int, *, source: str = "[train]"
+) -> None:
+    """Warn when ``spec``'s factor at step 0 is below 1, naming the setting to change."""
+    start = schedule_factor(spec, total_steps, source=source)(0)
+    if start >= 1.0 - 1e-9:
+        return
+    decay = dict(spec).get("decay_steps") if isinstance(spec, Mapping) else None
+    warnings.warn(
+        f"{source}: lr_schedule starts at {start:.3g}x the learning rate: decay_steps "
+        f"{decay} is longer than the run's {total_steps} steps, so it decays from the first "
+        "step and may barely learn; use decay_fraction = 0.5 (the last half of any run "
+        "decays) or a decay_steps below steps",
+        LowStartWarning,
+        stacklevel=2,
     )
 
 

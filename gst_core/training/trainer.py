@@ -51,7 +51,7 @@ from gst_core.training.resume import (
     check_optimizer_classes,
 )
 from gst_core.training.rng import capture_rng_state, restore_rng_state, seed_everything
-from gst_core.training.schedules import build_scheduler, fast_forward
+from gst_core.training.schedules import build_scheduler, fast_forward, warn_if_low_start
 
 __all__ = ["Trainer"]
 
@@ -138,6 +138,7 @@ class Trainer:
             # check_data, whose shape/class errors are the more useful ones.
             check_batch_fits(len(data), config.batch_size)
         self.optimizers = self._build_optimizers()
+        warn_if_low_start(config.lr_schedule, config.steps)
         self.schedulers = {
             name: build_scheduler(opt, config.lr_schedule, config.steps)
             for name, opt in self.optimizers.items()
