@@ -122,6 +122,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     g = p.add_argument_group("output")
     g.add_argument("--save-every", type=int, help="also write OUT_<step>.png every N steps")
     g.add_argument(
+        "--strip",
+        metavar="PATH",
+        help="also write content | style(s) | output side by side, at the output's height",
+    )
+    g.add_argument(
         "--overwrite",
         action="store_true",
         help="replace existing output images (never an input)",
@@ -162,6 +167,13 @@ def run(args: argparse.Namespace) -> int:
         raise GstError(f"--output must be a file name, got {output!r}")
     inputs = [] if demo else _input_paths(args, settings)
     output = check_output_file(output, inputs=inputs, overwrite=args.overwrite, image=True)
+    strip = None
+    if args.strip is not None:
+        if Path(args.strip).expanduser().resolve() == output:
+            raise OutputPathError(f"--strip {args.strip!r} is the output image; name another")
+        strip = check_output_file(
+            args.strip, inputs=inputs, overwrite=args.overwrite, image=True, what="--strip"
+        )
     if options.get("save_every"):
         options["save_path"] = output
         _check_intermediates(output, args.overwrite)
@@ -187,6 +199,11 @@ def run(args: argparse.Namespace) -> int:
         raise GstError(f"{exc} The last good image is in {output}.") from exc
     save_image(image, output)
     print(f"wrote {output} ({image.shape[-1]}×{image.shape[-2]})", file=sys.stderr)
+    if strip is not None:
+        from gst_core.cli.strip import side_by_side
+
+        save_image(side_by_side([content, *styles, image], image.shape[-2]), strip)
+        print(f"wrote {strip} (content | style | output)", file=sys.stderr)
     return 0
 
 
