@@ -50,6 +50,8 @@ def _from_env(arch: str) -> tuple[str, str] | None:
         if value:
             return name, value
     return None
+
+
 # File names torchvision's ImageNet weights are cached under (IMAGENET1K_V1).
 TORCHVISION_FILES = {"vgg16": "vgg16-397923af.pth", "vgg19": "vgg19-dcbb9e9d.pth"}
 
