@@ -16,6 +16,7 @@ from typing import Any
 
 from gst_core.atomic_file import atomic_write
 from gst_core.checkpoint import load_network
+from gst_core.cli.threads import add_threads_option
 from gst_core.metrics import (
     MetricError,
     describe_extractor,
@@ -63,6 +64,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--k", type=int, default=5, help="prdc: the k of the k-NN balls")
     parser.add_argument("--seed", type=int, default=0, help="sampling and KID-subset seed")
     parser.add_argument("--no-ema", action="store_true", help="checkpoints: the raw generator")
+    add_threads_option(parser)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--json", type=Path, help="also write the result as JSON here")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
@@ -77,12 +79,16 @@ def _checkpoint_of(path: Path) -> Path | None:
     return last if last.is_file() else None
 
 
-def _side(args: argparse.Namespace, which: str, extractor: Any) -> FeatureSet:
+def _check_exists(args: argparse.Namespace, which: str) -> None:
     path = Path(getattr(args, which)).expanduser()
     if not path.exists():
         raise MetricError(
             f"{which} {str(path)!r} does not exist; give a folder of images or a checkpoint"
         )
+
+
+def _side(args: argparse.Namespace, which: str, extractor: Any) -> FeatureSet:
+    path = Path(getattr(args, which)).expanduser()
     checkpoint = _checkpoint_of(path)
     progress = not args.no_progress
     if checkpoint is None:
@@ -107,6 +113,8 @@ def run(args: argparse.Namespace) -> int:
         raise MetricError(f"--k must be at least 1, got {args.k}")
     if args.batch_size < 1:
         raise MetricError(f"--batch-size must be at least 1, got {args.batch_size}")
+    for which in ("real", "fake"):  # both, before reading either (a folder takes minutes)
+        _check_exists(args, which)
     extractor, name = resolve_extractor(args.extractor, weights=args.weights)
     extractor.to(args.device)
     resize = describe_extractor(extractor)

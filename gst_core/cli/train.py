@@ -13,13 +13,11 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-import torch
-
 from gst_core.checkpoint import load_checkpoint
+from gst_core.cli.threads import add_threads_option
 from gst_core.config import load_toml
 from gst_core.errors import GstError, NonFiniteLossError, TrainingSetupError
 from gst_core.kinds import registry
-from gst_core.runtime.option_checks import check_option
 from gst_core.training import distributed
 from gst_core.training.build import build_trainer
 from gst_core.training.resume import ResumeSettingsWarning
@@ -45,10 +43,17 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "train",
         help="train a registered objective (gan, or a plugin's) from a TOML config",
+        add_help=False,
         description="Train from a config; flags override its [train] options. A run folder "
         "gets PNG grids (samples/), metrics.jsonl and checkpoints/last.pt. On several GPUs or "
         "machines: torchrun --nproc_per_node N -m gst_core.cli train NAME --config run.toml "
         "([train] batch_size is then the global batch; rank 0 writes).",
+    )
+    parser.add_argument(
+        "-h",
+        "--help",
+        action=_HelpWithObjectiveFlags,
+        help="show this help (after NAME: also the flags that objective adds) and exit",
     )
     parser.add_argument(
         "objective",
@@ -124,9 +129,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         default=None,
         help="mixed precision (CUDA only; default: on with CUDA)",
     )
-    parser.add_argument(
-        "--threads", type=int, help="torch CPU threads (1 is fastest on a busy, shared CPU)"
-    )
+    add_threads_option(parser)
     parser.add_argument(
         "--tensorboard",
         action="store_true",
@@ -179,16 +182,51 @@ def _apply_settings(
     return config
 
 
+def declared_options(name: str) -> dict[str, tuple]:
+    """An objective's ``cli_options``: flag → (config key, help[, type])."""
+    return dict(getattr(registry("objective").get(name), "cli_options", {}) or {})
+
+
+def add_objective_flags(
+    parser: argparse.ArgumentParser | argparse._ArgumentGroup, declared: dict[str, tuple]
+) -> None:
+    """Add each declared flag; a third element types its value (``float``: ``--style-weight``),
+    so ``1e10`` reaches the objective as a number, not as text."""
+    for flag, (key, help_text, *kind) in declared.items():
+        parser.add_argument(
+            f"--{flag}", dest=key, metavar="VALUE", help=help_text, type=kind[0] if kind else None
+        )
+
+
+class _HelpWithObjectiveFlags(argparse.Action):
+    """``gst train NAME --help``: the generic flags, then the flags NAME itself declares."""
+
+    def __init__(self, option_strings: list[str], dest: str = argparse.SUPPRESS, **kwargs: Any):
+        super().__init__(option_strings, dest=dest, default=argparse.SUPPRESS, nargs=0, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None):  # noqa: ANN001
+        name = getattr(namespace, "objective", None)
+        if name:
+            try:
+                declared = declared_options(name)
+            except GstError as exc:  # an unknown or broken objective: say so under the help
+                parser.epilog = f"({exc})"
+                declared = {}
+            if declared:
+                add_objective_flags(parser.add_argument_group(f"{name}'s own flags"), declared)
+        parser.print_help()
+        parser.exit()
+
+
 def objective_options(name: str, extra: list[str]) -> list[tuple[list[str], Any]]:
-    """Parse the flags an objective declares (``cli_options``: flag → (config key, help)).
+    """Parse the flags an objective declares (``cli_options``: flag → (config key, help[, type])).
 
     ``gst train`` is generic: an objective that wants ``--style`` declares it, and
     the value lands in the config key it names, as ``--set`` would put it.
     """
-    declared = getattr(registry("objective").get(name), "cli_options", {}) or {}
+    declared = declared_options(name)
     parser = argparse.ArgumentParser(prog=f"gst train {name}", add_help=False)
-    for flag, (key, help_text) in declared.items():
-        parser.add_argument(f"--{flag}", dest=key, help=help_text)
+    add_objective_flags(parser, declared)
     found, unknown = parser.parse_known_args(extra)
     if unknown:
         flags = ", ".join(f"--{f}" for f in declared) or "none"
@@ -266,9 +304,6 @@ def _overrides(args: argparse.Namespace, config: dict[str, Any]) -> dict[str, An
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.threads is not None:
-        check_option(args.threads, "an integer", "--threads", source="gst train", minimum=1)
-        torch.set_num_threads(args.threads)
     registry("objective").entry(args.objective)  # an unknown name fails here, with close matches
     checkpoint = None
     if args.resume is not None:

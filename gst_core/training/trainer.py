@@ -51,7 +51,7 @@ from gst_core.training.resume import (
     check_optimizer_classes,
 )
 from gst_core.training.rng import capture_rng_state, restore_rng_state, seed_everything
-from gst_core.training.schedules import build_scheduler, fast_forward
+from gst_core.training.schedules import build_scheduler, fast_forward, warn_if_low_start
 
 __all__ = ["Trainer"]
 
@@ -147,6 +147,12 @@ class Trainer:
                 )
             config.steps = config.epochs * self.steps_per_epoch
         self.optimizers = self._build_optimizers()
+        warn_if_low_start(
+            config.lr_schedule,
+            config.steps,
+            steps_per_epoch=self.steps_per_epoch,
+            epochs=config.epochs,
+        )
         self.schedulers = {
             name: build_scheduler(
                 opt,

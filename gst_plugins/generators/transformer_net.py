@@ -79,6 +79,8 @@ class TransformerNet(ImageGenerator):
 
     input_kind = "image"
     size_multiple = 4
+    #: forward() pads to size_multiple and crops back itself (gst export reads this).
+    pads_itself = True
 
     def __init__(
         self, channels: int = 32, residual_blocks: int = 5, scale_255: bool = False
