@@ -21,6 +21,7 @@ import torch
 from torch import nn
 
 from gst_core.errors import GstError
+from gst_core.interfaces import ImageGenerator
 
 __all__ = ["ExportError", "compare_with_onnxruntime", "export_onnx", "require"]
 
@@ -54,7 +55,7 @@ class _ImageOnly(nn.Module):
 
 
 def export_onnx(
-    generator: nn.Module,
+    generator: ImageGenerator,
     path: str | os.PathLike[str],
     *,
     example_size: tuple[int, int] = (64, 64),
@@ -64,9 +65,9 @@ def export_onnx(
     require("onnx", "onnxscript")
     import onnx
 
-    channels = int(getattr(generator, "in_channels", 3))
+    channels = int(generator.in_channels or 3)
     generator = generator.eval()
-    multiple = int(getattr(generator, "size_multiple", 1) or 1)
+    multiple = int(generator.size_multiple)
     # Traced at a size of the generator's multiple; every other size goes through the same
     # graph because the network pads and crops without branching on the size.
     h, w = (max(multiple, s - s % multiple) for s in example_size)
@@ -106,7 +107,7 @@ def export_onnx(
 
 
 def compare_with_onnxruntime(
-    generator: nn.Module,
+    generator: ImageGenerator,
     path: str | os.PathLike[str],
     *,
     sizes: Sequence[tuple[int, int]] = ((37, 53), (72, 40)),
@@ -118,7 +119,7 @@ def compare_with_onnxruntime(
     import onnxruntime as ort
 
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    channels = int(getattr(generator, "in_channels", 3))
+    channels = int(generator.in_channels or 3)
     rng = torch.Generator().manual_seed(seed)
     worst = 0.0
     generator = generator.eval()

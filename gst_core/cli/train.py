@@ -20,7 +20,6 @@ from gst_core.config import load_toml
 from gst_core.errors import GstError, NonFiniteLossError, TrainingSetupError
 from gst_core.kinds import registry
 from gst_core.runtime.option_checks import check_option
-from gst_core.training import distributed
 from gst_core.training.build import build_trainer
 from gst_core.training.resume import ResumeSettingsWarning
 
@@ -165,7 +164,7 @@ def objective_options(name: str, extra: list[str]) -> list[tuple[list[str], Any]
     ``gst train`` is generic: an objective that wants ``--style`` declares it, and
     the value lands in the config key it names, as ``--set`` would put it.
     """
-    declared = getattr(registry("objective").get(name), "cli_options", {}) or {}
+    declared = registry("objective").get(name).cli_options
     parser = argparse.ArgumentParser(prog=f"gst train {name}", add_help=False)
     for flag, (key, help_text) in declared.items():
         parser.add_argument(f"--{flag}", dest=key, help=help_text)
@@ -205,27 +204,24 @@ def run(args: argparse.Namespace) -> int:
         check_option(args.threads, "an integer", "--threads", source="gst train", minimum=1)
         torch.set_num_threads(args.threads)
     registry("objective").entry(args.objective)  # an unknown name fails here, with close matches
+    config = load_toml(args.config) if args.config is not None else None
     checkpoint = None
     if args.resume is not None:
         target = args.resume
         if target == "auto":
-            run_dir = args.run_dir or (
-                load_toml(args.config).get("train", {}).get("run_dir") if args.config else None
-            )
-            if not run_dir:
+            target = args.run_dir or (config or {}).get("train", {}).get("run_dir")
+            if not target:
                 raise TrainingSetupError(
                     "--resume without a path needs the run folder: pass --resume RUN_DIR, "
                     "--run-dir, or a config whose [train] sets run_dir"
                 )
-            target = run_dir
         checkpoint = load_checkpoint(target)
         if args.run_dir is None and Path(target).is_dir():
             args.run_dir = str(target)
-    if args.config is not None:
-        config = load_toml(args.config)
+    if config is not None:
         source = str(args.config)
     elif checkpoint is not None:
-        config = {k: v for k, v in checkpoint["spec"].items()}
+        config = dict(checkpoint["spec"])
         source = f"{checkpoint['path']} (saved config)"
         if args.run_dir is None and checkpoint["spec"].get("train", {}).get("run_dir"):
             args.run_dir = checkpoint["spec"]["train"]["run_dir"]
@@ -236,8 +232,8 @@ def run(args: argparse.Namespace) -> int:
     # An objective may name the data it trains on when none is given (default_data), and
     # [train] options that suit it (default_train: the config's own values win).
     objective_class = registry("objective").get(args.objective)
-    default_data = dict(getattr(objective_class, "default_data", {}))
-    default_train = dict(getattr(objective_class, "default_train", {}))
+    default_data = dict(objective_class.default_data)
+    default_train = dict(objective_class.default_train)
     if default_train:
         config = {**config, "train": {**default_train, **config.get("train", {})}}
     if args.data is not None:
@@ -249,24 +245,21 @@ def run(args: argparse.Namespace) -> int:
     if args.n_critic is not None:
         config = {**config, "objective": {**config.get("objective", {}), "n_critic": args.n_critic}}
     overrides = _overrides(args, config)
-    # Under torchrun: join the process group now, so every process agrees on the run folder.
-    train_options = {**config.get("train", {}), **overrides}
-    run = distributed.setup(
-        train_options.get("distributed"), str(train_options.get("device", "auto"))
-    )
     if not overrides.get("run_dir") and not config.get("train", {}).get("run_dir"):
-        overrides["run_dir"] = distributed.broadcast_object(
-            str(Path("runs") / f"{args.objective}-{time.strftime('%Y%m%d-%H%M%S')}")
+        # Under torchrun the trainer gives every process rank 0's name for it.
+        overrides["run_dir"] = str(
+            Path("runs") / f"{args.objective}-{time.strftime('%Y%m%d-%H%M%S')}"
         )
-    say = print if run.is_main else _quiet
     trainer = build_trainer(config, args.objective, source=source, overrides=overrides)
+    run = trainer.dist
+    say = print if run.is_main else _quiet
     processes = f" x {run.world_size} processes ({run.backend})" if run.enabled else ""
     where = f"{trainer.device}{processes}"
     say(f"gst: training {args.objective} on {where}; run folder {trainer.run_dir}")
     if checkpoint is not None:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", ResumeSettingsWarning)
-            trainer.load_state_dict(checkpoint)
+            trainer.resume(checkpoint)
         if run.is_main:
             for warning in caught:
                 print(f"gst: warning: {warning.message}", file=sys.stderr)

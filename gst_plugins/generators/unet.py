@@ -16,7 +16,7 @@ import torch
 from torch import Tensor, nn
 
 from gst_core.interfaces import ImageGenerator
-from gst_plugins._shared.blocks import ArchitectureError, check_labels, check_positive
+from gst_plugins._shared.blocks import ArchitectureError, check_image_to_image, check_labels
 from gst_plugins._shared.init import init_weights
 from gst_plugins._shared.norm import norm_layer
 
@@ -87,19 +87,12 @@ class UnetGenerator(ImageGenerator):
     ) -> None:
         super().__init__()
         owner = type(self).__name__
-        for value, what in (
-            (in_channels, "in_channels"),
-            (out_channels, "out_channels"),
-            (width, "width"),
-        ):
-            check_positive(value, what, owner)
+        check_image_to_image(owner, in_channels, out_channels, width, dropout)
         if not isinstance(num_downs, int) or num_downs < 5:
             raise ArchitectureError(
                 f"{owner}: num_downs must be an integer >= 5 (7 for 128² images, 8 for 256²), "
                 f"got {num_downs!r}"
             )
-        if not 0.0 <= float(dropout) < 1.0:
-            raise ArchitectureError(f"{owner}: dropout must lie in [0, 1), got {dropout!r}")
         make_norm, bias = norm_layer(norm, owner)
         self.in_channels, self.out_channels = in_channels, out_channels
         self.image_shape = (out_channels, 0, 0)
