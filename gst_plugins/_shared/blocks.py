@@ -29,17 +29,6 @@ def check_positive(value: int, what: str, owner: str) -> None:
         raise ArchitectureError(f"{owner}: {what} must be a positive integer, got {value!r}")
 
 
-def check_image_to_image(
-    owner: str, in_channels: int, out_channels: int, width: int, dropout: float
-) -> None:
-    """The options every image-to-image generator (ResNet, U-Net) checks alike."""
-    for value, what in ((in_channels, "in_channels"), (out_channels, "out_channels")):
-        check_positive(value, what, owner)
-    check_positive(width, "width", owner)
-    if not 0.0 <= float(dropout) < 1.0:
-        raise ArchitectureError(f"{owner}: dropout must lie in [0, 1), got {dropout!r}")
-
-
 def check_num_classes(num_classes: int, owner: str, *, required: bool) -> None:
     if not isinstance(num_classes, int) or num_classes < 0:
         raise ArchitectureError(
