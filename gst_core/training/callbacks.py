@@ -59,6 +59,9 @@ class Callback:
     #: Under torchrun only rank 0 runs callbacks, unless one sets this True (one that takes
     #: part in collectives, e.g. a metric whose work is split over the processes).
     all_ranks: ClassVar[bool] = False
+    #: The ``[train]`` options this callback is built from (``MetricCallback``: ``fid_*``), so
+    #: the trainer can refuse a config that sets them when no such callback is passed in.
+    train_options: ClassVar[tuple[str, ...]] = ()
 
     def on_fit_start(self, trainer: TrainerView) -> None: ...
 

@@ -157,6 +157,8 @@ class MetricCallback(Callback):
         "best_metric": "fid",  # what checkpoints/best.pt minimises; "" for none
     }
 
+    train_options = tuple(OPTIONS)
+
     @classmethod
     def from_config(cls, config: Any) -> MetricCallback | None:
         """The callback a run's ``[train]`` options ask for (``None`` when ``fid_every`` is 0).

@@ -111,6 +111,13 @@ class Trainer:
         elif isinstance(config, Mapping):
             config = TrainConfig.from_mapping(config)
         config.validate()
+        read = {option for cb in callbacks for option in cb.train_options}
+        if config.fid_every and "fid_every" not in read:
+            raise TrainingSetupError(
+                f"[train] fid_every = {config.fid_every} asks for FID/KID during training, which "
+                "a MetricCallback measures: build the trainer with build_trainer (as `gst train` "
+                "does), or pass callbacks=[MetricCallback.from_config(config)]"
+            )
         self.config = config
         self.objective = objective
         self.data = data

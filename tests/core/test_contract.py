@@ -277,3 +277,18 @@ def test_dataset_declares_its_contract(name, tmp_path):
 
 def test_callbacks_run_on_rank_0_only_unless_they_declare_all_ranks():
     assert Callback.all_ranks is False
+
+
+def test_the_trainer_refuses_fid_options_without_the_callback_that_reads_them():
+    from gst_core.errors import TrainingSetupError
+    from gst_core.training import MetricCallback, Trainer
+
+    assert set(MetricCallback.train_options) >= {"fid_every", "fid_real"}
+    objective = _objective_class("gan").from_config(TINY_GAN)
+    data = build_small("dataset", "shapes")
+    options = {"steps": 1, "batch_size": 2, "progress": False}
+    options.update(fid_every=1, fid_real="held-out")
+    with pytest.raises(TrainingSetupError, match="pass callbacks=\\[MetricCallback.from_config"):
+        Trainer(objective, data, options)
+    metric = MetricCallback.from_config(options)
+    assert Trainer(objective, data, options, callbacks=[metric]).callbacks[-1] is metric
