@@ -21,18 +21,24 @@ module}}``: a single table is labelled with its kind, so the file above gives
 kind. Every error names the file and section. ``[data]`` (a dataset) and
 ``[objective]`` (a training method's options) are read by the trainer and the
 objective, not here.
+
+An objective's ``from_config`` builds each of its networks with
+:func:`component` (one section, a default when the config has none, and the
+spec to record in checkpoints), labelled sections such as ``[loss.<label>]``
+with :func:`components`, and reads ``[objective]`` with :func:`options`.
 """
 
 from __future__ import annotations
 
+import inspect
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from torch import nn
 
-from gst_core.errors import GstError, SpecError
+from gst_core.errors import GstError, SpecError, TrainingSetupError
 from gst_core.kinds import registry
 
 __all__ = [
@@ -40,15 +46,18 @@ __all__ = [
     "build",
     "build_components",
     "build_from_toml",
-    "build_section",
+    "component",
+    "components",
+    "construct",
     "load_toml",
+    "options",
     "single",
-    "spec_of",
 ]
 
 #: The kinds whose TOML sections :func:`build_components` builds.
 COMPONENT_SECTIONS = ("generator", "discriminator", "loss", "feature_extractor")
 Components = dict[str, dict[str, nn.Module]]
+T = TypeVar("T")
 
 
 def build(kind: str, spec: str | Mapping[str, Any], /, **kwargs: Any) -> nn.Module:
@@ -88,27 +97,81 @@ def _section_specs(config: Mapping[str, Any], kind: str, source: str) -> dict[st
 
 def build_components(config: Mapping[str, Any], *, source: str = "<config>") -> Components:
     """Build every component section of a parsed config: ``{kind: {label: module}}``."""
-    built: Components = {}
-    for kind in COMPONENT_SECTIONS:
-        if kind not in config:
-            continue
-        built[kind] = {
-            label: build_section(
-                kind, spec, source=source, label=kind if label == kind else f"{kind}.{label}"
+    return {kind: components(config, kind, source) for kind in COMPONENT_SECTIONS if kind in config}
+
+
+def components(config: Mapping[str, Any], kind: str, source: str = "<config>") -> dict[str, Any]:
+    """``{label: module}`` of one kind's section (``[kind]``, labelled ``kind``, or
+    ``[kind.<label>]`` tables); ``{}`` when the config has none."""
+    if kind not in config:
+        return {}
+    return {
+        label: _build(kind, spec, source, kind if label == kind else f"{kind}.{label}")
+        for label, spec in _section_specs(config, kind, source).items()
+    }
+
+
+SpecDefault = Mapping[str, Any] | Callable[[], Mapping[str, Any]] | None
+
+
+def component(
+    config: Mapping[str, Any],
+    kind: str,
+    default: SpecDefault = None,
+    source: str = "<config>",
+    *,
+    fill: Mapping[str, Any] | None = None,
+) -> tuple[Any, dict[str, Any]]:
+    """The one ``[kind]`` component of ``config`` and its spec ``{"name": ..., **kwargs}``.
+
+    Without a ``[kind]`` table, ``default`` is built: a spec, or a function returning one
+    (called only then, e.g. to look for weights); ``None`` makes the table required.
+    ``fill`` supplies keyword arguments the table leaves out (pix2pix: the discriminator's
+    channels from the generator's). The spec returned is what was built, to record in
+    :attr:`~gst_core.interfaces.Objective.network_specs`. Errors name the file and section.
+    """
+    if kind in config:
+        specs = _section_specs(config, kind, source)
+        if len(specs) != 1:
+            raise SpecError(
+                f"{source}: [{kind}] names {len(specs)} components ({', '.join(specs)}) where "
+                f"one is expected; keep a single [{kind}] table"
             )
-            for label, spec in _section_specs(config, kind, source).items()
-        }
-    return built
+        label, section = next(iter(specs.items()))
+        label = kind if label == kind else f"{kind}.{label}"
+        spec = dict(section)
+    elif default is None:
+        raise SpecError(
+            f'{source}: no [{kind}] section; add one, e.g.\n  [{kind}]\n  name = "<{kind} name>"'
+            f"\n(`gst plugins list --kind {kind}` lists them)"
+        )
+    else:
+        label, spec = kind, dict(default() if callable(default) else default)
+    for key, value in (fill or {}).items():
+        spec.setdefault(key, value)
+    return _build(kind, spec, source, label), spec
 
 
-def spec_of(config: Mapping[str, Any], kind: str, label: str | None = None) -> dict[str, Any]:
-    """The spec dict (``{"name": ..., **kwargs}``) of a component section, for checkpoints."""
-    specs = _section_specs(config, kind, "<config>")
-    return dict(specs[label if label is not None else kind])
+def options(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``[objective]`` table's options (its ``name``, if any, left out)."""
+    return {k: v for k, v in dict(config.get("objective", {})).items() if k != "name"}
+
+
+def construct(cls: Callable[..., T], *parts: Any, options: Mapping[str, Any], source: str) -> T:
+    """``cls(*parts, **options)``; options it does not take are an error naming
+    ``[objective]`` and the ones it does."""
+    try:
+        return cls(*parts, **options)
+    except TypeError as exc:
+        params = inspect.signature(cls).parameters.values()
+        takes = ", ".join(p.name for p in params if p.kind is p.KEYWORD_ONLY) or "no options"
+        name = getattr(cls, "name", getattr(cls, "__name__", "the objective"))
+        raise TrainingSetupError(f"{source}: [objective]: {exc} ({name} takes {takes})") from exc
 
 
 def single(built: Components, kind: str, *, source: str = "<config>", example: str = "") -> Any:
-    """The one component of ``kind`` in ``built``; an error names the section to add or fix."""
+    """The one component of ``kind`` in ``built`` (from :func:`build_components`); an error
+    names the section to add or fix."""
     found = built.get(kind, {})
     if len(found) == 1:
         return next(iter(found.values()))
@@ -121,11 +184,8 @@ def single(built: Components, kind: str, *, source: str = "<config>", example: s
     )
 
 
-def build_section(
-    kind: str, section: Mapping[str, Any], *, source: str, label: str | None = None
-) -> nn.Module:
+def _build(kind: str, section: Mapping[str, Any], source: str, label: str) -> nn.Module:
     """One component from its TOML table; errors name the file and the section."""
-    label = label or kind
     if "name" not in section:
         raise SpecError(f"{source}: [{label}] has no 'name' key; add name = \"<{kind} name>\"")
     try:

@@ -66,12 +66,26 @@ class ImageGenerator(nn.Module):
     Conditioning: a class-conditional generator sets ``num_classes > 0`` and
     requires ``labels``; an unconditional one has ``num_classes == 0`` and
     rejects labels.
+
+    Members the core reads (``gst translate``, ``gst export``, the image-to-image
+    objectives' data checks):
+
+    * ``in_channels`` / ``out_channels``: channels an image generator takes and
+      makes (``None``: not fixed; the checks that need them are skipped);
+    * ``size_multiple``: the image sides an image generator needs are multiples
+      of it (a U-Net: ``2**num_downs``); other sizes are padded and cropped back.
     """
 
     input_kind: ClassVar[Literal["latent", "image"]] = "latent"
     latent_dim: int = 0
     num_classes: int = 0
     image_shape: tuple[int, int, int] = (3, 0, 0)
+    #: Channels an image generator takes (``None``: any / not declared).
+    in_channels: int | None = None
+    #: Channels an image generator makes (``None``: not declared).
+    out_channels: int | None = None
+    #: Input sides must be multiples of this (1: any size).
+    size_multiple: int = 1
 
     def sample_latent(self, batch_size: int, *, generator: torch.Generator | None = None) -> Tensor:
         """Standard-normal latents ``(batch_size, latent_dim)`` on this module's device.
@@ -245,6 +259,8 @@ class FeatureExtractor(nn.Module):
     * :meth:`iter_taps`: yield the taps one at a time as they are computed.
     * :meth:`activation_bytes_per_pixel`: memory kept for backward per input
       pixel, for the "image too large" guard (0: unknown, no guard).
+    * ``comparable``, ``input_size``, ``resize_method``: what ``gst eval`` and the
+      FID/KID code read (see below).
     """
 
     available_layers: ClassVar[Sequence[str]] = ()
@@ -252,6 +268,14 @@ class FeatureExtractor(nn.Module):
     default_style_layers: Sequence[str] = ()
     default_loss_weights: ClassVar[Mapping[str, float]] = {}
     layers: tuple[str, ...] = ()
+    #: True when its FID/KID values compare with published ones (pretrained Inception);
+    #: False makes the metrics say the numbers only compare with each other.
+    comparable: bool = False
+    #: ``(H, W)`` the metrics resize images to before batching them (``None``: the metrics'
+    #: default, 299×299).
+    input_size: tuple[int, int] | None = None
+    #: How images are prepared, in a sentence for the user (``None``: "bilinear resize to ...").
+    resize_method: str | None = None
 
     def forward(self, images: Tensor) -> Mapping[str, Tensor]:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -279,13 +303,17 @@ class ImageDataset(Dataset):
     * ``image_shape``: ``(C, H, W)`` of every item, when fixed;
     * ``get_batch(indices)``: a whole batch at once (in-memory data), which the
       trainer prefers to collating items one by one;
-    * ``skipped``: files that could not be read.
+    * ``skipped``: files that could not be read;
+    * ``paired``: ``False`` for data whose A and B items are not pairs (unpaired
+      domains), which pix2pix refuses; ``True`` by default.
 
     Registered factories take keyword arguments from the ``[data]`` table.
     """
 
     num_classes: int = 0
     classes: Sequence[str] = ()
+    #: Whether A/B items belong together (paired data); unpaired data sets it False.
+    paired: bool = True
 
 
 class StepContext(Protocol):
@@ -325,9 +353,12 @@ class Objective(ABC):
     **From a config.** ``gst train NAME --config run.toml`` looks ``NAME`` up in
     the objective registry and calls :meth:`from_config` with the parsed TOML.
     The objective reads its own sections (``[generator]``, ``[loss.<label>]``,
-    ``[objective]`` for its options, ...; :func:`gst_core.config.build_components`
-    builds the component sections) and records in :attr:`network_specs` how
-    each network was built. ``[data]`` and ``[train]`` belong to the trainer.
+    ``[objective]`` for its options, ...): :func:`gst_core.config.component` builds one
+    network's section (or a default) and returns the spec to record in
+    :attr:`network_specs`, :func:`gst_core.config.components` labelled sections, and
+    :func:`gst_core.config.options` reads ``[objective]``. ``[data]`` and ``[train]``
+    belong to the trainer; ``gst train`` also reads :attr:`cli_options`,
+    :attr:`default_data` and :attr:`default_train`.
 
     **Each step** the trainer calls ``train_step(nets, batch, ctx)`` with the
     networks to use (the same modules as :meth:`networks`, or wrappers of them
@@ -365,6 +396,14 @@ class Objective(ABC):
     #: Network name → ``{"kind": ..., "name": ..., **kwargs}``: how to rebuild it from the
     #: registry. Filled by :meth:`from_config`; recorded in checkpoints.
     network_specs: dict[str, dict[str, Any]] = {}  # noqa: RUF012 - replaced per instance
+
+    #: Flags ``gst train NAME`` adds for this objective: flag → (config key, help), e.g.
+    #: ``{"style": ("objective.style", "the style image")}`` gives ``--style PATH``.
+    cli_options: ClassVar[Mapping[str, tuple[str, str]]] = {}
+    #: The ``[data]`` table ``gst train NAME`` uses when the config has none (``{}``: none).
+    default_data: ClassVar[Mapping[str, Any]] = {}
+    #: ``[train]`` options that suit this method; the config's own values win.
+    default_train: ClassVar[Mapping[str, Any]] = {}
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any], *, source: str = "<config>") -> Objective:

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
-from torch import Tensor, nn
+from torch import Tensor
 
 from gst_core.errors import GstError
+from gst_core.interfaces import ImageGenerator
 
 __all__ = ["apply_image_generator", "pad_to_multiple"]
 
@@ -41,7 +42,7 @@ def pad_to_multiple(image: Tensor, multiple: int) -> tuple[Tensor, tuple[int, in
 
 
 @torch.no_grad()
-def apply_image_generator(generator: nn.Module, image: Tensor) -> Tensor:
+def apply_image_generator(generator: ImageGenerator, image: Tensor) -> Tensor:
     """Run ``generator`` on ``image`` in ``[0, 1]`` (``(C, H, W)`` or ``(B, C, H, W)``).
 
     The generator works in ``[-1, 1]`` (tanh outputs, the gst convention for
@@ -55,7 +56,7 @@ def apply_image_generator(generator: nn.Module, image: Tensor) -> Tensor:
         )
     batched = image.dim() == 4
     x = image if batched else image.unsqueeze(0)
-    in_channels = getattr(generator, "in_channels", None)
+    in_channels = generator.in_channels
     if in_channels is not None and x.shape[1] != in_channels:
         if in_channels == 1 and x.shape[1] == 3:
             x = (x * x.new_tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)).sum(1, keepdim=True)
@@ -69,7 +70,7 @@ def apply_image_generator(generator: nn.Module, image: Tensor) -> Tensor:
         device = next(generator.parameters()).device
     except StopIteration:
         device = x.device
-    multiple = int(getattr(generator, "size_multiple", 1) or 1)
+    multiple = int(generator.size_multiple)
     padded, (h, w) = pad_to_multiple(x.to(device).float() * 2 - 1, multiple)
     out = generator(padded)[..., :h, :w]
     out = ((out.float() + 1) / 2).clamp(0, 1).to(image.device)

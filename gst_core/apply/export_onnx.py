@@ -21,6 +21,7 @@ import torch
 from torch import nn
 
 from gst_core.errors import GstError
+from gst_core.interfaces import ImageGenerator
 
 __all__ = ["ExportError", "compare_with_onnxruntime", "exportable", "export_onnx", "require"]
 
@@ -59,7 +60,7 @@ class _ImageOnly(nn.Module):
         # A generator that pads itself (transformer_net: reflection, inside its forward) is
         # exported as it is, so the ONNX model computes exactly what its forward does.
         pads_itself = bool(getattr(generator, "pads_itself", False))
-        self.multiple = 1 if pads_itself else int(getattr(generator, "size_multiple", 1) or 1)
+        self.multiple = 1 if pads_itself else int(generator.size_multiple or 1)
 
     def forward(self, image: torch.Tensor) -> torch.Tensor:
         if self.multiple <= 1:
@@ -78,7 +79,7 @@ def exportable(generator: nn.Module) -> nn.Module:
 
 
 def export_onnx(
-    generator: nn.Module,
+    generator: ImageGenerator,
     path: str | os.PathLike[str],
     *,
     example_size: tuple[int, int] = (64, 64),
@@ -93,7 +94,7 @@ def export_onnx(
     require("onnx", "onnxscript")
     import onnx
 
-    channels = int(getattr(generator, "in_channels", 3))
+    channels = int(generator.in_channels or 3)
     generator = generator.eval()
     # Traced at a size that needs padding, so the pad is in the graph; every size goes
     # through the same graph because it pads and crops without branching on the size.
@@ -139,7 +140,7 @@ def export_onnx(
 
 
 def compare_with_onnxruntime(
-    generator: nn.Module,
+    generator: ImageGenerator,
     path: str | os.PathLike[str],
     *,
     sizes: Sequence[tuple[int, int]] = ((37, 53), (72, 40)),
@@ -151,7 +152,7 @@ def compare_with_onnxruntime(
     import onnxruntime as ort
 
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    channels = int(getattr(generator, "in_channels", 3))
+    channels = int(generator.in_channels or 3)
     rng = torch.Generator().manual_seed(seed)
     worst = 0.0
     generator = exportable(generator)

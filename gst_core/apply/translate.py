@@ -90,7 +90,7 @@ def load_translator(
             "image-to-image method (pix2pix, cyclegan, fast_style, gan_style)"
         )
     generator = load_network(state, found[0], ema=ema, device=device)
-    if getattr(generator, "input_kind", "latent") != "image":
+    if generator.input_kind != "image":
         raise TranslateError(
             f"{where}: its {found[0]} makes images from noise (a gan run); draw from it with "
             "`gst sample`; images go through image-to-image checkpoints (pix2pix, cyclegan, "
@@ -173,7 +173,7 @@ def translate(
     planned = plan_outputs(inputs, output_dir, overwrite=overwrite)
     if not isinstance(generator, nn.Module):
         generator = load_translator(generator, direction, ema=ema, device=device)
-    elif getattr(generator, "input_kind", "image") != "image":
+    elif generator.input_kind != "image":
         raise TranslateError(f"{type(generator).__name__} is not an image-to-image generator")
     generator.eval()
     result = TranslateResult()

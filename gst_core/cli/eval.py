@@ -153,7 +153,7 @@ def run(args: argparse.Namespace) -> int:
             line = f"KID {mean:.6g} ± {std:.3g}"
     for warning in caught:  # one line each, not Python's two-line warning format
         print(f"gst: warning: {warning.message}", file=sys.stderr)
-    comparable = bool(getattr(extractor, "comparable", False))
+    comparable = bool(extractor.comparable)
     result.update(
         extractor=name,
         feature_dim=int(real.features.shape[1]),

@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     if "generator" not in state["networks"]:
         raise CheckpointError(translate_instead)
     generator = load_network(state, "generator", ema=not args.no_ema, device=args.device)
-    if getattr(generator, "input_kind", "latent") != "latent":
+    if generator.input_kind != "latent":
         raise CheckpointError(translate_instead)
     classes = generator.num_classes
     if args.label is not None and not classes:

@@ -18,7 +18,6 @@ from gst_core.cli.threads import add_threads_option
 from gst_core.config import load_toml
 from gst_core.errors import GstError, NonFiniteLossError, TrainingSetupError
 from gst_core.kinds import registry
-from gst_core.training import distributed
 from gst_core.training.build import build_trainer
 from gst_core.training.resume import ResumeSettingsWarning
 
@@ -260,13 +259,13 @@ def with_objective_defaults(
     that reads a folder its way (``--data PATH``: paired for pix2pix, ...); the generic
     ``folder`` dataset with ``default_data``'s image size when it declares none.
     """
-    default_train = dict(getattr(objective_class, "default_train", {}))
+    default_train = dict(objective_class.default_train)
     own_train = dict(config.get("train", {}))
     if "steps" in own_train or given_steps is not None:
         default_train.pop("epochs", None)
     if default_train:
         config = {**config, "train": {**default_train, **own_train}}
-    default_data = dict(getattr(objective_class, "default_data", {}))
+    default_data = dict(objective_class.default_data)
     if data_root is not None:
         folder = getattr(objective_class, "folder_data", None)
         if folder is None:
@@ -305,27 +304,24 @@ def _overrides(args: argparse.Namespace, config: dict[str, Any]) -> dict[str, An
 
 def run(args: argparse.Namespace) -> int:
     registry("objective").entry(args.objective)  # an unknown name fails here, with close matches
+    config = load_toml(args.config) if args.config is not None else None
     checkpoint = None
     if args.resume is not None:
         target = args.resume
         if target == "auto":
-            run_dir = args.run_dir or (
-                load_toml(args.config).get("train", {}).get("run_dir") if args.config else None
-            )
-            if not run_dir:
+            target = args.run_dir or (config or {}).get("train", {}).get("run_dir")
+            if not target:
                 raise TrainingSetupError(
                     "--resume without a path needs the run folder: pass --resume RUN_DIR, "
                     "--run-dir, or a config whose [train] sets run_dir"
                 )
-            target = run_dir
         checkpoint = load_checkpoint(target)
         if args.run_dir is None and Path(target).is_dir():
             args.run_dir = str(target)
-    if args.config is not None:
-        config = load_toml(args.config)
+    if config is not None:
         source = str(args.config)
     elif checkpoint is not None:
-        config = {k: v for k, v in checkpoint["spec"].items()}
+        config = dict(checkpoint["spec"])
         source = f"{checkpoint['path']} (saved config)"
         if args.run_dir is None and checkpoint["spec"].get("train", {}).get("run_dir"):
             args.run_dir = checkpoint["spec"]["train"]["run_dir"]
@@ -348,24 +344,21 @@ def run(args: argparse.Namespace) -> int:
     if args.n_critic is not None:
         config = {**config, "objective": {**config.get("objective", {}), "n_critic": args.n_critic}}
     overrides = _overrides(args, config)
-    # Under torchrun: join the process group now, so every process agrees on the run folder.
-    train_options = {**config.get("train", {}), **overrides}
-    run = distributed.setup(
-        train_options.get("distributed"), str(train_options.get("device", "auto"))
-    )
     if not overrides.get("run_dir") and not config.get("train", {}).get("run_dir"):
-        overrides["run_dir"] = distributed.broadcast_object(
-            str(Path("runs") / f"{args.objective}-{time.strftime('%Y%m%d-%H%M%S')}")
+        # Under torchrun the trainer gives every process rank 0's name for it.
+        overrides["run_dir"] = str(
+            Path("runs") / f"{args.objective}-{time.strftime('%Y%m%d-%H%M%S')}"
         )
-    say = print if run.is_main else _quiet
     trainer = build_trainer(config, args.objective, source=source, overrides=overrides)
+    run = trainer.dist
+    say = print if run.is_main else _quiet
     processes = f" x {run.world_size} processes ({run.backend})" if run.enabled else ""
     where = f"{trainer.device}{processes}"
     say(f"gst: training {args.objective} on {where}; run folder {trainer.run_dir}")
     if checkpoint is not None:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", ResumeSettingsWarning)
-            trainer.load_state_dict(checkpoint)
+            trainer.resume(checkpoint)
         if run.is_main:
             for warning in caught:
                 print(f"gst: warning: {warning.message}", file=sys.stderr)

@@ -77,20 +77,20 @@ def resolve_extractor(
     name = name or DEFAULT_EXTRACTOR
     kwargs: dict[str, Any] = {"weights": weights} if weights is not None else {}
     extractor = feature_extractors.build(name, **kwargs)
-    if announce is not None and not getattr(extractor, "comparable", False):
+    if announce is not None and not extractor.comparable:
         shown = name if type(extractor).__name__ in name else f"{name} ({type(extractor).__name__})"
         announce(f"gst: note: {NOT_COMPARABLE.format(name=shown)}")
     return extractor.eval(), name
 
 
 def input_size(extractor: FeatureExtractor) -> tuple[int, int]:
-    size = getattr(extractor, "input_size", None)
+    size = extractor.input_size
     return tuple(size) if size else DEFAULT_INPUT_SIZE  # type: ignore[return-value]
 
 
 def describe_extractor(extractor: FeatureExtractor) -> str:
     """How images are prepared for ``extractor``, in words."""
-    method = getattr(extractor, "resize_method", None)
+    method = extractor.resize_method
     if method:
         return str(method)
     h, w = input_size(extractor)
@@ -104,7 +104,7 @@ def pooled_features(extractor: FeatureExtractor, images: Tensor) -> Tensor:
     if "pool" in out:
         features = out["pool"]
     else:
-        layers = tuple(getattr(extractor, "layers", ()) or out)
+        layers = tuple(extractor.layers or out)
         features = out[layers[-1]]
     if features.ndim == 4:
         features = features.mean((2, 3))
@@ -238,14 +238,14 @@ def generated_batches(
     A class-conditional generator draws the classes in turn (``i % num_classes``),
     so every class is equally represented.
     """
-    if getattr(generator, "input_kind", "latent") != "latent":
+    if generator.input_kind != "latent":
         raise MetricError(
             "sampling for FID/KID needs a noise-to-image generator; for an image-to-image "
             "model, save its outputs to a folder and measure the folder"
         )
     device = next(generator.parameters()).device
     rng = torch.Generator(device=device).manual_seed(seed)
-    classes = int(getattr(generator, "num_classes", 0) or 0)
+    classes = int(generator.num_classes)
     done = 0
     while done < count:
         n = min(batch_size, count - done)

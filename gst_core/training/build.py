@@ -15,6 +15,7 @@ from gst_core.errors import GstError, TrainingSetupError
 from gst_core.interfaces import Objective
 from gst_core.kinds import registry
 from gst_core.training.config import TrainConfig
+from gst_core.training.metric_callback import MetricCallback
 from gst_core.training.rng import seed_everything
 from gst_core.training.trainer import Trainer
 
@@ -84,4 +85,11 @@ def build_trainer(
         )
     dataset = build_dataset(config["data"], source=f"{source}: [data]")
     spec = {k: v for k, v in config.items() if k != "train"}
-    return Trainer(built, dataset, train, spec={**spec, "train": train.as_dict()})
+    metric = MetricCallback.from_config(train)  # FID/KID every fid_every steps, when asked
+    return Trainer(
+        built,
+        dataset,
+        train,
+        callbacks=[metric] if metric is not None else [],
+        spec={**spec, "train": train.as_dict()},
+    )

@@ -12,9 +12,10 @@ import time
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
-from torch import Tensor
+import torch
+from torch import Tensor, nn
 from tqdm.auto import tqdm
 
 from gst_core.atomic_file import atomic_write
@@ -27,17 +28,22 @@ __all__ = [
     "MetricsLogger",
     "ProgressBar",
     "TensorBoardLogger",
+    "TrainerView",
     "tensorboard_available",
 ]
 
 
-class Trainer(Protocol):
+class TrainerView(Protocol):
     """What a callback may read from the run it watches (the trainer honours this; callbacks
     do not import the trainer, so either can change without the other)."""
 
     step: int
     run_dir: Path | None
     should_stop: bool
+    device: torch.device
+    networks: dict[str, nn.Module]  # the objective's networks, by name
+    ema: dict[str, Any]  # name → torch.optim.swa_utils.AveragedModel, for EMA'd networks
+    callbacks: list[Callback]  # every callback of the run (on this process)
 
     @property
     def config(self) -> Any: ...  # a TrainConfig: steps, sample_every, ...
@@ -50,18 +56,27 @@ class Trainer(Protocol):
 class Callback:
     """Base class: every hook does nothing."""
 
-    def on_fit_start(self, trainer: Trainer) -> None: ...
+    #: Under torchrun only rank 0 runs callbacks, unless one sets this True (one that takes
+    #: part in collectives, e.g. a metric whose work is split over the processes).
+    all_ranks: ClassVar[bool] = False
+    #: The ``[train]`` options this callback is built from (``MetricCallback``: ``fid_*``), so
+    #: the trainer can refuse a config that sets them when no such callback is passed in.
+    train_options: ClassVar[tuple[str, ...]] = ()
 
-    def on_step_end(self, trainer: Trainer, step: int, metrics: Mapping[str, Tensor]) -> None: ...
+    def on_fit_start(self, trainer: TrainerView) -> None: ...
 
-    def on_log(self, trainer: Trainer, step: int, metrics: Mapping[str, float]) -> None: ...
+    def on_step_end(
+        self, trainer: TrainerView, step: int, metrics: Mapping[str, Tensor]
+    ) -> None: ...
 
-    def on_checkpoint(self, trainer: Trainer, step: int, path: Path) -> None: ...
+    def on_log(self, trainer: TrainerView, step: int, metrics: Mapping[str, float]) -> None: ...
 
-    def on_fit_end(self, trainer: Trainer, error: BaseException | None) -> None: ...
+    def on_checkpoint(self, trainer: TrainerView, step: int, path: Path) -> None: ...
+
+    def on_fit_end(self, trainer: TrainerView, error: BaseException | None) -> None: ...
 
 
-def _epoch_text(trainer: Trainer) -> str | None:
+def _epoch_text(trainer: TrainerView) -> str | None:
     """``epoch 3/200``, for data with a length (what pix2pix/CycleGAN users read)."""
     per_epoch = getattr(trainer, "steps_per_epoch", None)
     if not per_epoch:
@@ -77,7 +92,7 @@ class ProgressBar(Callback):
         self.kwargs = tqdm_kwargs
         self.bar: tqdm | None = None
 
-    def on_fit_start(self, trainer: Trainer) -> None:
+    def on_fit_start(self, trainer: TrainerView) -> None:
         self.bar = tqdm(
             total=trainer.config.steps,
             initial=trainer.step,
@@ -87,21 +102,21 @@ class ProgressBar(Callback):
             **self.kwargs,
         )
 
-    def on_step_end(self, trainer: Trainer, step: int, metrics: Mapping[str, Tensor]) -> None:
+    def on_step_end(self, trainer: TrainerView, step: int, metrics: Mapping[str, Tensor]) -> None:
         if self.bar is not None:
             self.bar.update(1)
             self._show_epoch(trainer)
 
-    def _show_epoch(self, trainer: Trainer) -> None:
+    def _show_epoch(self, trainer: TrainerView) -> None:
         text = _epoch_text(trainer)
         if self.bar is not None and text:
             self.bar.set_description_str(text, refresh=False)
 
-    def on_log(self, trainer: Trainer, step: int, metrics: Mapping[str, float]) -> None:
+    def on_log(self, trainer: TrainerView, step: int, metrics: Mapping[str, float]) -> None:
         if self.bar is not None:
             self.bar.set_postfix({k: f"{v:.3g}" for k, v in metrics.items()}, refresh=False)
 
-    def on_fit_end(self, trainer: Trainer, error: BaseException | None) -> None:
+    def on_fit_end(self, trainer: TrainerView, error: BaseException | None) -> None:
         if self.bar is not None:
             self.bar.close()
             self.bar = None
@@ -114,7 +129,7 @@ class MetricsLogger(Callback):
         self.path = Path(path)
         self.started = 0.0
 
-    def on_fit_start(self, trainer: Trainer) -> None:
+    def on_fit_start(self, trainer: TrainerView) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.started = time.perf_counter()
         self._truncate_to(trainer.step)
@@ -130,12 +145,12 @@ class MetricsLogger(Callback):
             with atomic_write(self.path) as f:
                 f.write("".join(kept).encode())
 
-    def on_log(self, trainer: Trainer, step: int, metrics: Mapping[str, float]) -> None:
+    def on_log(self, trainer: TrainerView, step: int, metrics: Mapping[str, float]) -> None:
         record = {"step": step, "seconds": round(time.perf_counter() - self.started, 3), **metrics}
         with self.path.open("a") as f:
             f.write(json.dumps(record) + "\n")
 
-    def on_fit_end(self, trainer: Trainer, error: BaseException | None) -> None:
+    def on_fit_end(self, trainer: TrainerView, error: BaseException | None) -> None:
         if error is not None:
             with self.path.open("a") as f:
                 f.write(json.dumps({"step": trainer.step, "error": str(error)}) + "\n")
@@ -159,17 +174,17 @@ class ImageGridWriter(Callback):
         self.count = count
         self.last: Path | None = None
 
-    def write(self, trainer: Trainer, step: int) -> Path:
+    def write(self, trainer: TrainerView, step: int) -> Path:
         images, nrow = trainer.preview(self.count)
         grid = make_grid((images.float().cpu() + 1) / 2, nrow=nrow)
         self.last = save_image(grid, self.folder / f"step_{step:07d}.png")
         return self.last
 
-    def on_step_end(self, trainer: Trainer, step: int, metrics: Mapping[str, Tensor]) -> None:
+    def on_step_end(self, trainer: TrainerView, step: int, metrics: Mapping[str, Tensor]) -> None:
         if self.every and step % self.every == 0:
             self.write(trainer, step)
 
-    def on_fit_end(self, trainer: Trainer, error: BaseException | None) -> None:
+    def on_fit_end(self, trainer: TrainerView, error: BaseException | None) -> None:
         if error is None and (
             self.last is None or not self.last.name.endswith(f"{trainer.step:07d}.png")
         ):
@@ -193,7 +208,7 @@ class TensorBoardLogger(Callback):
         self.count = count
         self.writer: Any = None
 
-    def on_fit_start(self, trainer: Trainer) -> None:
+    def on_fit_start(self, trainer: TrainerView) -> None:
         try:
             from torch.utils.tensorboard import SummaryWriter
         except ImportError:
@@ -205,16 +220,16 @@ class TensorBoardLogger(Callback):
             return
         self.writer = SummaryWriter(str(self.log_dir))
 
-    def on_log(self, trainer: Trainer, step: int, metrics: Mapping[str, float]) -> None:
+    def on_log(self, trainer: TrainerView, step: int, metrics: Mapping[str, float]) -> None:
         if self.writer is not None:
             for key, value in metrics.items():
                 self.writer.add_scalar(key, value, step)
 
-    def on_step_end(self, trainer: Trainer, step: int, metrics: Mapping[str, Tensor]) -> None:
+    def on_step_end(self, trainer: TrainerView, step: int, metrics: Mapping[str, Tensor]) -> None:
         if self.writer is not None and self.image_every and step % self.image_every == 0:
             images, nrow = trainer.preview(self.count)
             self.writer.add_image("samples", make_grid((images.float().cpu() + 1) / 2, nrow), step)
 
-    def on_fit_end(self, trainer: Trainer, error: BaseException | None) -> None:
+    def on_fit_end(self, trainer: TrainerView, error: BaseException | None) -> None:
         if self.writer is not None:
             self.writer.close()

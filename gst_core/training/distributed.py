@@ -311,8 +311,10 @@ def teardown() -> None:
 def should_report(exc: BaseException) -> bool:
     """Whether this process prints ``exc``: rank 0 always; another rank only for an error of
     its own (``exc.rank_local``), so an error every rank meets is shown once."""
-    run = current()
-    return run.is_main or bool(getattr(exc, "rank_local", False))
+    # Before the trainer joins the group (a config error), torchrun's RANK says who is rank 0.
+    initialized = dist.is_available() and dist.is_initialized()
+    is_main = current().is_main if initialized else _env_int("RANK", 0) == 0
+    return is_main or bool(getattr(exc, "rank_local", False))
 
 
 # -- reductions ------------------------------------------------------------------------

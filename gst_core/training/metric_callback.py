@@ -60,11 +60,10 @@ from gst_core.metrics.extract import (
 from gst_core.metrics.frechet import FeatureStats, frechet_distance
 from gst_core.metrics.kernel import SmallSampleWarning, kernel_distance
 from gst_core.metrics.prdc import feature_spread, per_class_recall, prdc
-from gst_core.training.callbacks import Callback, ProgressBar, TensorBoardLogger
+from gst_core.training.callbacks import Callback, ProgressBar, TensorBoardLogger, TrainerView
 
 if TYPE_CHECKING:
     from gst_core.interfaces import FeatureExtractor
-    from gst_core.training.trainer import Trainer
 
 __all__ = ["MetricCallback"]
 
@@ -212,6 +211,8 @@ class MetricCallback(Callback):
         "best_metric": "fid",  # what checkpoints/best.pt minimises; "" for none
     }
 
+    train_options = tuple(OPTIONS)
+
     @classmethod
     def from_config(cls, config: Any) -> MetricCallback | None:
         """The callback a run's ``[train]`` options ask for (``None`` when ``fid_every`` is 0).
@@ -244,7 +245,7 @@ class MetricCallback(Callback):
 
     # -- set-up ------------------------------------------------------------
 
-    def on_fit_start(self, trainer: Trainer) -> None:
+    def on_fit_start(self, trainer: TrainerView) -> None:
         if self.network not in trainer.networks:
             raise MetricError(
                 f"MetricCallback measures the network {self.network!r}, but this objective's "
@@ -290,13 +291,13 @@ class MetricCallback(Callback):
 
     # -- measuring ----------------------------------------------------------
 
-    def _generator(self, trainer: Trainer) -> torch.nn.Module:
+    def _generator(self, trainer: TrainerView) -> torch.nn.Module:
         ema = trainer.ema.get(self.network)
         if ema is not None and int(ema.n_averaged) > 0:
             return ema.module
         return trainer.networks[self.network]
 
-    def measure(self, trainer: Trainer) -> dict[str, float]:
+    def measure(self, trainer: TrainerView) -> dict[str, float]:
         """FID/KID of the generator now (see the module docstring)."""
         assert self.extractor is not None and self.real_features is not None
         generator = self._generator(trainer)
@@ -347,7 +348,7 @@ class MetricCallback(Callback):
         values["spread"] = feature_spread(fake) / self.real_spread if self.real_spread else 1.0
         return values
 
-    def _collapsing(self, trainer: Trainer, step: int, values: Mapping[str, float]) -> str:
+    def _collapsing(self, trainer: TrainerView, step: int, values: Mapping[str, float]) -> str:
         """Why the generator looks collapsed now (empty: it does not)."""
         warmup = self.collapse_warmup
         if warmup is None:
@@ -377,7 +378,7 @@ class MetricCallback(Callback):
             reasons.append(f"no sample covers class(es) {', '.join(dropped)}")
         return "; ".join(reasons) if step > warmup else ""
 
-    def on_step_end(self, trainer: Trainer, step: int, metrics: Mapping[str, Tensor]) -> None:
+    def on_step_end(self, trainer: TrainerView, step: int, metrics: Mapping[str, Tensor]) -> None:
         if step % self.every and step != trainer.config.steps:
             return
         values = self.measure(trainer)
@@ -405,7 +406,7 @@ class MetricCallback(Callback):
         if self.best_metric is not None:
             self._keep_best(trainer, step, values[self.best_metric])
 
-    def on_log(self, trainer: Trainer, step: int, metrics: Mapping[str, float]) -> None:
+    def on_log(self, trainer: TrainerView, step: int, metrics: Mapping[str, float]) -> None:
         # The progress bar's own on_log has just replaced its postfix with the losses.
         if not self.latest:
             return
@@ -424,10 +425,10 @@ class MetricCallback(Callback):
 
     # -- the best checkpoint -----------------------------------------------
 
-    def _best_json(self, trainer: Trainer) -> Path | None:
+    def _best_json(self, trainer: TrainerView) -> Path | None:
         return trainer.run_dir / "checkpoints" / "best.json" if trainer.run_dir else None
 
-    def _keep_best(self, trainer: Trainer, step: int, value: float) -> None:
+    def _keep_best(self, trainer: TrainerView, step: int, value: float) -> None:
         if not math.isfinite(value):
             return
         if self.best is not None and value >= float(self.best["value"]):

@@ -43,7 +43,6 @@ from gst_core.training.callbacks import (
 )
 from gst_core.training.config import TrainConfig
 from gst_core.training.ema import make_ema
-from gst_core.training.metric_callback import MetricCallback
 from gst_core.training.resume import (
     ResumeSettingsWarning,
     apply_optimizer_settings,
@@ -91,6 +90,11 @@ class Trainer:
     ``spec`` is the config the run was built from (the TOML sections), recorded
     in checkpoints so ``gst sample`` and ``--resume`` can rebuild the networks.
     The trainer itself is the step context handed to the objective.
+
+    ``callbacks`` come after the built-in ones (progress, metrics.jsonl, PNG grids,
+    TensorBoard). FID/KID during training is a callback too: ``[train] fid_every`` &
+    co. are read by :func:`~gst_core.training.build.build_trainer` (``gst train``),
+    which passes ``MetricCallback.from_config(config)`` in; in Python, pass it yourself.
     """
 
     def __init__(
@@ -107,6 +111,13 @@ class Trainer:
         elif isinstance(config, Mapping):
             config = TrainConfig.from_mapping(config)
         config.validate()
+        read = {option for cb in callbacks for option in cb.train_options}
+        if config.fid_every and "fid_every" not in read:
+            raise TrainingSetupError(
+                f"[train] fid_every = {config.fid_every} asks for FID/KID during training, which "
+                "a MetricCallback measures: build the trainer with build_trainer (as `gst train` "
+                "does), or pass callbacks=[MetricCallback.from_config(config)]"
+            )
         self.config = config
         self.objective = objective
         self.data = data
@@ -122,7 +133,10 @@ class Trainer:
             raise TrainingSetupError("amp = true needs a CUDA device; set amp = false on CPU")
         self.step = 0  # completed steps
         self.batches = 0  # batches drawn from the data stream
-        self.run_dir = Path(config.run_dir) if config.run_dir else None
+        # Under torchrun every process names rank 0's folder (a default named after the clock
+        # may differ by a second between processes); no-op for one process.
+        run_dir = distributed.broadcast_object(config.run_dir)
+        self.run_dir = Path(run_dir) if run_dir else None
 
         self.networks = objective.networks()
         for net in self.networks.values():
@@ -176,7 +190,7 @@ class Trainer:
         self.callbacks = [
             cb
             for cb in [*self._default_callbacks(), *callbacks]
-            if self.dist.is_main or getattr(cb, "all_ranks", False)
+            if self.dist.is_main or cb.all_ranks
         ]
         self._stream: Iterator[Any] | None = None
         #: Set by a callback (time limit, early stopping) to end ``fit`` after the current step.
@@ -234,9 +248,6 @@ class Trainer:
             found.append(ImageGridWriter(self.run_dir / "samples", c.sample_every, c.sample_count))
             if c.tensorboard:
                 found.append(TensorBoardLogger(self.run_dir / "tensorboard", c.sample_every))
-        metric = MetricCallback.from_config(c)  # FID/KID every fid_every steps, when asked
-        if metric is not None:
-            found.append(metric)
         return found
 
     @property
@@ -333,11 +344,20 @@ class Trainer:
 
     # -- running ----------------------------------------------------------
 
-    def fit(self, resume: str | Path | None = None) -> Trainer:
-        """Train until ``config.steps`` steps are done, from a checkpoint if ``resume`` names one
-        (a file, or a run folder holding ``checkpoints/last.pt``)."""
+    def resume(self, checkpoint: str | Path | Mapping[str, Any]) -> Trainer:
+        """Continue from ``checkpoint``: a file, a run folder holding ``checkpoints/last.pt``, or
+        a checkpoint already loaded with :func:`~gst_core.checkpoint.load_checkpoint` (``gst
+        train --resume`` reads it once for its saved config). The one way a run resumes."""
+        if not isinstance(checkpoint, Mapping):
+            checkpoint = load_checkpoint(checkpoint, map_location=self.device)
+        self.load_state_dict(checkpoint)
+        return self
+
+    def fit(self, resume: str | Path | Mapping[str, Any] | None = None) -> Trainer:
+        """Train until ``config.steps`` steps are done, first resuming from ``resume`` when it
+        names a checkpoint (see :meth:`resume`)."""
         if resume is not None:
-            self.load_state_dict(load_checkpoint(resume, map_location=self.device))
+            self.resume(resume)
         elif self.step == 0:
             seed_everything(self.config.seed)
         for net in self.networks.values():

@@ -13,10 +13,9 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
-from gst_core.interfaces import ImageGenerator
-from gst_plugins._shared.blocks import ArchitectureError, check_labels, check_positive
+from gst_plugins._shared.blocks import ArchitectureError
+from gst_plugins._shared.image_to_image import ImageToImageGenerator
 from gst_plugins._shared.init import init_weights
-from gst_plugins._shared.norm import norm_layer
 
 __all__ = ["ResnetBlock", "ResnetGenerator", "resnet_6blocks", "resnet_9blocks"]
 
@@ -43,14 +42,13 @@ class ResnetBlock(nn.Module):
         return x + self.conv_block(x)
 
 
-class ResnetGenerator(ImageGenerator):
+class ResnetGenerator(ImageToImageGenerator):
     """Images ``(B, in_channels, H, W)`` in [-1, 1] → ``(B, out_channels, H, W)`` in [-1, 1].
 
     H and W must be multiples of 4 (:attr:`size_multiple`); ``gst translate``
     pads any other size and crops back.
     """
 
-    input_kind = "image"
     size_multiple = 4
 
     def __init__(
@@ -67,23 +65,13 @@ class ResnetGenerator(ImageGenerator):
     ) -> None:
         super().__init__()
         owner = type(self).__name__
-        for value, what in (
-            (in_channels, "in_channels"),
-            (out_channels, "out_channels"),
-            (width, "width"),
-        ):
-            check_positive(value, what, owner)
+        make_norm, bias = self.common_options(in_channels, out_channels, width, norm, dropout)
         if not isinstance(n_blocks, int) or n_blocks < 0:
             raise ArchitectureError(f"{owner}: n_blocks must be an integer >= 0, got {n_blocks!r}")
         if upsampling not in UPSAMPLINGS:
             raise ArchitectureError(
                 f"{owner}: upsampling must be one of {', '.join(UPSAMPLINGS)}, got {upsampling!r}"
             )
-        if not 0.0 <= float(dropout) < 1.0:
-            raise ArchitectureError(f"{owner}: dropout must lie in [0, 1), got {dropout!r}")
-        make_norm, bias = norm_layer(norm, owner)
-        self.in_channels, self.out_channels = in_channels, out_channels
-        self.image_shape = (out_channels, 0, 0)
         layers: list[nn.Module] = [
             nn.ReflectionPad2d(3),
             nn.Conv2d(in_channels, width, 7, bias=bias),
@@ -108,10 +96,6 @@ class ResnetGenerator(ImageGenerator):
         layers += [nn.ReflectionPad2d(3), nn.Conv2d(width, out_channels, 7), nn.Tanh()]
         self.model = nn.Sequential(*layers)
         init_weights(self, init, init_gain)
-
-    def forward(self, x: Tensor, labels: Tensor | None = None) -> Tensor:
-        check_labels(labels, 0, x.shape[0], type(self).__name__)
-        return self.model(x)
 
 
 def resnet_9blocks(

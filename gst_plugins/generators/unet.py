@@ -15,10 +15,9 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from gst_core.interfaces import ImageGenerator
-from gst_plugins._shared.blocks import ArchitectureError, check_labels, check_positive
+from gst_plugins._shared.blocks import ArchitectureError
+from gst_plugins._shared.image_to_image import ImageToImageGenerator
 from gst_plugins._shared.init import init_weights
-from gst_plugins._shared.norm import norm_layer
 
 __all__ = ["UnetGenerator", "UnetSkipBlock", "unet_128", "unet_256"]
 
@@ -65,14 +64,12 @@ class UnetSkipBlock(nn.Module):
         return torch.cat([x, self.model(x)], 1)
 
 
-class UnetGenerator(ImageGenerator):
+class UnetGenerator(ImageToImageGenerator):
     """Images ``(B, in_channels, H, W)`` → ``(B, out_channels, H, W)``, both in [-1, 1].
 
     H and W must be multiples of ``2**num_downs`` (:attr:`size_multiple`);
     ``gst translate`` pads any other size and crops back.
     """
-
-    input_kind = "image"
 
     def __init__(
         self,
@@ -87,22 +84,12 @@ class UnetGenerator(ImageGenerator):
     ) -> None:
         super().__init__()
         owner = type(self).__name__
-        for value, what in (
-            (in_channels, "in_channels"),
-            (out_channels, "out_channels"),
-            (width, "width"),
-        ):
-            check_positive(value, what, owner)
+        make_norm, bias = self.common_options(in_channels, out_channels, width, norm, dropout)
         if not isinstance(num_downs, int) or num_downs < 5:
             raise ArchitectureError(
                 f"{owner}: num_downs must be an integer >= 5 (7 for 128² images, 8 for 256²), "
                 f"got {num_downs!r}"
             )
-        if not 0.0 <= float(dropout) < 1.0:
-            raise ArchitectureError(f"{owner}: dropout must lie in [0, 1), got {dropout!r}")
-        make_norm, bias = norm_layer(norm, owner)
-        self.in_channels, self.out_channels = in_channels, out_channels
-        self.image_shape = (out_channels, 0, 0)
         self.size_multiple = 2**num_downs
         kw = {"make_norm": make_norm, "bias": bias}
         block = UnetSkipBlock(width * 8, width * 8, innermost=True, **kw)
@@ -116,10 +103,6 @@ class UnetGenerator(ImageGenerator):
             out_channels, width, in_channels=in_channels, submodule=block, outermost=True, **kw
         )
         init_weights(self, init, init_gain)
-
-    def forward(self, x: Tensor, labels: Tensor | None = None) -> Tensor:
-        check_labels(labels, 0, x.shape[0], type(self).__name__)
-        return self.model(x)
 
 
 def unet_256(

@@ -1,9 +1,9 @@
 """What the feed-forward style objectives (``fast_style``, ``gan_style``) share.
 
-* :func:`build_extractor`: the frozen feature extractor from ``[feature_extractor]``,
-  or, when the config names none, VGG16 if its weights can be found and the
-  offline ``random_multiscale`` extractor otherwise (with a one-line notice, as
-  the ``auto`` extractor does for Gatys).
+* :func:`default_extractor`: the ``[feature_extractor]`` spec used when the config
+  names none: VGG16 if its weights can be found and the offline
+  ``random_multiscale`` extractor otherwise (with a one-line notice, as the
+  ``auto`` extractor does for Gatys).
 * :func:`load_style_images`: style images from a file or a folder, as ``(1, 3, H, W)``
   tensors in ``[0, 1]``; the built-in drawn style when none is given.
 * :func:`content_preview`: a few fixed content images for previews.
@@ -12,23 +12,19 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import torch
 from torch import Tensor
 
-from gst_core.config import single
 from gst_core.errors import DataError
 from gst_core.images import find_images, load_image, pil_to_tensor
-from gst_core.interfaces import FeatureExtractor
 
 __all__ = [
     "OFFLINE_NOTICE",
-    "build_extractor",
-    "build_image_generator",
     "content_preview",
+    "default_extractor",
     "load_style_images",
     "to_unit",
 ]
@@ -45,35 +41,15 @@ def to_unit(images: Tensor) -> Tensor:
     return (images.float() + 1) / 2
 
 
-def build_extractor(
-    built: Mapping[str, Any], *, source: str, quiet: bool = False
-) -> tuple[FeatureExtractor, dict[str, Any]]:
-    """The extractor and its spec (recorded in checkpoints, so a resume uses the same one)."""
-    from gst_core.kinds import feature_extractors
+def default_extractor() -> dict[str, Any]:
+    """The extractor spec for a config without ``[feature_extractor]`` (recorded in
+    checkpoints, so a resume uses the same one)."""
     from gst_plugins.feature_extractors.weights import find_weights
 
-    if "feature_extractor" in built:
-        extractor = single(built, "feature_extractor", source=source)
-        return extractor, {}
     if find_weights("vgg16", None) is not None:
-        return feature_extractors.build("vgg16"), {"name": "vgg16"}
-    if not quiet:
-        print(OFFLINE_NOTICE, file=sys.stderr)
-    return feature_extractors.build("random_multiscale"), {"name": "random_multiscale"}
-
-
-def build_image_generator(built: Mapping[str, Any], config: Mapping[str, Any], *, source: str):
-    """``[generator]`` (default ``transformer_net``) and its spec; the objective's constructor
-    checks that it takes images."""
-    from gst_core.config import spec_of
-    from gst_core.kinds import generators
-
-    if "generator" in built:
-        generator = single(built, "generator", source=source)
-        spec = spec_of(config, "generator")
-    else:
-        generator, spec = generators.build("transformer_net"), {"name": "transformer_net"}
-    return generator, spec
+        return {"name": "vgg16"}
+    print(OFFLINE_NOTICE, file=sys.stderr)
+    return {"name": "random_multiscale"}
 
 
 def load_style_images(path: str | None, size: int | None, *, what: str = "style") -> list[Tensor]:

@@ -12,7 +12,7 @@ __all__ = ["require_image_generator"]
 def require_image_generator(generator: nn.Module, owner: str, use: str) -> None:
     """Refuse a generator that makes images from noise (``input_kind`` other than ``"image"``),
     naming the objective, the generator and what to use instead."""
-    if getattr(generator, "input_kind", "latent") != "image":
+    if generator.input_kind != "image":
         raise TrainingSetupError(
             f"{owner} needs an image-to-image generator; {type(generator).__name__} makes images "
             f"from noise (use {use})"

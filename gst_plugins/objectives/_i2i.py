@@ -7,10 +7,10 @@ from collections.abc import Mapping
 from typing import Any
 
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
-from gst_core.config import build_section
-from gst_core.errors import SpecError, TrainingSetupError
+from gst_core.config import component
+from gst_core.errors import TrainingSetupError
 from gst_core.interfaces import AdversarialLoss, ImageGenerator
 
 from ._generator_kind import require_image_generator
@@ -18,35 +18,18 @@ from ._generator_kind import require_image_generator
 PREVIEW_ROWS = 8  # pairs kept for the preview grids
 
 
-def section_spec(
-    config: Mapping[str, Any], kind: str, default: Mapping[str, Any], source: str
-) -> dict[str, Any]:
-    """The ``[kind]`` table as a spec, or ``default`` when the config has none."""
-    if kind not in config:
-        return dict(default)
-    section = config[kind]
-    if not isinstance(section, Mapping) or "name" not in section:
-        raise SpecError(
-            f"{source}: [{kind}] must be one table with a name, e.g. name = "
-            f"{default['name']!r}; got {section!r}"
-        )
-    return dict(section)
-
-
-def build_net(kind: str, spec: Mapping[str, Any], source: str) -> nn.Module:
-    return build_section(kind, dict(spec), source=source)
-
-
-def image_generator(spec: Mapping[str, Any], source: str, owner: str) -> ImageGenerator:
-    net = build_net("generator", spec, source)
-    # Here as well as in the constructors: from_config reads in_channels before building.
+def image_generator(
+    config: Mapping[str, Any], default: str, source: str, owner: str, **fill: Any
+) -> tuple[ImageGenerator, dict[str, Any]]:
+    """``[generator]`` (default ``default``) and its spec; it must take images. Checked here as
+    well as in the constructors: from_config reads its channels to build the rest."""
+    net, spec = component(config, "generator", {"name": default}, source, fill=fill)
     require_image_generator(net, f"{source}: {owner}", "unet_256, unet_128, resnet_9blocks, ...")
-    return net  # type: ignore[return-value]
+    return net, spec
 
 
 def adversarial_loss(config: Mapping[str, Any], default: str, source: str) -> AdversarialLoss:
-    spec = section_spec(config, "loss", {"name": default}, source)
-    loss = build_net("loss", spec, source)
+    loss, spec = component(config, "loss", {"name": default}, source)
     if not isinstance(loss, AdversarialLoss):
         raise TrainingSetupError(
             f"{source}: [loss] must be an adversarial loss (non_saturating = the reference's "
@@ -132,7 +115,7 @@ def check_images(
     domains = {"A": a, "B": b}
     for name, (g, src, dst) in generators.items():
         for which, domain, attr in (("takes", src, "in_channels"), ("makes", dst, "out_channels")):
-            want = getattr(g, attr, None)
+            want = getattr(g, attr)
             have = domains[domain].shape[1]
             if want is not None and want != have:
                 raise TrainingSetupError(
@@ -140,7 +123,7 @@ def check_images(
                     f"{have} channel(s); set {attr} = {have} in [generator] (or channels in "
                     "[data])"
                 )
-        multiple = int(getattr(g, "size_multiple", 1) or 1)
+        multiple = int(g.size_multiple)
         h, w = domains[src].shape[-2:]
         if h % multiple or w % multiple:
             raise TrainingSetupError(

@@ -26,6 +26,7 @@ from typing import Any, ClassVar
 import torch
 from torch import Tensor, nn
 
+from gst_core.config import component, construct, options
 from gst_core.errors import TrainingSetupError
 from gst_core.interfaces import (
     AdversarialLoss,
@@ -78,7 +79,7 @@ class CycleGANObjective(Objective):
         for value, what in ((cycle_weight, "cycle_weight"), (identity_weight, "identity_weight")):
             if not isinstance(value, int | float) or value < 0:
                 raise TrainingSetupError(f"cyclegan: {what} must be a number >= 0, got {value!r}")
-        if identity_weight and getattr(g_ab, "in_channels", 3) != getattr(g_ab, "out_channels", 3):
+        if identity_weight and g_ab.in_channels != g_ab.out_channels:
             raise TrainingSetupError(
                 "cyclegan: the identity loss compares g_ab(B) with B, so it needs as many input "
                 "as output channels; set identity_weight = 0 for domains with different channels"
@@ -101,28 +102,24 @@ class CycleGANObjective(Objective):
     def from_config(
         cls, config: Mapping[str, Any], *, source: str = "<config>"
     ) -> CycleGANObjective:
-        g_spec = _i2i.section_spec(config, "generator", {"name": "resnet_9blocks"}, source)
-        g_ab = _i2i.image_generator(g_spec, source, "cyclegan")
+        g_ab, g_spec = _i2i.image_generator(config, "resnet_9blocks", source, "cyclegan")
         # g_ba maps B back to A: the same architecture with the channel counts swapped.
-        ba_spec = dict(g_spec)
-        if "in_channels" in g_spec or "out_channels" in g_spec:
-            ba_spec["in_channels"] = g_ab.out_channels
-            ba_spec["out_channels"] = g_ab.in_channels
-        g_ba = _i2i.image_generator(ba_spec, source, "cyclegan")
-        d_spec = _i2i.section_spec(config, "discriminator", {"name": "patchgan"}, source)
-        da_spec, db_spec = dict(d_spec), dict(d_spec)
-        if "channels" not in d_spec:
-            da_spec["channels"], db_spec["channels"] = g_ab.in_channels, g_ab.out_channels
-        d_a = _i2i.build_net("discriminator", da_spec, source)
-        d_b = _i2i.build_net("discriminator", db_spec, source)
+        swapped = {"in_channels": g_ab.out_channels, "out_channels": g_ab.in_channels}
+        named = "in_channels" in g_spec or "out_channels" in g_spec
+        ba_config = {**config, "generator": {**g_spec, **swapped}} if named else config
+        g_ba, ba_spec = _i2i.image_generator(ba_config, "resnet_9blocks", source, "cyclegan")
+        # Each discriminator sees one domain: d_a A images, d_b B images.
+        d_default = {"name": "patchgan"}
+        d_a, da_spec = component(
+            config, "discriminator", d_default, source, fill={"channels": g_ab.in_channels}
+        )
+        d_b, db_spec = component(
+            config, "discriminator", d_default, source, fill={"channels": g_ab.out_channels}
+        )
         loss = _i2i.adversarial_loss(config, "lsgan", source)
-        try:
-            objective = cls(g_ab, g_ba, d_a, d_b, loss, **_i2i.options(config))
-        except TypeError as exc:
-            raise TrainingSetupError(
-                f"{source}: [objective]: {exc} (cyclegan takes cycle_weight, identity_weight, "
-                "pool_size, gan_weight, pool_seed)"
-            ) from exc
+        objective = construct(
+            cls, g_ab, g_ba, d_a, d_b, loss, options=options(config), source=source
+        )
         objective.network_specs = {
             "g_ab": {"kind": "generator", **g_spec},
             "g_ba": {"kind": "generator", **ba_spec},

@@ -39,14 +39,14 @@ from typing import Any, ClassVar
 import torch
 from torch import Tensor, nn
 
-from gst_core.config import build_components
+from gst_core.config import component, construct
+from gst_core.config import options as config_options
 from gst_core.errors import TrainingSetupError
 from gst_core.interfaces import FeatureExtractor, ImageGenerator, Objective, Preview, StepContext
 from gst_core.perceptual import PerceptualLoss
 from gst_plugins.objectives._feedforward import (
-    build_extractor,
-    build_image_generator,
     content_preview,
+    default_extractor,
     load_style_images,
     to_unit,
 )
@@ -152,10 +152,9 @@ class FastStyleObjective(Objective):
     def from_config(
         cls, config: Mapping[str, Any], *, source: str = "<config>"
     ) -> FastStyleObjective:
-        built = build_components(config, source=source)
-        generator, g_spec = build_image_generator(built, config, source=source)
-        extractor, x_spec = build_extractor(built, source=source)
-        options = {k: v for k, v in dict(config.get("objective", {})).items() if k != "name"}
+        generator, g_spec = component(config, "generator", {"name": "transformer_net"}, source)
+        extractor, x_spec = component(config, "feature_extractor", default_extractor, source)
+        options = config_options(config)
         style_path, style_size = options.pop("style", None), options.pop("style_size", 256)
         style = load_style_images(style_path, style_size)
         if len(style) != 1:
@@ -163,17 +162,10 @@ class FastStyleObjective(Objective):
                 f"{source}: [objective] style must be one image for fast_style, got a folder "
                 f"of {len(style)}; pick one (gan_style learns from a folder)"
             )
-        try:
-            objective = cls(generator, extractor, style[0], **options)
-        except TypeError as exc:
-            raise TrainingSetupError(
-                f"{source}: [objective]: {exc} (fast_style takes style, style_size, "
-                "content_weight, style_weight, tv_weight, content_layers, style_layers, "
-                "preview_count)"
-            ) from exc
+        objective = construct(cls, generator, extractor, style[0], options=options, source=source)
         objective.network_specs = {"generator": {"kind": "generator", **g_spec}}
         objective._options = {"style": style_path, "style_size": style_size, **options}
-        if x_spec:
+        if "feature_extractor" not in config:  # else the config (in the checkpoint) names it
             objective._options["feature_extractor"] = x_spec
         return objective
 

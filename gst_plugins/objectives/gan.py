@@ -30,12 +30,13 @@ from typing import Any, ClassVar
 import torch
 from torch import Tensor, nn
 
-from gst_core.config import build_components, single, spec_of
-from gst_core.errors import TrainingSetupError
+from gst_core.config import component, components, construct, options
+from gst_core.errors import SpecError, TrainingSetupError
 from gst_core.interfaces import (
     AdversarialLoss,
     Discriminator,
     DiscriminatorPenalty,
+    ImageDataset,
     ImageGenerator,
     Objective,
     Preview,
@@ -81,6 +82,24 @@ def split_batch(batch: Any) -> tuple[Tensor, Tensor | None]:
     return images, labels
 
 
+def _adversarial_and_penalties(
+    named: Mapping[str, nn.Module], source: str
+) -> tuple[AdversarialLoss, dict[str, DiscriminatorPenalty]]:
+    """The one adversarial loss and the penalties among a config's ``[loss.<label>]`` tables."""
+    if not named:
+        raise SpecError(f'{source}: no [loss] section; add one, e.g.\n  [loss]\n  name = "hinge"')
+    adversarial = [m for m in named.values() if isinstance(m, AdversarialLoss)]
+    allowed = (AdversarialLoss, DiscriminatorPenalty)
+    if len(adversarial) != 1 or not all(isinstance(m, allowed) for m in named.values()):
+        raise TrainingSetupError(
+            f"{source}: [loss] must name exactly one adversarial loss (non_saturating, "
+            "minimax, lsgan, hinge, wasserstein) plus any penalties (r1, gradient_penalty); "
+            "got " + ", ".join(f"{label} = {type(m).__name__}" for label, m in named.items())
+        )
+    penalties = {k: m for k, m in named.items() if isinstance(m, DiscriminatorPenalty)}
+    return adversarial[0], penalties
+
+
 class GANObjective(Objective):
     """Train ``generator`` against ``discriminator`` with an adversarial loss and penalties.
 
@@ -104,7 +123,7 @@ class GANObjective(Objective):
         instance_noise: float = 0.0,
         instance_noise_steps: int = 1000,
     ) -> None:
-        if getattr(generator, "input_kind", "latent") != "latent":
+        if generator.input_kind != "latent":
             raise TrainingSetupError(
                 f"the GAN objective needs a latent generator; {type(generator).__name__} takes "
                 "images (input_kind='image'): train it with an image-to-image objective"
@@ -121,8 +140,8 @@ class GANObjective(Objective):
                 raise TrainingSetupError(
                     f"{type(p).__name__} is not a discriminator penalty (r1, gradient_penalty)"
                 )
-        d_classes = getattr(discriminator, "num_classes", 0)
-        g_classes = getattr(generator, "num_classes", 0)
+        d_classes = discriminator.num_classes
+        g_classes = generator.num_classes
         if d_classes and d_classes != g_classes:
             raise TrainingSetupError(
                 f"the discriminator is conditional on {d_classes} classes but the generator on "
@@ -160,42 +179,21 @@ class GANObjective(Objective):
     def from_config(cls, config: Mapping[str, Any], *, source: str = "<config>") -> GANObjective:
         """From ``[generator]``, ``[discriminator]``, ``[loss]`` and ``[objective]``."""
         config = _with_default_networks(config)
-        built = build_components(config, source=source)
-        generator = single(built, "generator", source=source, example='name = "dcgan"')
-        discriminator = single(built, "discriminator", source=source, example='name = "dcgan"')
-        if "loss" not in built:
-            single(built, "loss", source=source, example='name = "non_saturating"')
-        named = built["loss"]
-        adversarial = [label for label, m in named.items() if isinstance(m, AdversarialLoss)]
-        others = [
-            label
-            for label, m in named.items()
-            if not isinstance(m, AdversarialLoss | DiscriminatorPenalty)
-        ]
-        if len(adversarial) != 1 or others:
-            raise TrainingSetupError(
-                f"{source}: [loss] must name exactly one adversarial loss (non_saturating, "
-                "minimax, lsgan, hinge, wasserstein) plus any penalties (r1, gradient_penalty); "
-                "got " + ", ".join(f"{label} = {type(m).__name__}" for label, m in named.items())
-            )
-        penalties = {k: m for k, m in named.items() if isinstance(m, DiscriminatorPenalty)}
-        options = {k: v for k, v in dict(config.get("objective", {})).items() if k != "name"}
-        try:
-            objective = cls(generator, discriminator, named[adversarial[0]], penalties, **options)
-        except TypeError as exc:
-            raise TrainingSetupError(
-                f"{source}: [objective]: {exc} (the gan objective takes n_critic, preview_seed, "
-                "instance_noise, instance_noise_steps)"
-            ) from exc
+        generator, g_spec = component(config, "generator", None, source)
+        discriminator, d_spec = component(config, "discriminator", None, source)
+        loss, penalties = _adversarial_and_penalties(components(config, "loss", source), source)
+        objective = construct(
+            cls, generator, discriminator, loss, penalties, options=options(config), source=source
+        )
         objective.network_specs = {
-            "generator": {"kind": "generator", **spec_of(config, "generator")},
-            "discriminator": {"kind": "discriminator", **spec_of(config, "discriminator")},
+            "generator": {"kind": "generator", **g_spec},
+            "discriminator": {"kind": "discriminator", **d_spec},
         }
         return objective
 
     @property
     def num_classes(self) -> int:
-        return int(getattr(self.generator, "num_classes", 0))
+        return int(self.generator.num_classes)
 
     def networks(self) -> dict[str, nn.Module]:
         return {"generator": self.generator, "discriminator": self.discriminator}
@@ -235,7 +233,7 @@ class GANObjective(Objective):
                 f"{tuple(self.generator.image_shape)}; set the data's image_size/channels to "
                 "match the generator's"
             )
-        data_classes = int(getattr(dataset, "num_classes", 0) or 0)
+        data_classes = int(getattr(dataset, "num_classes", ImageDataset.num_classes) or 0)
         if self.num_classes and label is None:
             raise TrainingSetupError(
                 f"the generator is class-conditional ({self.num_classes} classes) but the data "

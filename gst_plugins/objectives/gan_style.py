@@ -38,7 +38,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from gst_core.config import build_components, single, spec_of
+from gst_core.config import component, construct
+from gst_core.config import options as config_options
 from gst_core.errors import TrainingSetupError
 from gst_core.interfaces import (
     AdversarialLoss,
@@ -50,9 +51,8 @@ from gst_core.interfaces import (
     StepContext,
 )
 from gst_plugins.objectives._feedforward import (
-    build_extractor,
-    build_image_generator,
     content_preview,
+    default_extractor,
     load_style_images,
     to_unit,
 )
@@ -152,32 +152,16 @@ class GANStyleObjective(Objective):
     def from_config(
         cls, config: Mapping[str, Any], *, source: str = "<config>"
     ) -> GANStyleObjective:
-        from gst_core.kinds import discriminators, losses
-
-        built = build_components(config, source=source)
-        generator, g_spec = build_image_generator(built, config, source=source)
-        if "discriminator" in built:
-            discriminator = single(built, "discriminator", source=source)
-            d_spec = spec_of(config, "discriminator")
-        else:
-            d_spec = {"name": "patchgan"}
-            discriminator = discriminators.build(d_spec)
-        if "loss" in built:
-            loss = single(built, "loss", source=source, example='name = "lsgan"')
-        else:
-            loss = losses.build("lsgan")
-        extractor, _ = build_extractor(built, source=source)
-        options = {k: v for k, v in dict(config.get("objective", {})).items() if k != "name"}
+        generator, g_spec = component(config, "generator", {"name": "transformer_net"}, source)
+        discriminator, d_spec = component(config, "discriminator", {"name": "patchgan"}, source)
+        loss, _ = component(config, "loss", {"name": "lsgan"}, source)
+        extractor, _ = component(config, "feature_extractor", default_extractor, source)
+        options = config_options(config)
         style_dir, style_size = options.pop("style_dir", None), options.pop("style_size", 256)
         styles = load_style_images(style_dir, style_size, what="style")
-        try:
-            objective = cls(generator, discriminator, loss, extractor, styles, **options)
-        except TypeError as exc:
-            raise TrainingSetupError(
-                f"{source}: [objective]: {exc} (gan_style takes style_dir, style_size, "
-                "adversarial_weight, content_weight, style_weight, color_weight, tv_weight, "
-                "warmup_steps, edge_smooth, grayscale, seed, preview_count)"
-            ) from exc
+        objective = construct(
+            cls, generator, discriminator, loss, extractor, styles, options=options, source=source
+        )
         objective.network_specs = {
             "generator": {"kind": "generator", **g_spec},
             "discriminator": {"kind": "discriminator", **d_spec},

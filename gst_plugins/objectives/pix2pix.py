@@ -28,10 +28,12 @@ from typing import Any, ClassVar
 import torch
 from torch import Tensor, nn
 
+from gst_core.config import component, construct, options
 from gst_core.errors import TrainingSetupError
 from gst_core.interfaces import (
     AdversarialLoss,
     Discriminator,
+    ImageDataset,
     ImageGenerator,
     Objective,
     Preview,
@@ -79,7 +81,7 @@ class Pix2PixObjective(Objective):
         for value, what in ((l1_weight, "l1_weight"), (gan_weight, "gan_weight")):
             if not isinstance(value, int | float) or value < 0:
                 raise TrainingSetupError(f"pix2pix: {what} must be a number >= 0, got {value!r}")
-        want = getattr(generator, "in_channels", 0) + getattr(generator, "out_channels", 0)
+        want = (generator.in_channels or 0) + (generator.out_channels or 0)
         have = discriminator.image_shape[0]
         if want and have != want:
             raise TrainingSetupError(
@@ -99,20 +101,18 @@ class Pix2PixObjective(Objective):
     def from_config(
         cls, config: Mapping[str, Any], *, source: str = "<config>"
     ) -> Pix2PixObjective:
-        g_spec = _i2i.section_spec(config, "generator", {"name": "unet_256"}, source)
-        generator = _i2i.image_generator(g_spec, source, "pix2pix")
-        # The reference's --norm is one option for G and D, batch for pix2pix.
+        generator, g_spec = _i2i.image_generator(config, "unet_256", source, "pix2pix")
+        # The reference's --norm is one option for G and D, batch for pix2pix; the
+        # discriminator sees input and output concatenated.
         d_default = {"name": "patchgan", "norm": g_spec.get("norm", "batch")}
-        d_spec = _i2i.section_spec(config, "discriminator", d_default, source)
-        d_spec.setdefault("channels", generator.in_channels + generator.out_channels)
-        discriminator = _i2i.build_net("discriminator", d_spec, source)
+        channels = generator.in_channels + generator.out_channels
+        discriminator, d_spec = component(
+            config, "discriminator", d_default, source, fill={"channels": channels}
+        )
         loss = _i2i.adversarial_loss(config, "non_saturating", source)
-        try:
-            objective = cls(generator, discriminator, loss, **_i2i.options(config))
-        except TypeError as exc:
-            raise TrainingSetupError(
-                f"{source}: [objective]: {exc} (pix2pix takes l1_weight, gan_weight)"
-            ) from exc
+        objective = construct(
+            cls, generator, discriminator, loss, options=options(config), source=source
+        )
         objective.network_specs = {
             "generator": {"kind": "generator", **g_spec},
             "discriminator": {"kind": "discriminator", **d_spec},
@@ -126,7 +126,8 @@ class Pix2PixObjective(Objective):
         return {"l1_weight": self.l1_weight, "gan_weight": self.gan_weight}
 
     def check_data(self, dataset: Any) -> None:
-        if getattr(dataset, "paired", True) is False:
+        # Any torch Dataset may feed an objective: a missing flag means the declared default.
+        if getattr(dataset, "paired", ImageDataset.paired) is False:
             raise TrainingSetupError(
                 "pix2pix needs paired data (A/B folders with matching names, or AB images): "
                 'use [data] name = "paired" or "paired_shapes"; for unpaired domains '

@@ -16,8 +16,8 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from gst_core import Objective, Preview, StepContext, TrainingSetupError
-from gst_core.config import build_components, single, spec_of
+from gst_core import ImageGenerator, Objective, Preview, StepContext, TrainingSetupError
+from gst_core.config import component, construct, options
 
 
 class MomentMatching(Objective):
@@ -25,21 +25,17 @@ class MomentMatching(Objective):
 
     ema_networks = ("generator",)
 
-    def __init__(self, generator: nn.Module, std_weight: float = 1.0) -> None:
-        if getattr(generator, "input_kind", "latent") != "latent":
+    def __init__(self, generator: ImageGenerator, *, std_weight: float = 1.0) -> None:
+        if generator.input_kind != "latent":
             raise TrainingSetupError("example_moments needs a latent (noise-to-image) generator")
         self.generator = generator
         self.std_weight = float(std_weight)
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any], *, source: str = "<config>") -> MomentMatching:
-        built = build_components(config, source=source)
-        generator = single(built, "generator", source=source, example='name = "example_mlp"')
-        options = {k: v for k, v in config.get("objective", {}).items() if k != "name"}
-        objective = cls(generator, **options)
-        objective.network_specs = {
-            "generator": {"kind": "generator", **spec_of(config, "generator")}
-        }
+        generator, spec = component(config, "generator", {"name": "example_mlp"}, source)
+        objective = construct(cls, generator, options=options(config), source=source)
+        objective.network_specs = {"generator": {"kind": "generator", **spec}}
         return objective
 
     def networks(self) -> dict[str, nn.Module]:
