@@ -7,6 +7,7 @@ objective``), so a plugin's objective trains exactly like the built-in ``gan``.
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import time
 import warnings
@@ -23,6 +24,7 @@ from gst_core.runtime.option_checks import check_option
 from gst_core.training import distributed
 from gst_core.training.build import build_trainer
 from gst_core.training.resume import ResumeSettingsWarning
+from gst_core.training.stop_signals import EXIT_CODES, stop_on_signals
 
 # flag destination → [train] option
 _FLAGS = {
@@ -76,6 +78,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         metavar="CHECKPOINT",
         help="continue from a checkpoint file or run folder (default: the run folder's "
         "checkpoints/last.pt); without --config, the config saved in the checkpoint is used",
+    )
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="start a fresh run in a run folder that is not empty: the old folder is moved "
+        "aside to RUN.previous-DATE-TIME (nothing is deleted)",
     )
     parser.add_argument("--steps", type=int, help="total steps (a resumed run continues to this)")
     parser.add_argument("--batch-size", type=int)
@@ -272,12 +280,29 @@ def run(args: argparse.Namespace) -> int:
                 print(f"gst: warning: {warning.message}", file=sys.stderr)
         say(f"gst: resumed from {checkpoint['path']} at step {trainer.step}")
     try:
-        trainer.fit()
+        with stop_on_signals(trainer, say) as received:
+            trainer.fit(overwrite=args.overwrite)
     except GstError as exc:
         # A failure inside the loop may be this process's alone (its data); a non-finite loss
         # is agreed by every process, so rank 0 alone reports it.
         exc.rank_local = not isinstance(exc, NonFiniteLossError)
         raise
+    if "signal" in received:
+        name = signal.Signals(received["signal"]).name
+        if trainer.checkpoint_path is not None:
+            say(
+                f"gst: stopped by {name} at step {trainer.step}; checkpoint "
+                f"{trainer.checkpoint_path}; continue with: gst train {args.objective} "
+                f"--resume {trainer.run_dir}",
+                file=sys.stderr,
+            )
+        else:
+            say(
+                f"gst: stopped by {name} at step {trainer.step}; no run folder, so no "
+                "checkpoint was written",
+                file=sys.stderr,
+            )
+        return EXIT_CODES[received["signal"]]
     say(f"gst: done at step {trainer.step}; checkpoint {trainer.checkpoint_path}")
     return 0
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import signal
 import warnings
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -51,6 +52,7 @@ from gst_core.training.resume import (
     check_optimizer_classes,
 )
 from gst_core.training.rng import capture_rng_state, restore_rng_state, seed_everything
+from gst_core.training.run_folder import hold_run_folder
 from gst_core.training.schedules import build_scheduler, fast_forward
 
 __all__ = ["Trainer"]
@@ -64,6 +66,10 @@ def _to_device(batch: Any, device: torch.device) -> Any:
     if isinstance(batch, list | tuple):
         return type(batch)(_to_device(v, device) for v in batch)
     return batch
+
+
+def _ignore_sigint(worker_id: int) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _forever(iterable: Iterable[Any]) -> Iterator[Any]:
@@ -158,6 +164,7 @@ class Trainer:
             if self.dist.is_main or getattr(cb, "all_ranks", False)
         ]
         self._stream: Iterator[Any] | None = None
+        self._resumed = False  # set by load_state_dict: the run folder then holds this run
         #: Set by a callback (time limit, early stopping) to end ``fit`` after the current step.
         self.should_stop = False
 
@@ -293,25 +300,39 @@ class Trainer:
                 num_workers=c.num_workers,
                 pin_memory=self.device.type == "cuda",
                 persistent_workers=c.num_workers > 0,
+                # Ctrl-C reaches the workers too; the main process decides (stop_signals.py),
+                # a worker that died of it would break the step that finishes the run.
+                worker_init_fn=_ignore_sigint,
             )
             return iter(loader)
         return _forever(data)
 
     # -- running ----------------------------------------------------------
 
-    def fit(self, resume: str | Path | None = None) -> Trainer:
+    def fit(self, resume: str | Path | None = None, *, overwrite: bool = False) -> Trainer:
         """Train until ``config.steps`` steps are done, from a checkpoint if ``resume`` names one
-        (a file, or a run folder holding ``checkpoints/last.pt``)."""
+        (a file, or a run folder holding ``checkpoints/last.pt``).
+
+        The run folder is locked while this runs (another process using it is refused). A
+        fresh run (not resumed) refuses a folder that holds anything, unless ``overwrite``:
+        the old folder is then moved aside (run_folder.py)."""
         if resume is not None:
             self.load_state_dict(load_checkpoint(resume, map_location=self.device))
         elif self.step == 0:
             seed_everything(self.config.seed)
         for net in self.networks.values():
             net.train()
-        if self.run_dir is not None and self.dist.is_main:
-            self._check_run_folders()
-            self._remove_stale_temporaries()
-            self._write_run_config()
+        with contextlib.ExitStack() as held:
+            if self.run_dir is not None and self.dist.is_main:
+                self._check_run_folders()
+                fresh = self.step == 0 and not self._resumed
+                held.enter_context(hold_run_folder(self.run_dir, fresh=fresh, overwrite=overwrite))
+                self._remove_stale_temporaries()
+                self._write_run_config()
+            self._fit_loop()
+        return self
+
+    def _fit_loop(self) -> None:
         error: BaseException | None = None
         try:
             # Inside the try: if one on_fit_start raises, the callbacks already started
@@ -327,7 +348,6 @@ class Trainer:
             raise
         finally:
             self._end_callbacks(error)
-        return self
 
     def _end_callbacks(self, error: BaseException | None) -> None:
         """Run every ``on_fit_end``, even when one raises. A training error is never masked by
@@ -483,6 +503,7 @@ class Trainer:
         self.objective.load_state_dict(state.get("objective_state", {}))
         self.step = int(state["step"])
         self.batches = int(state["batches"])
+        self._resumed = True
         self._stream = None
         restore_rng_state(state["rng"])
         changes = changed_settings(state.get("spec", {}), self.spec)
