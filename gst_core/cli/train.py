@@ -16,7 +16,7 @@ from typing import Any
 
 import torch
 
-from gst_core.checkpoint import load_checkpoint
+from gst_core.checkpoint import CheckpointError, load_checkpoint
 from gst_core.config import load_toml
 from gst_core.errors import GstError, NonFiniteLossError, TrainingSetupError
 from gst_core.kinds import registry
@@ -227,6 +227,13 @@ def run(args: argparse.Namespace) -> int:
                 )
             target = run_dir
         checkpoint = load_checkpoint(target)
+        # Before its saved config is read as this objective's: that would fail on internals.
+        saved_by = checkpoint.get("objective")
+        if saved_by and saved_by != args.objective:
+            raise CheckpointError(
+                f"{checkpoint['path']} was saved by the {saved_by!r} objective, not "
+                f"{args.objective!r}; resume it with `gst train {saved_by} --resume {target}`"
+            )
         if args.run_dir is None and Path(target).is_dir():
             args.run_dir = str(target)
     if args.config is not None:

@@ -42,6 +42,18 @@ def split_batch(batch: Any) -> tuple[Tensor, Tensor | None]:
     if isinstance(batch, Tensor):
         return batch, None
     if isinstance(batch, Mapping):
+        if "image" not in batch:
+            pairs = {"A", "B"} <= set(batch)
+            raise TrainingSetupError(
+                f"a GAN trains on images ({{'image': ...}} items), but this data gives items "
+                f"with {sorted(map(str, batch))}"
+                + (
+                    ": image-to-image data (A and B). Train pix2pix (paired) or cyclegan "
+                    '(unpaired) on it, or give the GAN a folder of images ([data] name = "folder")'
+                    if pairs
+                    else '; give the GAN a folder of images ([data] name = "folder")'
+                )
+            )
         images, labels = batch["image"], batch.get("label")
     elif isinstance(batch, Sequence) and len(batch) == 2:
         images, labels = batch
