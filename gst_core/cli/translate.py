@@ -8,6 +8,7 @@ import warnings
 import torch
 
 from gst_core.apply.translate import translate
+from gst_core.runtime.option_checks import check_option, resolve_device
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -40,7 +41,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     if args.threads is not None:
+        check_option(args.threads, "an integer", "--threads", source="gst translate", minimum=1)
         torch.set_num_threads(args.threads)
+    # Checked here: an unusable device used to surface as "the checkpoint is corrupt".
+    args.device = str(resolve_device(args.device))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         result = translate(
