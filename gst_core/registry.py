@@ -252,12 +252,13 @@ class Registry(Generic[T]):
             raise SpecError(f"{self.kind} name must be a string, got {name!r}")
         factory = self.get(name)
         try:
-            inspect.signature(factory).bind(**kwargs)
+            _signature(factory).bind(**kwargs)
         except TypeError as exc:
             raise ComponentArgumentError(
                 f"{self.kind} {name!r} cannot be built with {kwargs!r}: {exc}. "
                 f"Its signature is {name}{_signature_text(factory)}"
             ) from None
+        _check_numbers_given_as_text(self.kind, name, factory, kwargs)
         try:
             component = factory(**kwargs)
         except GstError:
@@ -277,8 +278,49 @@ class Registry(Generic[T]):
         return component
 
 
+_NUMBER_ANNOTATIONS = {
+    "int": "an integer",
+    "float": "a number",
+    int: "an integer",
+    float: "a number",
+}
+
+
+def _check_numbers_given_as_text(
+    kind: str, name: str, factory: Factory, kwargs: Mapping[str, Any]
+) -> None:
+    """A string where the signature says int/float (``image_size = "8"`` in TOML) is named as
+    such, instead of the comparison error it would cause deep in the constructor."""
+    try:
+        params = _signature(factory).parameters
+    except (TypeError, ValueError):
+        return
+    for key, value in kwargs.items():
+        param = params.get(key)
+        wanted = _NUMBER_ANNOTATIONS.get(param.annotation) if param is not None else None
+        if wanted and isinstance(value, str):
+            raise ComponentArgumentError(
+                f"{kind} {name!r}: {key} must be {wanted}, got the string {value!r}; write it "
+                f"without quotes ({key} = {value.strip()})"
+            )
+
+
+def _signature(factory: Factory) -> inspect.Signature:
+    """``inspect.signature``, except that a class whose ``__init__`` is torch's own
+    ``nn.Module.__init__(*args, **kwargs)`` (a component without options, e.g. ``hinge``)
+    takes no arguments, rather than any (which let ``hinge bogus=1`` through to Module)."""
+    init = getattr(factory, "__init__", None) if isinstance(factory, type) else None
+    if (
+        init is not None
+        and getattr(init, "__qualname__", "") == "Module.__init__"
+        and (getattr(init, "__module__", "") or "").startswith("torch.")
+    ):
+        return inspect.Signature()
+    return inspect.signature(factory)
+
+
 def _signature_text(factory: Factory) -> str:
     try:
-        return str(inspect.signature(factory))
+        return str(_signature(factory))
     except (TypeError, ValueError):
         return "(...)"

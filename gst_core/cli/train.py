@@ -23,7 +23,7 @@ from gst_core.kinds import registry
 from gst_core.runtime.option_checks import check_option
 from gst_core.training import distributed
 from gst_core.training.build import build_trainer
-from gst_core.training.resume import ResumeSettingsWarning
+from gst_core.training.resume import ResumeSettingsWarning, check_optimizer_classes
 from gst_core.training.stop_signals import EXIT_CODES, stop_on_signals
 
 # flag destination → [train] option
@@ -274,6 +274,8 @@ def run(args: argparse.Namespace) -> int:
             str(Path("runs") / f"{args.objective}-{time.strftime('%Y%m%d-%H%M%S')}")
         )
     say = print if run.is_main else _quiet
+    if checkpoint is not None:
+        _check_resume_fits(checkpoint, train_options)
     trainer = build_trainer(config, args.objective, source=source, overrides=overrides)
     processes = f" x {run.world_size} processes ({run.backend})" if run.enabled else ""
     where = f"{trainer.device}{processes}"
@@ -312,6 +314,23 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_CODES[received["signal"]]
     say(f"gst: done at step {trainer.step}; checkpoint {trainer.checkpoint_path}")
     return 0
+
+
+def _check_resume_fits(checkpoint: dict[str, Any], train_options: dict[str, Any]) -> None:
+    """Before anything is built: a resume that would do nothing, or switch optimiser class
+    (whose state cannot carry over; building it first complained about ``betas``)."""
+    where = checkpoint["path"]
+    saved = checkpoint.get("train") or {}
+    groups = sorted(set(saved.get("optimizers", {})) | set(train_options.get("optimizers", {})))
+    check_optimizer_classes(saved, train_options, ["every group", *groups], where)
+    step = int(checkpoint.get("step", 0))
+    steps = train_options.get("steps", saved.get("steps"))
+    if isinstance(steps, int) and not isinstance(steps, bool) and steps <= step:
+        raise TrainingSetupError(
+            f"{where} is at step {step} and this run stops at step {steps}, so there is "
+            f"nothing to train (the checkpoint is left as it is); pass --steps N with N > "
+            f"{step} to continue it"
+        )
 
 
 def _quiet(*args: Any, **kwargs: Any) -> None:

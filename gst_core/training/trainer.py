@@ -31,7 +31,7 @@ from gst_core.checkpoint import CheckpointError, load_checkpoint, save_checkpoin
 from gst_core.errors import NonFiniteLossError, TrainingSetupError
 from gst_core.finite import nonfinite
 from gst_core.interfaces import Objective, Preview
-from gst_core.runtime.option_checks import resolve_device
+from gst_core.runtime.option_checks import check_option, resolve_device
 from gst_core.runtime.output_paths import check_output_dir
 from gst_core.training import distributed
 from gst_core.training.batches import ResumableBatchSampler, check_batch_fits
@@ -66,6 +66,26 @@ def _to_device(batch: Any, device: torch.device) -> Any:
     if isinstance(batch, list | tuple):
         return type(batch)(_to_device(v, device) for v in batch)
     return batch
+
+
+#: Optimiser options that are numbers in every torch.optim class that takes them.
+_OPTIMIZER_NUMBERS = ("lr", "weight_decay", "momentum", "dampening", "eps", "alpha", "lr_decay")
+
+
+def _check_optimizer_numbers(group: str, cls_name: str, spec: Mapping[str, Any]) -> None:
+    """``weight_decay = "x"`` named as a string, not torch's ``'<=' not supported``."""
+    where = f"[train.optimizer] for {group!r} ({cls_name})"
+    for key in _OPTIMIZER_NUMBERS:
+        if key in spec:
+            check_option(spec[key], "a number", key, source=where)
+    if "betas" in spec:
+        betas = spec["betas"]
+        check_option(
+            list(betas) if isinstance(betas, tuple) else betas,
+            "a list of numbers",
+            "betas",
+            source=where,
+        )
 
 
 def _ignore_sigint(worker_id: int) -> None:
@@ -188,6 +208,7 @@ class Trainer:
                     f"optimizer {cls_name!r} for {name!r} is not in torch.optim "
                     "(Adam, AdamW, SGD, RMSprop, ...)"
                 )
+            _check_optimizer_numbers(name, str(cls_name), spec)
             if "betas" in spec:
                 spec["betas"] = tuple(spec["betas"])
             params = [p for n in nets for p in self.networks[n].parameters() if p.requires_grad]
