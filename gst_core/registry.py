@@ -252,13 +252,12 @@ class Registry(Generic[T]):
             raise SpecError(f"{self.kind} name must be a string, got {name!r}")
         factory = self.get(name)
         try:
-            _signature(factory).bind(**kwargs)
+            inspect.signature(factory).bind(**kwargs)
         except TypeError as exc:
             raise ComponentArgumentError(
                 f"{self.kind} {name!r} cannot be built with {kwargs!r}: {exc}. "
                 f"Its signature is {name}{_signature_text(factory)}"
             ) from None
-        _check_numbers_given_as_text(self.kind, name, factory, kwargs)
         try:
             component = factory(**kwargs)
         except GstError:
@@ -266,7 +265,8 @@ class Registry(Generic[T]):
         except Exception as exc:  # a constructor's TypeError/ValueError or a plugin's bug
             raise ComponentArgumentError(
                 f"{self.kind} {name!r} ({self.entry(name).source}) could not be built with "
-                f"{kwargs!r}: {type(exc).__name__}: {exc}. "
+                f"{kwargs!r}: {type(exc).__name__}: {exc}"
+                f"{_numbers_given_as_text(factory, kwargs)}. "
                 f"Its signature is {name}{_signature_text(factory)}"
             ) from exc
         if not isinstance(component, self.interface):
@@ -286,23 +286,21 @@ _NUMBER_ANNOTATIONS = {
 }
 
 
-def _check_numbers_given_as_text(
-    kind: str, name: str, factory: Factory, kwargs: Mapping[str, Any]
-) -> None:
-    """A string where the signature says int/float (``image_size = "8"`` in TOML) is named as
-    such, instead of the comparison error it would cause deep in the constructor."""
+def _numbers_given_as_text(factory: Factory, kwargs: Mapping[str, Any]) -> str:
+    """`` (image_size must be an integer, but is the string '8')`` for each string where the
+    signature says int/float (``image_size = "8"`` in TOML): the constructor's own error is
+    a comparison deep inside it that does not say a string was given."""
     try:
         params = _signature(factory).parameters
     except (TypeError, ValueError):
-        return
+        return ""
+    found = []
     for key, value in kwargs.items():
         param = params.get(key)
         wanted = _NUMBER_ANNOTATIONS.get(param.annotation) if param is not None else None
         if wanted and isinstance(value, str):
-            raise ComponentArgumentError(
-                f"{kind} {name!r}: {key} must be {wanted}, got the string {value!r}; write it "
-                f"without quotes ({key} = {value.strip()})"
-            )
+            found.append(f"{key} must be {wanted}, but is the string {value!r}")
+    return f" ({'; '.join(found)}: write numbers without quotes)" if found else ""
 
 
 def _signature(factory: Factory) -> inspect.Signature:

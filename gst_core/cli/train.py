@@ -321,8 +321,7 @@ def _check_resume_fits(checkpoint: dict[str, Any], train_options: dict[str, Any]
     (whose state cannot carry over; building it first complained about ``betas``)."""
     where = checkpoint["path"]
     saved = checkpoint.get("train") or {}
-    groups = sorted(set(saved.get("optimizers", {})) | set(train_options.get("optimizers", {})))
-    check_optimizer_classes(saved, train_options, ["every group", *groups], where)
+    check_optimizer_classes(saved, train_options, list(checkpoint.get("optimizers", {})), where)
     step = int(checkpoint.get("step", 0))
     steps = train_options.get("steps", saved.get("steps"))
     if isinstance(steps, int) and not isinstance(steps, bool) and steps <= step:

@@ -22,7 +22,8 @@ def test_an_option_for_a_component_without_options_shows_it_takes_none():
 
 def test_a_number_given_as_text_is_named_as_text():
     with pytest.raises(
-        ComponentArgumentError, match="image_size must be an integer, got the string '8'"
+        ComponentArgumentError,
+        match="image_size must be an integer, but is the string '8': write numbers without quotes",
     ):
         datasets.build({"name": "shapes", "image_size": "8"})
 
