@@ -66,6 +66,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("gst: interrupted", file=sys.stderr)
         return 130
     except Exception as exc:
+        if distributed.timed_out(exc):
+            print(
+                f"gst: error{distributed.rank_tag()}: a collective operation timed out waiting "
+                f"for another process of this run ({str(exc).splitlines()[0][:200]}); look "
+                "at the process that stopped, or raise [train.distributed] timeout",
+                file=sys.stderr,
+            )
+            return 1
         if not distributed.peer_failed(exc):
             raise
         print(

@@ -391,7 +391,10 @@ class Trainer:
             raise first
 
     def _run_step(self) -> None:
-        metrics = self.objective.train_step(self.step_networks, self.next_batch(), self)
+        batch = self.next_batch()
+        # Under torchrun: a process stalled in its data loading is named after stall_timeout.
+        distributed.check_in(self.step + 1)
+        metrics = self.objective.train_step(self.step_networks, batch, self)
         self.step += 1
         for scheduler in self.schedulers.values():
             # The rate is a function of the run's step, whether or not this optimiser stepped
