@@ -2,7 +2,10 @@
 
 Config sections: ``[generator]``, ``[discriminator]``, ``[loss]`` (one
 adversarial loss, or ``[loss.<label>]`` tables: one adversarial loss plus
-penalties) and ``[objective]`` (``n_critic``, ``preview_seed``).
+penalties) and ``[objective]`` (``n_critic``, ``preview_seed``). A section left
+out is DCGAN's: ``dcgan`` generator and discriminator at 32² (the generator's
+``image_size`` when it sets one), ``non_saturating`` loss; without ``[data]``
+``gst train gan`` uses the built-in ``shapes``.
 
 Each step makes ``n_critic`` discriminator updates (each on a fresh real
 batch, as WGAN does) and then one generator update. The fakes of the last
@@ -13,8 +16,9 @@ example does, which saves one generator forward per step.
 from __future__ import annotations
 
 import math
+from collections import ChainMap
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 from torch import Tensor, nn
@@ -32,6 +36,25 @@ from gst_core.interfaces import (
 )
 
 __all__ = ["GANObjective", "split_batch"]
+
+DEFAULT_SIZE = 32  # the built-in shapes' size, which the default networks are built for
+
+
+def _with_default_networks(config: Mapping[str, Any]) -> Mapping[str, Any]:
+    """``config`` with DCGAN's sections where it has none (so `gst train gan` runs bare).
+
+    A view, not a copy: the trainer hands a config that records which sections are read
+    (gst_core.training.sections), and copying it would count every section as read."""
+    defaults: dict[str, Any] = {}
+    if "generator" not in config:
+        defaults["generator"] = {"name": "dcgan", "image_size": DEFAULT_SIZE}
+    generator = config["generator"] if "generator" in config else defaults["generator"]
+    size = generator.get("image_size", 64) if isinstance(generator, Mapping) else DEFAULT_SIZE
+    if "discriminator" not in config:
+        defaults["discriminator"] = {"name": "dcgan", "image_size": size}
+    if "loss" not in config:
+        defaults["loss"] = {"name": "non_saturating"}
+    return ChainMap(config, defaults)
 
 
 def split_batch(batch: Any) -> tuple[Tensor, Tensor | None]:
@@ -129,9 +152,13 @@ class GANObjective(Objective):
         self.n_critic = n_critic
         self.preview_seed = preview_seed
 
+    #: Without [data] or a config: the built-in shapes at the default networks' size.
+    default_data: ClassVar[dict[str, Any]] = {"name": "shapes", "image_size": DEFAULT_SIZE}
+
     @classmethod
     def from_config(cls, config: Mapping[str, Any], *, source: str = "<config>") -> GANObjective:
         """From ``[generator]``, ``[discriminator]``, ``[loss]`` and ``[objective]``."""
+        config = _with_default_networks(config)
         built = build_components(config, source=source)
         generator = single(built, "generator", source=source, example='name = "dcgan"')
         discriminator = single(built, "discriminator", source=source, example='name = "dcgan"')
