@@ -22,11 +22,11 @@ from gst_core.errors import GstError
 __all__ = ["apply_image_generator", "pad_to_multiple"]
 
 
-#: Sides below this are padded up to it (edge replication) before the network: the
+#: Sides below this (twice the 8 px the built-ins need) are edge-padded up to it: the
 #: generators' own reflection pads need more pixels than that at their coarsest level
 #: (transformer_net: 5 px at full size and 8 before its 4x downsampling; the ResNet: 4 and 8),
 #: else a 1x1 or 40x3 image crashed inside the network. A generator may set ``min_size``.
-MIN_SIDE = 32
+MIN_SIDE = 16
 
 
 def pad_to_multiple(

@@ -33,7 +33,7 @@ def test_tiny_images_are_translated_at_their_own_size(tmp_path, spec, size):
     # The tiny image is the top-left corner of its edge-replicated padding, as computed here.
     x = load_image(source)
     padded = torch.nn.functional.pad(
-        x * 2 - 1, (0, max(0, 32 - w), 0, max(0, 32 - h)), mode="replicate"
+        x * 2 - 1, (0, max(0, 16 - w), 0, max(0, 16 - h)), mode="replicate"
     )
     with torch.no_grad():
         expected = ((generator(padded)[..., :h, :w] + 1) / 2).clamp(0, 1)
@@ -42,7 +42,7 @@ def test_tiny_images_are_translated_at_their_own_size(tmp_path, spec, size):
 
 def test_images_of_normal_size_are_not_padded_further():
     image = torch.rand(1, 3, 33, 40)
-    padded, size = pad_to_multiple(image, 4, 32)
+    padded, size = pad_to_multiple(image, 4, 16)
     assert size == (33, 40) and tuple(padded.shape[-2:]) == (36, 40)
-    padded, _ = pad_to_multiple(torch.rand(1, 3, 5, 40), 4, 32)
-    assert tuple(padded.shape[-2:]) == (32, 40)
+    padded, _ = pad_to_multiple(torch.rand(1, 3, 5, 40), 4, 16)
+    assert tuple(padded.shape[-2:]) == (16, 40)
