@@ -60,8 +60,35 @@ def save_checkpoint(state: Mapping[str, Any], path: str | Path) -> Path:
             "Lower the learning rate, add a penalty (r1, gradient_penalty) or spectral_norm"
         )
     with atomic_write(path) as f:
-        torch.save({"format": CHECKPOINT_FORMAT, **state}, f)
+        recording = _WriteErrors(f)
+        try:
+            torch.save({"format": CHECKPOINT_FORMAT, **state}, recording)
+        except RuntimeError as exc:
+            # torch's zip writer turns the OSError of a failed write (a full disk) into
+            # "enforce fail at inline_container.cc ... unexpected pos"; raise the OSError
+            # itself, which atomic_write reports as a FileWriteError.
+            if recording.error is not None:
+                raise recording.error from exc
+            raise
     return path
+
+
+class _WriteErrors:
+    """A binary file that remembers the OSError its ``write`` raised."""
+
+    def __init__(self, file: Any) -> None:
+        self.file = file
+        self.error: OSError | None = None
+
+    def write(self, data: Any) -> int:
+        try:
+            return self.file.write(data)
+        except OSError as exc:
+            self.error = exc
+            raise
+
+    def flush(self) -> None:
+        self.file.flush()
 
 
 def _first_few(names: list[str], count: int = 3) -> str:

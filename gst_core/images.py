@@ -79,11 +79,15 @@ def pil_to_tensor(image: Image.Image) -> Tensor:
     return torch.from_numpy(array.copy()).permute(2, 0, 1).unsqueeze(0)
 
 
+class ImageTooLargeError(ImageReadError):
+    """A size asked for (a resize) is beyond Pillow's pixel limit: the file itself is fine."""
+
+
 def check_pixel_count(size: tuple[int, int], what: str) -> None:
     """Pillow's decompression-bomb limit, applied to sizes we make as well as ones we read."""
     limit = Image.MAX_IMAGE_PIXELS
     if limit and size[0] * size[1] > limit:
-        raise ImageReadError(
+        raise ImageTooLargeError(
             f"{what} would be {size[0]}×{size[1]} pixels, more than Pillow's limit of {limit} "
             "(a decompression-bomb guard); use a smaller size"
         )

@@ -265,7 +265,8 @@ class Registry(Generic[T]):
         except Exception as exc:  # a constructor's TypeError/ValueError or a plugin's bug
             raise ComponentArgumentError(
                 f"{self.kind} {name!r} ({self.entry(name).source}) could not be built with "
-                f"{kwargs!r}: {type(exc).__name__}: {exc}. "
+                f"{kwargs!r}: {type(exc).__name__}: {exc}"
+                f"{_numbers_given_as_text(factory, kwargs)}. "
                 f"Its signature is {name}{_signature_text(factory)}"
             ) from exc
         if not isinstance(component, self.interface):
@@ -277,8 +278,47 @@ class Registry(Generic[T]):
         return component
 
 
+_NUMBER_ANNOTATIONS = {
+    "int": "an integer",
+    "float": "a number",
+    int: "an integer",
+    float: "a number",
+}
+
+
+def _numbers_given_as_text(factory: Factory, kwargs: Mapping[str, Any]) -> str:
+    """`` (image_size must be an integer, but is the string '8')`` for each string where the
+    signature says int/float (``image_size = "8"`` in TOML): the constructor's own error is
+    a comparison deep inside it that does not say a string was given."""
+    try:
+        params = _signature(factory).parameters
+    except (TypeError, ValueError):
+        return ""
+    found = []
+    for key, value in kwargs.items():
+        param = params.get(key)
+        wanted = _NUMBER_ANNOTATIONS.get(param.annotation) if param is not None else None
+        if wanted and isinstance(value, str):
+            found.append(f"{key} must be {wanted}, but is the string {value!r}")
+    return f" ({'; '.join(found)}: write numbers without quotes)" if found else ""
+
+
+def _signature(factory: Factory) -> inspect.Signature:
+    """``inspect.signature``, except that a class whose ``__init__`` is torch's own
+    ``nn.Module.__init__(*args, **kwargs)`` (a component without options, e.g. ``hinge``)
+    takes no arguments, rather than any (which let ``hinge bogus=1`` through to Module)."""
+    init = getattr(factory, "__init__", None) if isinstance(factory, type) else None
+    if (
+        init is not None
+        and getattr(init, "__qualname__", "") == "Module.__init__"
+        and (getattr(init, "__module__", "") or "").startswith("torch.")
+    ):
+        return inspect.Signature()
+    return inspect.signature(factory)
+
+
 def _signature_text(factory: Factory) -> str:
     try:
-        return str(inspect.signature(factory))
+        return str(_signature(factory))
     except (TypeError, ValueError):
         return "(...)"

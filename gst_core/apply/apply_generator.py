@@ -23,8 +23,18 @@ from gst_core.interfaces import ImageGenerator
 __all__ = ["apply_image_generator", "pad_to_multiple"]
 
 
-def pad_to_multiple(image: Tensor, multiple: int) -> tuple[Tensor, tuple[int, int]]:
-    """``image`` ``(B, C, H, W)`` padded at the bottom/right to multiples of ``multiple``.
+#: Sides below this (twice the 8 px the built-ins need) are edge-padded up to it: the
+#: generators' own reflection pads need more pixels than that at their coarsest level
+#: (transformer_net: 5 px at full size and 8 before its 4x downsampling; the ResNet: 4 and 8),
+#: else a 1x1 or 40x3 image crashed inside the network. A generator may set ``min_size``.
+MIN_SIDE = 16
+
+
+def pad_to_multiple(
+    image: Tensor, multiple: int, min_size: int = 1
+) -> tuple[Tensor, tuple[int, int]]:
+    """``image`` ``(B, C, H, W)`` padded at the bottom/right to multiples of ``multiple``,
+    and to at least ``min_size`` on each side.
 
     Returns the padded tensor and the original ``(H, W)`` to crop back to.
     Reflection padding keeps the border statistics natural (zeros would read as
@@ -32,9 +42,11 @@ def pad_to_multiple(image: Tensor, multiple: int) -> tuple[Tensor, tuple[int, in
     images fall back to edge replication.
     """
     h, w = image.shape[-2:]
-    if multiple <= 1:
-        return image, (h, w)
-    pad_h, pad_w = (-h) % multiple, (-w) % multiple
+    multiple = max(1, multiple)
+    pad_h = max((-h) % multiple, min_size - h)
+    pad_w = max((-w) % multiple, min_size - w)
+    pad_h += (-(h + pad_h)) % multiple
+    pad_w += (-(w + pad_w)) % multiple
     if not pad_h and not pad_w:
         return image, (h, w)
     mode = "reflect" if pad_h < h and pad_w < w else "replicate"
@@ -71,7 +83,8 @@ def apply_image_generator(generator: ImageGenerator, image: Tensor) -> Tensor:
     except StopIteration:
         device = x.device
     multiple = int(generator.size_multiple)
-    padded, (h, w) = pad_to_multiple(x.to(device).float() * 2 - 1, multiple)
+    min_size = int(getattr(generator, "min_size", 0) or MIN_SIDE)
+    padded, (h, w) = pad_to_multiple(x.to(device).float() * 2 - 1, multiple, min_size)
     out = generator(padded)[..., :h, :w]
     out = ((out.float() + 1) / 2).clamp(0, 1).to(image.device)
     return out if batched else out[0]

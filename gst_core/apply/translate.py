@@ -30,10 +30,23 @@ from tqdm.auto import tqdm
 from gst_core.apply.apply_generator import apply_image_generator
 from gst_core.checkpoint import load_checkpoint, load_network
 from gst_core.errors import GstError
-from gst_core.images import ImageReadError, find_images, load_image, save_image
+from gst_core.images import (
+    ImageReadError,
+    ImageTooLargeError,
+    find_images,
+    load_image,
+    save_image,
+)
 from gst_core.runtime.output_paths import check_output_dir, check_output_file
 
-__all__ = ["TranslateError", "TranslateResult", "load_translator", "plan_outputs", "translate"]
+__all__ = [
+    "TranslateError",
+    "TranslateResult",
+    "direction_notice",
+    "load_translator",
+    "plan_outputs",
+    "translate",
+]
 
 #: Direction → the network names that translate that way, by convention of the
 #: image-to-image objectives: CycleGAN's ``g_ab``/``g_ba``, pix2pix's ``generator``.
@@ -97,6 +110,18 @@ def load_translator(
             "fast_style, gan_style)"
         )
     return generator
+
+
+def direction_notice(state: Mapping[str, Any], direction: str | None) -> str | None:
+    """What a command should say when it picked a two-way (CycleGAN) checkpoint's direction
+    itself: A → B is the default, and B → A exists too. None when nothing needs saying."""
+    networks = set(state.get("networks", {}))
+    if direction is not None or not {"g_ab", "g_ba"} <= networks:
+        return None
+    return (
+        f"{state.get('path', 'the checkpoint')} translates both ways; using A → B (g_ab), the "
+        "default: pass --direction b2a for B → A (g_ba)"
+    )
 
 
 def _collect(inputs: Iterable[str | os.PathLike[str]]) -> list[tuple[Path, Path]]:
@@ -180,6 +205,9 @@ def translate(
     for source, target in tqdm(planned, desc="translate", unit="image", disable=not progress):
         try:
             image = load_image(source, size)
+        except ImageTooLargeError as exc:
+            # The file is readable; the size asked for is not possible.
+            raise TranslateError(f"size {size} is too large: {exc}") from exc
         except ImageReadError:
             result.skipped.append(source)
             continue

@@ -9,13 +9,16 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import signal
 import sys
+import threading
 import warnings
 from collections.abc import Sequence
 
 from gst_core.cli.threads import apply_threads
 from gst_core.errors import GstError
 from gst_core.training import distributed
+from gst_core.training.stop_signals import Terminated, raise_terminated
 
 # Modules under gst_core.cli, one per subcommand, in the order `gst --help` lists them.
 SUBCOMMANDS = [
@@ -53,6 +56,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not hasattr(args, "func"):
         parser.print_help()
         return 0
+    # SIGTERM (SLURM, Kubernetes) ends any command as Ctrl-C does, with a line and no
+    # traceback; `gst train` replaces this with a stop that writes a checkpoint.
+    previous_term = _handle_sigterm()
     try:
         python_format, warnings.formatwarning = warnings.formatwarning, _format_warning
         try:
@@ -73,10 +79,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         # so that Python's own flush at exit does not raise again (Python's documented recipe).
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except Terminated:
+        print("gst: terminated (SIGTERM)", file=sys.stderr)
+        return 143
     except KeyboardInterrupt:
         print("gst: interrupted", file=sys.stderr)
         return 130
     except Exception as exc:
+        if distributed.timed_out(exc):
+            print(
+                f"gst: error{distributed.rank_tag()}: a collective operation timed out waiting "
+                f"for another process of this run ({str(exc).splitlines()[0][:200]}); look "
+                "at the process that stopped, or raise [train.distributed] timeout",
+                file=sys.stderr,
+            )
+            return 1
         if not distributed.peer_failed(exc):
             raise
         print(
@@ -86,8 +103,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return 1
     finally:
+        if previous_term is not _NOT_INSTALLED:
+            signal.signal(signal.SIGTERM, previous_term)
         # Leaving the process group lets the other processes fail fast instead of waiting.
         distributed.teardown()
+
+
+_NOT_INSTALLED = object()
+
+
+def _handle_sigterm() -> object:
+    """Install the SIGTERM handler (main thread only); the handler it replaced."""
+    if threading.current_thread() is not threading.main_thread():
+        return _NOT_INSTALLED
+    return signal.signal(signal.SIGTERM, raise_terminated)
 
 
 def _format_warning(message, category, filename, lineno, line=None) -> str:  # noqa: ANN001

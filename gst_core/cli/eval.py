@@ -28,6 +28,8 @@ from gst_core.metrics import (
 )
 from gst_core.metrics.extract import FeatureSet
 from gst_core.metrics.prdc import prdc
+from gst_core.runtime.option_checks import resolve_device
+from gst_core.runtime.output_paths import check_output_file
 
 __all__ = ["add_parser", "run"]
 
@@ -67,6 +69,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     add_threads_option(parser)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--json", type=Path, help="also write the result as JSON here")
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing --json file")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
     parser.set_defaults(func=run)
 
@@ -115,6 +118,9 @@ def run(args: argparse.Namespace) -> int:
         raise MetricError(f"--batch-size must be at least 1, got {args.batch_size}")
     for which in ("real", "fake"):  # both, before reading either (a folder takes minutes)
         _check_exists(args, which)
+    args.device = str(resolve_device(args.device))  # before any work (was an AssertionError)
+    if args.json is not None:  # checked before the long feature extraction, not after it
+        args.json = check_output_file(args.json, overwrite=args.overwrite, what="--json output")
     extractor, name = resolve_extractor(args.extractor, weights=args.weights)
     extractor.to(args.device)
     resize = describe_extractor(extractor)
@@ -153,6 +159,7 @@ def run(args: argparse.Namespace) -> int:
             line = f"KID {mean:.6g} ± {std:.3g}"
     for warning in caught:  # one line each, not Python's two-line warning format
         print(f"gst: warning: {warning.message}", file=sys.stderr)
+    _warn_if_too_few(args.metric, real, fake)
     comparable = bool(extractor.comparable)
     result.update(
         extractor=name,
@@ -170,6 +177,19 @@ def run(args: argparse.Namespace) -> int:
             f.write((json.dumps(result, indent=2) + "\n").encode())
         print(f"gst eval: wrote {args.json}")
     return 0
+
+
+def _warn_if_too_few(metric: str, real: FeatureSet, fake: FeatureSet) -> None:
+    """FID's covariances need more samples than feature dimensions; below that the number
+    is mostly the singular covariances' doing, and nothing else says so."""
+    count, dim = min(real.count, fake.count), int(real.features.shape[1])
+    if metric == "fid" and count <= dim:
+        print(
+            f"gst: warning: FID from {count} images of {dim}-dimensional features: with no "
+            "more images than dimensions the covariances are singular and the value says "
+            f"little; use well over {dim} images per side (10000 is usual)",
+            file=sys.stderr,
+        )
 
 
 def _skipped(side: FeatureSet) -> str:

@@ -28,8 +28,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--direction",
         choices=("a2b", "b2a"),
-        default="a2b",
-        help="which generator of a CycleGAN checkpoint (default a2b: g_ab)",
+        help="which generator of a CycleGAN checkpoint (default a2b: g_ab, said when used)",
     )
     add_threads_option(p)
     p.add_argument("--opset", type=int, help="ONNX opset (default: torch's)")
@@ -44,7 +43,8 @@ def run(args: argparse.Namespace) -> int:
         export_onnx,
         require,
     )
-    from gst_core.apply.translate import load_translator
+    from gst_core.apply.translate import direction_notice, load_translator
+    from gst_core.checkpoint import load_checkpoint
     from gst_core.runtime.output_paths import check_output_file
 
     require("onnx", "onnxscript")  # before any work, naming the package to install
@@ -53,7 +53,11 @@ def run(args: argparse.Namespace) -> int:
     if not str(args.output).endswith(".onnx"):
         raise GstError(f"the output {args.output!r} should end in .onnx")
     output = check_output_file(args.output, inputs=[args.checkpoint], overwrite=args.overwrite)
-    generator = load_translator(args.checkpoint, args.direction)
+    state = load_checkpoint(args.checkpoint)
+    notice = direction_notice(state, args.direction)
+    if notice:
+        print(f"gst: {notice}", file=sys.stderr)
+    generator = load_translator(state, args.direction or "a2b")
     measured: list[float] = []
 
     def compare(written: Path) -> None:

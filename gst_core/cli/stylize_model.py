@@ -20,6 +20,7 @@ from gst_core.apply.apply_generator import apply_image_generator
 from gst_core.apply.translate import load_translator, plan_outputs
 from gst_core.errors import GstError
 from gst_core.images import load_image, save_image
+from gst_core.runtime.option_checks import check_option, resolve_device
 from gst_core.runtime.output_paths import check_output_file, writable_image_suffixes
 
 __all__ = ["run"]
@@ -31,11 +32,14 @@ def run(args: argparse.Namespace) -> int:
         raise GstError("give the images to stylize: gst stylize --model CKPT IMAGE... -o OUTDIR")
     if args.output is None:
         raise GstError("give an output folder: gst stylize --model CKPT IMAGE... -o OUTDIR")
+    if args.batch_size is not None:
+        check_option(args.batch_size, "an integer", "--batch-size", source="gst stylize", minimum=1)
+    # Checked here: an unusable device used to surface as "the checkpoint is corrupt".
+    device = resolve_device(args.device or "auto")
     missing = [p for p in inputs if not Path(p).exists()]
     if missing:
         raise GstError(f"input image(s) not found: {', '.join(missing)}")
     sources, outputs = _plan(inputs, args.output, args.overwrite)
-    device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
     generator = load_translator(args.model, "a2b", device=device)
     images = [load_image(p, args.size) for p in sources]
     by_size: dict[tuple[int, int], list[int]] = defaultdict(list)

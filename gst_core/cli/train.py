@@ -7,19 +7,21 @@ objective``), so a plugin's objective trains exactly like the built-in ``gan``.
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import time
 import warnings
 from pathlib import Path
 from typing import Any
 
-from gst_core.checkpoint import load_checkpoint
+from gst_core.checkpoint import CheckpointError, load_checkpoint
 from gst_core.cli.threads import add_threads_option
 from gst_core.config import load_toml
 from gst_core.errors import GstError, NonFiniteLossError, TrainingSetupError
 from gst_core.kinds import registry
 from gst_core.training.build import build_trainer
-from gst_core.training.resume import ResumeSettingsWarning
+from gst_core.training.resume import ResumeSettingsWarning, check_optimizer_classes
+from gst_core.training.stop_signals import EXIT_CODES, stop_on_signals
 
 # flag destination → [train] option
 _FLAGS = {
@@ -82,6 +84,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         metavar="CHECKPOINT",
         help="continue from a checkpoint file or run folder (default: the run folder's "
         "checkpoints/last.pt); without --config, the config saved in the checkpoint is used",
+    )
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="start a fresh run in a run folder that is not empty: the old folder is moved "
+        "aside to RUN.previous-DATE-TIME (nothing is deleted)",
     )
     parser.add_argument("--steps", type=int, help="total steps (a resumed run continues to this)")
     parser.add_argument(
@@ -316,6 +324,13 @@ def run(args: argparse.Namespace) -> int:
                     "--run-dir, or a config whose [train] sets run_dir"
                 )
         checkpoint = load_checkpoint(target)
+        # Before its saved config is read as this objective's: that would fail on internals.
+        saved_by = checkpoint.get("objective")
+        if saved_by and saved_by != args.objective:
+            raise CheckpointError(
+                f"{checkpoint['path']} was saved by the {saved_by!r} objective, not "
+                f"{args.objective!r}; resume it with `gst train {saved_by} --resume {target}`"
+            )
         if args.run_dir is None and Path(target).is_dir():
             args.run_dir = str(target)
     if config is not None:
@@ -349,6 +364,8 @@ def run(args: argparse.Namespace) -> int:
         overrides["run_dir"] = str(
             Path("runs") / f"{args.objective}-{time.strftime('%Y%m%d-%H%M%S')}"
         )
+    if checkpoint is not None:
+        _check_resume_fits(checkpoint, {**config.get("train", {}), **overrides})
     trainer = build_trainer(config, args.objective, source=source, overrides=overrides)
     run = trainer.dist
     say = print if run.is_main else _quiet
@@ -364,14 +381,47 @@ def run(args: argparse.Namespace) -> int:
                 print(f"gst: warning: {warning.message}", file=sys.stderr)
         say(f"gst: resumed from {checkpoint['path']} at step {trainer.step}")
     try:
-        trainer.fit()
+        with stop_on_signals(trainer, say) as received:
+            trainer.fit(overwrite=args.overwrite)
     except GstError as exc:
         # A failure inside the loop may be this process's alone (its data); a non-finite loss
         # is agreed by every process, so rank 0 alone reports it.
         exc.rank_local = not isinstance(exc, NonFiniteLossError)
         raise
+    if "signal" in received:
+        name = signal.Signals(received["signal"]).name
+        if trainer.checkpoint_path is not None:
+            say(
+                f"gst: stopped by {name} at step {trainer.step}; checkpoint "
+                f"{trainer.checkpoint_path}; continue with: gst train {args.objective} "
+                f"--resume {trainer.run_dir}",
+                file=sys.stderr,
+            )
+        else:
+            say(
+                f"gst: stopped by {name} at step {trainer.step}; no run folder, so no "
+                "checkpoint was written",
+                file=sys.stderr,
+            )
+        return EXIT_CODES[received["signal"]]
     say(f"gst: done at step {trainer.step}; checkpoint {trainer.checkpoint_path}")
     return 0
+
+
+def _check_resume_fits(checkpoint: dict[str, Any], train_options: dict[str, Any]) -> None:
+    """Before anything is built: a resume that would do nothing, or switch optimiser class
+    (whose state cannot carry over; building it first complained about ``betas``)."""
+    where = checkpoint["path"]
+    saved = checkpoint.get("train") or {}
+    check_optimizer_classes(saved, train_options, list(checkpoint.get("optimizers", {})), where)
+    step = int(checkpoint.get("step", 0))
+    steps = train_options.get("steps", saved.get("steps"))
+    if isinstance(steps, int) and not isinstance(steps, bool) and steps <= step:
+        raise TrainingSetupError(
+            f"{where} is at step {step} and this run stops at step {steps}, so there is "
+            f"nothing to train (the checkpoint is left as it is); pass --steps N with N > "
+            f"{step} to continue it"
+        )
 
 
 def _quiet(*args: Any, **kwargs: Any) -> None:

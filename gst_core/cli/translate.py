@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import sys
 import warnings
 
-from gst_core.apply.translate import translate
+from gst_core.apply.translate import direction_notice, plan_outputs, translate
+from gst_core.checkpoint import load_checkpoint
 from gst_core.cli.threads import add_threads_option
+from gst_core.runtime.option_checks import resolve_device
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -24,8 +27,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--direction",
         choices=("a2b", "b2a"),
-        default="a2b",
-        help="cyclegan: A → B (g_ab, default) or B → A (g_ba)",
+        help="cyclegan: A → B (g_ab, the default, said when used) or B → A (g_ba)",
     )
     parser.add_argument(
         "--size", type=int, help="scale each image's longer side to SIZE px first (default: keep)"
@@ -38,13 +40,20 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # Checked here: an unusable device used to surface as "the checkpoint is corrupt".
+    args.device = str(resolve_device(args.device))
+    plan_outputs(args.images, args.output, overwrite=args.overwrite)  # before the load
+    state = load_checkpoint(args.checkpoint, map_location=args.device)
+    notice = direction_notice(state, args.direction)
+    if notice:
+        print(f"gst: {notice}", file=sys.stderr)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         result = translate(
-            args.checkpoint,
+            state,
             args.images,
             args.output,
-            direction=args.direction,
+            direction=args.direction or "a2b",
             size=args.size,
             overwrite=args.overwrite,
             ema=not args.no_ema,

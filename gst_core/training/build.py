@@ -17,6 +17,7 @@ from gst_core.kinds import registry
 from gst_core.training.config import TrainConfig
 from gst_core.training.metric_callback import MetricCallback
 from gst_core.training.rng import seed_everything
+from gst_core.training.sections import ReadSections, check_sections_read
 from gst_core.training.trainer import Trainer
 
 __all__ = ["build_dataset", "build_objective", "build_trainer"]
@@ -77,7 +78,9 @@ def build_trainer(
     train_options = {**dict(config.get("train", {})), **dict(overrides or {})}
     train = TrainConfig.from_mapping(train_options, source=f"{source}: [train]")
     seed_everything(train.seed)
-    built = build_objective(objective, config, source=source)
+    sections = ReadSections(config)
+    built = build_objective(objective, sections, source=source)
+    check_sections_read(sections, objective, source)
     if "data" not in config:
         raise TrainingSetupError(
             f'{source}: no [data] section; add one, e.g.\n  [data]\n  name = "shapes"   '

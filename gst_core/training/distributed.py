@@ -31,6 +31,7 @@ import dataclasses
 import datetime
 import hashlib
 import os
+import re
 import warnings
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -41,7 +42,7 @@ import torch.distributed as dist
 from torch import Tensor, nn
 from torch.nn.parallel import DistributedDataParallel
 
-from gst_core.errors import TrainingSetupError
+from gst_core.errors import GstError, TrainingSetupError
 from gst_core.per_sample import per_sample
 
 __all__ = [
@@ -70,6 +71,10 @@ class DistributedOptions:
     sync_batchnorm: bool = False  # SyncBatchNorm (CUDA only): BatchNorm over the global batch
     find_unused_parameters: bool = False  # only for networks with parameters a step leaves unused
     timeout: float = 1800.0  # seconds a collective waits for a missing process
+    # Seconds the per-step check-in (after each batch is loaded, before the step's own
+    # collectives) waits for a stalled process: a hung data loader or file system is then
+    # named by rank after minutes, not after `timeout`.
+    stall_timeout: float = 300.0
 
     @classmethod
     def from_mapping(cls, options: Mapping[str, Any] | None) -> DistributedOptions:
@@ -92,10 +97,12 @@ class DistributedOptions:
                 f"[train.distributed] backend must be one of {', '.join(BACKENDS)}, "
                 f"got {found.backend!r}"
             )
-        if not float(found.timeout) > 0:
-            raise TrainingSetupError(
-                f"[train.distributed] timeout must be > 0 seconds, got {found.timeout!r}"
-            )
+        for key in ("timeout", "stall_timeout"):
+            value = getattr(found, key)
+            if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+                raise TrainingSetupError(
+                    f"[train.distributed] {key} must be > 0 seconds, got {value!r}"
+                )
         return found
 
 
@@ -299,11 +306,56 @@ def setup(
                 "launch with torchrun, which sets every variable"
             ) from exc
         raise
+    global _STALL_GROUP, _STALL_TIMEOUT
+    # A gloo group of its own (CPU, also under NCCL): monitored_barrier names the missing ranks.
+    _STALL_TIMEOUT = float(options.stall_timeout)
+    _STALL_GROUP = dist.new_group(
+        backend="gloo", timeout=datetime.timedelta(seconds=_STALL_TIMEOUT)
+    )
     return current()
+
+
+_STALL_GROUP: Any = None
+_STALL_TIMEOUT = 300.0
+
+
+class PeerStalledError(GstError, RuntimeError):
+    """A process of a distributed run did not reach the per-step check-in in time."""
+
+
+def check_in(step: int) -> None:
+    """Every process waits here for the others once per step (a barrier on the stall group
+    with ``stall_timeout``); one that does not arrive is named, instead of the step's own
+    collectives waiting ``timeout`` (30 minutes by default) and failing with gloo's text."""
+    if _STALL_GROUP is None or not current().enabled:
+        return
+    try:
+        dist.monitored_barrier(
+            group=_STALL_GROUP,
+            timeout=datetime.timedelta(seconds=_STALL_TIMEOUT),
+            wait_all_ranks=True,
+        )
+    except RuntimeError as exc:
+        found = re.search(r"[Rr]anks? ([\d, ]+) failed to pass", str(exc))
+        who = f"rank(s) {found.group(1).strip()}" if found else "rank 0"
+        raise PeerStalledError(
+            f"{who} of this run did not reach step {step} within {_STALL_TIMEOUT:g} s of the "
+            "others (a hung data loader or file system, a stopped or overloaded process); "
+            "look at that process, or raise [train.distributed] stall_timeout if a step can "
+            "legitimately take longer"
+        ) from exc
+
+
+def timed_out(exc: BaseException) -> bool:
+    """Whether ``exc`` is a collective's timeout in a distributed run."""
+    text = str(exc).lower()
+    return current().enabled and isinstance(exc, RuntimeError) and "timed out" in text
 
 
 def teardown() -> None:
     """Leave the process group (so a failing process does not leave the others waiting)."""
+    global _STALL_GROUP
+    _STALL_GROUP = None
     if dist.is_available() and dist.is_initialized():
         dist.destroy_process_group()
 

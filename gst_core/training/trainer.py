@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import signal
 import warnings
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -30,7 +31,7 @@ from gst_core.checkpoint import CheckpointError, load_checkpoint, save_checkpoin
 from gst_core.errors import NonFiniteLossError, TrainingSetupError
 from gst_core.finite import nonfinite
 from gst_core.interfaces import Objective, Preview
-from gst_core.runtime.option_checks import resolve_device
+from gst_core.runtime.option_checks import check_option, resolve_device
 from gst_core.runtime.output_paths import check_output_dir
 from gst_core.training import distributed
 from gst_core.training.batches import ResumableBatchSampler, check_batch_fits
@@ -50,6 +51,7 @@ from gst_core.training.resume import (
     check_optimizer_classes,
 )
 from gst_core.training.rng import capture_rng_state, restore_rng_state, seed_everything
+from gst_core.training.run_folder import hold_run_folder
 from gst_core.training.schedules import build_scheduler, fast_forward, warn_if_low_start
 
 __all__ = ["Trainer"]
@@ -63,6 +65,30 @@ def _to_device(batch: Any, device: torch.device) -> Any:
     if isinstance(batch, list | tuple):
         return type(batch)(_to_device(v, device) for v in batch)
     return batch
+
+
+#: Optimiser options that are numbers in every torch.optim class that takes them.
+_OPTIMIZER_NUMBERS = ("lr", "weight_decay", "momentum", "dampening", "eps", "alpha", "lr_decay")
+
+
+def _check_optimizer_numbers(group: str, cls_name: str, spec: Mapping[str, Any]) -> None:
+    """``weight_decay = "x"`` named as a string, not torch's ``'<=' not supported``."""
+    where = f"[train.optimizer] for {group!r} ({cls_name})"
+    for key in _OPTIMIZER_NUMBERS:
+        if key in spec:
+            check_option(spec[key], "a number", key, source=where)
+    if "betas" in spec:
+        betas = spec["betas"]
+        check_option(
+            list(betas) if isinstance(betas, tuple) else betas,
+            "a list of numbers",
+            "betas",
+            source=where,
+        )
+
+
+def _ignore_sigint(worker_id: int) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _forever(iterable: Iterable[Any]) -> Iterator[Any]:
@@ -193,6 +219,7 @@ class Trainer:
             if self.dist.is_main or cb.all_ranks
         ]
         self._stream: Iterator[Any] | None = None
+        self._resumed = False  # set by load_state_dict: the run folder then holds this run
         #: Set by a callback (time limit, early stopping) to end ``fit`` after the current step.
         self.should_stop = False
 
@@ -229,6 +256,7 @@ class Trainer:
                     f"optimizer {cls_name!r} for {name!r} is not in torch.optim "
                     "(Adam, AdamW, SGD, RMSprop, ...)"
                 )
+            _check_optimizer_numbers(name, str(cls_name), spec)
             if "betas" in spec:
                 spec["betas"] = tuple(spec["betas"])
             params = [p for n in nets for p in self.networks[n].parameters() if p.requires_grad]
@@ -338,6 +366,9 @@ class Trainer:
                 num_workers=c.num_workers,
                 pin_memory=self.device.type == "cuda",
                 persistent_workers=c.num_workers > 0,
+                # Ctrl-C reaches the workers too; the main process decides (stop_signals.py),
+                # a worker that died of it would break the step that finishes the run.
+                worker_init_fn=_ignore_sigint,
             )
             return iter(loader)
         return _forever(data)
@@ -353,19 +384,32 @@ class Trainer:
         self.load_state_dict(checkpoint)
         return self
 
-    def fit(self, resume: str | Path | Mapping[str, Any] | None = None) -> Trainer:
+    def fit(
+        self, resume: str | Path | Mapping[str, Any] | None = None, *, overwrite: bool = False
+    ) -> Trainer:
         """Train until ``config.steps`` steps are done, first resuming from ``resume`` when it
-        names a checkpoint (see :meth:`resume`)."""
+        names a checkpoint (see :meth:`resume`).
+
+        The run folder is locked while this runs (another process using it is refused). A
+        fresh run (not resumed) refuses a folder that holds anything, unless ``overwrite``:
+        the old folder is then moved aside (run_folder.py)."""
         if resume is not None:
             self.resume(resume)
         elif self.step == 0:
             seed_everything(self.config.seed)
         for net in self.networks.values():
             net.train()
-        if self.run_dir is not None and self.dist.is_main:
-            self._check_run_folders()
-            self._remove_stale_temporaries()
-            self._write_run_config()
+        with contextlib.ExitStack() as held:
+            if self.run_dir is not None and self.dist.is_main:
+                self._check_run_folders()
+                fresh = self.step == 0 and not self._resumed
+                held.enter_context(hold_run_folder(self.run_dir, fresh=fresh, overwrite=overwrite))
+                self._remove_stale_temporaries()
+                self._write_run_config()
+            self._fit_loop()
+        return self
+
+    def _fit_loop(self) -> None:
         error: BaseException | None = None
         try:
             # Inside the try: if one on_fit_start raises, the callbacks already started
@@ -381,7 +425,6 @@ class Trainer:
             raise
         finally:
             self._end_callbacks(error)
-        return self
 
     def _end_callbacks(self, error: BaseException | None) -> None:
         """Run every ``on_fit_end``, even when one raises. A training error is never masked by
@@ -404,7 +447,10 @@ class Trainer:
             raise first
 
     def _run_step(self) -> None:
-        metrics = self.objective.train_step(self.step_networks, self.next_batch(), self)
+        batch = self.next_batch()
+        # Under torchrun: a process stalled in its data loading is named after stall_timeout.
+        distributed.check_in(self.step + 1)
+        metrics = self.objective.train_step(self.step_networks, batch, self)
         self.step += 1
         for scheduler in self.schedulers.values():
             # The rate is a function of the run's step, whether or not this optimiser stepped
@@ -543,6 +589,7 @@ class Trainer:
         self.objective.load_state_dict(state.get("objective_state", {}))
         self.step = int(state["step"])
         self.batches = int(state["batches"])
+        self._resumed = True
         self._stream = None
         restore_rng_state(state["rng"])
         changes = changed_settings(state.get("spec", {}), self.spec)

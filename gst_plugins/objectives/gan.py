@@ -24,6 +24,7 @@ example does, which saves one generator forward per step.
 from __future__ import annotations
 
 import math
+from collections import ChainMap
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
@@ -49,14 +50,21 @@ __all__ = ["GANObjective", "split_batch"]
 DEFAULT_SIZE = 32  # the built-in shapes' size, which the default networks are built for
 
 
-def _with_default_networks(config: Mapping[str, Any]) -> dict[str, Any]:
-    """``config`` with DCGAN's sections where it has none (so `gst train gan` runs bare)."""
-    config = dict(config)
-    generator = config.setdefault("generator", {"name": "dcgan", "image_size": DEFAULT_SIZE})
+def _with_default_networks(config: Mapping[str, Any]) -> Mapping[str, Any]:
+    """``config`` with DCGAN's sections where it has none (so `gst train gan` runs bare).
+
+    A view, not a copy: the trainer hands a config that records which sections are read
+    (gst_core.training.sections), and copying it would count every section as read."""
+    defaults: dict[str, Any] = {}
+    if "generator" not in config:
+        defaults["generator"] = {"name": "dcgan", "image_size": DEFAULT_SIZE}
+    generator = config["generator"] if "generator" in config else defaults["generator"]
     size = generator.get("image_size", 64) if isinstance(generator, Mapping) else DEFAULT_SIZE
-    config.setdefault("discriminator", {"name": "dcgan", "image_size": size})
-    config.setdefault("loss", {"name": "non_saturating"})
-    return config
+    if "discriminator" not in config:
+        defaults["discriminator"] = {"name": "dcgan", "image_size": size}
+    if "loss" not in config:
+        defaults["loss"] = {"name": "non_saturating"}
+    return ChainMap(config, defaults)
 
 
 def split_batch(batch: Any) -> tuple[Tensor, Tensor | None]:
@@ -67,6 +75,18 @@ def split_batch(batch: Any) -> tuple[Tensor, Tensor | None]:
     if isinstance(batch, Tensor):
         return batch, None
     if isinstance(batch, Mapping):
+        if "image" not in batch:
+            pairs = {"A", "B"} <= set(batch)
+            raise TrainingSetupError(
+                f"a GAN trains on images ({{'image': ...}} items), but this data gives items "
+                f"with {sorted(map(str, batch))}"
+                + (
+                    ": image-to-image data (A and B). Train pix2pix (paired) or cyclegan "
+                    '(unpaired) on it, or give the GAN a folder of images ([data] name = "folder")'
+                    if pairs
+                    else '; give the GAN a folder of images ([data] name = "folder")'
+                )
+            )
         images, labels = batch["image"], batch.get("label")
     elif isinstance(batch, Sequence) and len(batch) == 2:
         images, labels = batch

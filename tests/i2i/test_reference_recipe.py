@@ -37,7 +37,7 @@ def captured(monkeypatch):
     """Build through the real CLI, but stop before training: the trainer fit() would run."""
     seen = {}
 
-    def fit(self, resume=None):
+    def fit(self, resume=None, **options):  # options: overwrite
         seen["trainer"] = self
         return self
 
