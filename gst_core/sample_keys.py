@@ -29,7 +29,9 @@ class SampleKey(NamedTuple):
 
 def sample_generator(key: SampleKey) -> torch.Generator:
     """A CPU generator seeded from ``key`` alone (a hash, so neighbouring keys are unrelated)."""
-    digest = hashlib.blake2b(f"gst-sample/{key.seed}/{key.epoch}/{key.index}".encode(), digest_size=8)
+    digest = hashlib.blake2b(
+        f"gst-sample/{key.seed}/{key.epoch}/{key.index}".encode(), digest_size=8
+    )
     return torch.Generator().manual_seed(int.from_bytes(digest.digest(), "little") >> 1)
 
 

@@ -94,7 +94,9 @@ class ImagePairs(ImageDataset):
         flip: bool,
     ) -> None:
         if paired and sizes[0] != sizes[1]:
-            raise DataError(f"paired data needs as many A as B images, got {sizes[0]} and {sizes[1]}")
+            raise DataError(
+                f"paired data needs as many A as B images, got {sizes[0]} and {sizes[1]}"
+            )
         if not sizes[0] or not sizes[1]:
             raise DataError("both domains need at least one image")
         self.sizes = sizes

@@ -20,6 +20,7 @@ import torch
 from torch import Tensor, nn
 
 from gst_core.config import build_components, single, spec_of
+from gst_core.diff_augment import DiffAugment
 from gst_core.errors import TrainingSetupError
 from gst_core.interfaces import (
     AdversarialLoss,
@@ -77,6 +78,7 @@ class GANObjective(Objective):
         *,
         n_critic: int = 1,
         preview_seed: int = 1234,
+        augment: str | Sequence[str] | None = None,
     ) -> None:
         if getattr(generator, "input_kind", "latent") != "latent":
             raise TrainingSetupError(
@@ -116,6 +118,8 @@ class GANObjective(Objective):
         self.penalties = list(penalties)
         self.n_critic = n_critic
         self.preview_seed = preview_seed
+        # DiffAugment before every D call, real and fake alike (gst_core.diff_augment).
+        self.augment = DiffAugment(augment)
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any], *, source: str = "<config>") -> GANObjective:
@@ -144,7 +148,8 @@ class GANObjective(Objective):
             objective = cls(generator, discriminator, named[adversarial[0]], penalties, **options)
         except TypeError as exc:
             raise TrainingSetupError(
-                f"{source}: [objective]: {exc} (the gan objective takes n_critic, preview_seed)"
+                f"{source}: [objective]: {exc} (the gan objective takes n_critic, preview_seed, "
+                "augment)"
             ) from exc
         objective.network_specs = {
             "generator": {"kind": "generator", **spec_of(config, "generator")},
@@ -160,7 +165,8 @@ class GANObjective(Objective):
         return {"generator": self.generator, "discriminator": self.discriminator}
 
     def config(self) -> dict[str, Any]:
-        return {"n_critic": self.n_critic}
+        extra = {"augment": self.augment.policy} if self.augment else {}
+        return {"n_critic": self.n_critic, **extra}
 
     def check_data(self, dataset: Any) -> None:
         try:
@@ -211,14 +217,18 @@ class GANObjective(Objective):
             z = self.generator.sample_latent(real.shape[0])
             with ctx.autocast():
                 fake = g(z, labels)
-                real_scores = d(real, d_labels)
-                fake_scores = d(fake.detach(), d_labels)
+            real_in, fake_in = (real, fake.detach())
+            if self.augment:
+                real_in, fake_in = self.augment(real_in, fake_in)
+            with ctx.autocast():
+                real_scores = d(real_in, d_labels)
+                fake_scores = d(fake_in, d_labels)
                 d_loss = self.loss.discriminator_loss(real_scores.float(), fake_scores.float())
             metrics = {"loss_d": d_loss.detach()}
             if self.penalties:
                 # Penalties differentiate through D twice: kept in float32.
                 penalty = sum(
-                    p(d, real.float(), fake.detach().float(), d_labels) for p in self.penalties
+                    p(d, real_in.float(), fake_in.float(), d_labels) for p in self.penalties
                 )
                 metrics["penalty"] = penalty.detach()
                 d_loss = d_loss + penalty
@@ -228,7 +238,7 @@ class GANObjective(Objective):
         # backward pass through D's parameters.
         d.requires_grad_(False)
         with ctx.autocast():
-            g_loss = self.loss.generator_loss(d(fake, d_labels).float())
+            g_loss = self.loss.generator_loss(d(self.augment(fake), d_labels).float())
         ctx.optimize("generator", g_loss)
         d.requires_grad_(True)
         metrics["loss_g"] = g_loss.detach()

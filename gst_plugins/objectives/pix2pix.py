@@ -15,12 +15,13 @@ channels), ``[loss]`` (default ``non_saturating``, the reference's
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import torch
 from torch import Tensor, nn
 
+from gst_core.diff_augment import DiffAugment
 from gst_core.errors import TrainingSetupError
 from gst_core.interfaces import (
     AdversarialLoss,
@@ -51,6 +52,7 @@ class Pix2PixObjective(Objective):
         *,
         l1_weight: float = 100.0,
         gan_weight: float = 1.0,
+        augment: str | Sequence[str] | None = None,
     ) -> None:
         require_image_generator(generator, "pix2pix", "unet_256, unet_128, resnet_9blocks, ...")
         for value, what in ((l1_weight, "l1_weight"), (gan_weight, "gan_weight")):
@@ -70,6 +72,8 @@ class Pix2PixObjective(Objective):
         self.l1_weight = float(l1_weight)
         self.gan_weight = float(gan_weight)
         self._preview: tuple[Tensor, Tensor] | None = None
+        # DiffAugment: A and B of each pair get the same draw, so they stay aligned.
+        self.augment = DiffAugment(augment)
 
     @classmethod
     def from_config(
@@ -85,7 +89,7 @@ class Pix2PixObjective(Objective):
             objective = cls(generator, discriminator, loss, **_i2i.options(config))
         except TypeError as exc:
             raise TrainingSetupError(
-                f"{source}: [objective]: {exc} (pix2pix takes l1_weight, gan_weight)"
+                f"{source}: [objective]: {exc} (pix2pix takes l1_weight, gan_weight, augment)"
             ) from exc
         objective.network_specs = {
             "generator": {"kind": "generator", **g_spec},
@@ -97,7 +101,8 @@ class Pix2PixObjective(Objective):
         return {"generator": self.generator, "discriminator": self.discriminator}
 
     def config(self) -> dict[str, Any]:
-        return {"l1_weight": self.l1_weight, "gan_weight": self.gan_weight}
+        extra = {"augment": self.augment.policy} if self.augment else {}
+        return {"l1_weight": self.l1_weight, "gan_weight": self.gan_weight, **extra}
 
     def check_data(self, dataset: Any) -> None:
         if getattr(dataset, "paired", True) is False:
@@ -125,16 +130,21 @@ class Pix2PixObjective(Objective):
         real_a, real_b = _i2i.split_pair(batch, "pix2pix")
         with ctx.autocast():
             fake_b = g(real_a)
+        cond, real_in, fake_in = real_a, real_b, fake_b.detach()
+        if self.augment:
+            cond, real_in, fake_in = self.augment(real_a, real_b, fake_in)
+        with ctx.autocast():
             d.requires_grad_(True)
-            real_scores = d(torch.cat([real_a, real_b], 1))
-            fake_scores = d(torch.cat([real_a, fake_b.detach()], 1))
+            real_scores = d(torch.cat([cond, real_in], 1))
+            fake_scores = d(torch.cat([cond, fake_in], 1))
             d_loss = self.loss.discriminator_loss(real_scores.float(), fake_scores.float())
         ctx.optimize("discriminator", d_loss)
 
         # D's weights need no gradients in the generator's update.
         d.requires_grad_(False)
+        cond, fake_in = (real_a, fake_b) if not self.augment else self.augment(real_a, fake_b)
         with ctx.autocast():
-            gan = self.loss.generator_loss(d(torch.cat([real_a, fake_b], 1)).float())
+            gan = self.loss.generator_loss(d(torch.cat([cond, fake_in], 1)).float())
             l1 = (fake_b.float() - real_b.float()).abs().mean()
             g_loss = self.gan_weight * gan + self.l1_weight * l1
         ctx.optimize("generator", g_loss)
