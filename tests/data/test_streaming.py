@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 
 import numpy as np
 import pytest
@@ -101,8 +102,10 @@ def test_beyond_the_stated_share_training_stops_naming_the_files(tmp_path):
     data = ImageFolder(root, image_size=16, cache=False, max_unreadable=0.25)
     for name in ("01.png", "02.png", "05.png"):
         (root / name).write_bytes(b"gone")
+    # Whether a warning comes first depends on how far the workers read ahead: not checked.
     with pytest.raises(DataError, match=r"3 of 8 .*max_unreadable = 0.25.*01.png, 02.png, 05.png"):
-        with pytest.warns(UserWarning):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
             _train(data, 4, workers=2)
 
 
