@@ -5,6 +5,10 @@ permutation drawn from ``seed + e``, so resuming after ``k`` batches
 continues exactly where the interrupted run was, whatever the number of
 DataLoader workers (which prefetch ahead of what the trainer consumed).
 
+With ``keys=True`` the sampler yields :class:`~gst_core.sample_keys.SampleKey` s
+(index, epoch, seed) rather than bare indices, for datasets whose per-sample
+randomness is drawn from the key (``keyed_samples = True``).
+
 Under torchrun, process ``rank`` of ``num_replicas`` takes its slice of each
 global batch, so the global order, and the position ``k`` saved in a
 checkpoint, are the same whatever the number of processes.
@@ -18,6 +22,7 @@ import torch
 from torch.utils.data import Sampler
 
 from gst_core.errors import TrainingSetupError
+from gst_core.sample_keys import SampleKey
 
 __all__ = ["ResumableBatchSampler", "check_batch_fits"]
 
@@ -50,6 +55,7 @@ class ResumableBatchSampler(Sampler[list[int]]):
         start: int = 0,
         rank: int = 0,
         num_replicas: int = 1,
+        keys: bool = False,
     ):
         check_batch_fits(dataset_size, batch_size)
         if batch_size % num_replicas or not 0 <= rank < num_replicas:
@@ -64,6 +70,11 @@ class ResumableBatchSampler(Sampler[list[int]]):
         self.per_epoch = dataset_size // batch_size
         self.local = batch_size // num_replicas
         self.offset = rank * self.local
+        self.keys = keys
+
+    def epoch_of(self, batches: int) -> int:
+        """The epoch (from 0) that batch number ``batches`` belongs to."""
+        return batches // self.per_epoch
 
     def __iter__(self) -> Iterator[list[int]]:
         k = self.start
@@ -74,5 +85,9 @@ class ResumableBatchSampler(Sampler[list[int]]):
             )
             for i in range(index, self.per_epoch):
                 first = i * self.batch_size + self.offset
-                yield order[first : first + self.local].tolist()
+                indices = order[first : first + self.local].tolist()
+                if self.keys:
+                    yield [SampleKey(j, epoch, self.seed) for j in indices]
+                else:
+                    yield indices
             k = (epoch + 1) * self.per_epoch

@@ -37,7 +37,8 @@ class TrainConfig:
     seed: int = 0
     device: str = "auto"  # "auto": CUDA when available
     amp: bool | None = None  # mixed precision; None: on for CUDA, off elsewhere
-    num_workers: int = 0  # DataLoader worker processes
+    # DataLoader worker processes for data streamed from disk; None: min(4, CPU cores)
+    num_workers: int | None = None
     log_every: int = 10
     sample_every: int = 500  # 0: only at the end
     sample_count: int = 64
@@ -73,7 +74,7 @@ class TrainConfig:
 
     def validate(self, source: str = "[train]") -> None:
         for name, (kind, minimum) in _FIELD_CHECKS.items():
-            optional = name in ("amp", "run_dir", "fid_real", "epochs")
+            optional = name in ("amp", "run_dir", "fid_real", "epochs", "num_workers")
             value = getattr(self, name)
             if value is None and optional:
                 continue

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import signal
 import warnings
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -43,6 +44,7 @@ from gst_core.training.callbacks import (
     TensorBoardLogger,
 )
 from gst_core.training.config import TrainConfig
+from gst_core.training.data_health import DataHealth
 from gst_core.training.ema import make_ema
 from gst_core.training.resume import (
     ResumeSettingsWarning,
@@ -220,6 +222,7 @@ class Trainer:
         ]
         self._stream: Iterator[Any] | None = None
         self._resumed = False  # set by load_state_dict: the run folder then holds this run
+        self.data_health = DataHealth(data)
         #: Set by a callback (time limit, early stopping) to end ``fit`` after the current step.
         self.should_stop = False
 
@@ -341,9 +344,24 @@ class Trainer:
         with distributed.data_rng(self.config.seed, self.batches):
             if self._stream is None:
                 self._stream = self._make_stream()
-            batch = next(self._stream)
+            try:
+                batch = next(self._stream)
+            except Exception:
+                # A worker that gave up because too many files are unreadable: the dataset's
+                # own message naming them, not the worker's traceback.
+                self.data_health.check()
+                raise
         self.batches += 1
+        self.data_health.check()
         return _to_device(batch, self.device)
+
+    def num_workers(self) -> int:
+        """DataLoader workers for streamed data: ``[train] num_workers``, else min(4, cores)
+        shared by the processes of this machine."""
+        if self.config.num_workers is not None:
+            return self.config.num_workers
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+        return max(1, min(4, (cores or 1) // max(1, self.dist.world_size)))
 
     def _make_stream(self) -> Iterator[Any]:
         data, c = self.data, self.config
@@ -355,17 +373,24 @@ class Trainer:
                 start=self.batches,
                 rank=self.dist.rank,
                 num_replicas=self.dist.world_size,
+                keys=bool(getattr(data, "keyed_samples", False)),
             )
-            if hasattr(data, "get_batch"):
+            streamed = bool(getattr(data, "streamed", False))
+            if hasattr(data, "get_batch") and not streamed:
                 # In-memory data: one indexing operation per batch beats collating
                 # items one by one (and worker processes) by a wide margin.
                 return (data.get_batch(indices) for indices in sampler)
+            workers = self.num_workers() if streamed else (c.num_workers or 0)
             loader = DataLoader(
                 data,
                 batch_sampler=sampler,
-                num_workers=c.num_workers,
+                num_workers=workers,
                 pin_memory=self.device.type == "cuda",
-                persistent_workers=c.num_workers > 0,
+                persistent_workers=workers > 0,
+                prefetch_factor=4 if workers else None,
+                # Its own generator: creating the iterator draws the workers' base seed, which
+                # must not move the global RNG (the latents) when a resumed run re-creates it.
+                generator=torch.Generator().manual_seed(c.seed + self.batches),
                 # Ctrl-C reaches the workers too; the main process decides (stop_signals.py),
                 # a worker that died of it would break the step that finishes the run.
                 worker_init_fn=_ignore_sigint,
@@ -414,6 +439,8 @@ class Trainer:
         try:
             # Inside the try: if one on_fit_start raises, the callbacks already started
             # (the progress bar) still get on_fit_end.
+            if self.dist.is_main and self.config.progress:
+                self.data_health.announce(self)
             for cb in self.callbacks:
                 cb.on_fit_start(self)
             self.should_stop = False
@@ -464,6 +491,8 @@ class Trainer:
         c = self.config
         if c.log_every and (self.step % c.log_every == 0 or self.step == c.steps):
             values = {k: float(v) for k, v in metrics.items()}
+            if self.data_health.count:  # once a file was found unreadable (metrics.jsonl)
+                values["data_unreadable"] = float(self.data_health.count)
             values = distributed.mean_over_processes(values, self.device)
             for cb in self.callbacks:
                 cb.on_log(self, self.step, values)

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import sys
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ import torch
 from torch import Tensor
 
 from gst_core.errors import DataError
-from gst_core.images import find_images, load_image, pil_to_tensor
+from gst_core.images import ImageReadError, find_images, load_image, pil_to_tensor
 
 __all__ = [
     "OFFLINE_NOTICE",
@@ -70,7 +71,25 @@ def load_style_images(path: str | None, size: int | None, *, what: str = "style"
             raise DataError(
                 f"the {what} folder {str(root)!r} has no images; put PNG/JPEG files in it"
             )
-        return [load_image(f, size) for f in files]
+        images, bad = [], []
+        for f in files:
+            try:
+                images.append(load_image(f, size))
+            except ImageReadError as exc:  # damaged, not an image, a decompression bomb
+                bad.append((f, exc))
+        if bad:
+            shown = "; ".join(f"{f.name} ({e})" for f, e in bad[:3])
+            warnings.warn(
+                f"skipped {len(bad)} unreadable image(s) of {len(files)} in the {what} folder "
+                f"{str(root)!r}: {shown}{'; ...' if len(bad) > 3 else ''}",
+                stacklevel=2,
+            )
+        if not images:
+            raise DataError(
+                f"none of the {len(files)} image(s) in the {what} folder {str(root)!r} could be "
+                f"read (first: {bad[0][1]})"
+            )
+        return images
     if not root.exists():
         raise DataError(f"the {what} image {str(root)!r} does not exist; check the path")
     return [load_image(root, size)]

@@ -20,13 +20,14 @@ A | G(A) | F(G(A)) and B | F(B) | G(F(B)).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 import torch
 from torch import Tensor, nn
 
 from gst_core.config import component, construct, options
+from gst_core.diff_augment import DiffAugment
 from gst_core.errors import TrainingSetupError
 from gst_core.interfaces import (
     AdversarialLoss,
@@ -73,6 +74,7 @@ class CycleGANObjective(Objective):
         pool_size: int = 50,
         gan_weight: float | None = None,
         pool_seed: int | None = None,
+        augment: str | Sequence[str] | None = None,
     ) -> None:
         for g in (g_ab, g_ba):
             require_image_generator(g, "cyclegan", "resnet_9blocks, resnet_6blocks, unet_256, ...")
@@ -97,6 +99,7 @@ class CycleGANObjective(Objective):
         self.pool_a = ImagePool(pool_size, seed)
         self.pool_b = ImagePool(pool_size, seed + 1)
         self._preview: tuple[Tensor, Tensor] | None = None
+        self.augment = DiffAugment(augment)  # before every D call, real and fake alike
 
     @classmethod
     def from_config(
@@ -140,6 +143,7 @@ class CycleGANObjective(Objective):
             "identity_weight": self.identity_weight,
             "pool_size": self.pool_a.size,
             "gan_weight": self.gan_weight,
+            **({"augment": self.augment.policy} if self.augment else {}),
         }
 
     def state_dict(self) -> dict[str, Any]:
@@ -173,8 +177,9 @@ class CycleGANObjective(Objective):
             cycle = (g_ba(fake_b).float() - real_a.float()).abs().mean() + (
                 g_ab(fake_a).float() - real_b.float()
             ).abs().mean()
-            gan = self.loss.generator_loss(d_b(fake_b).float()) + self.loss.generator_loss(
-                d_a(fake_a).float()
+            aug = self.augment
+            gan = self.loss.generator_loss(d_b(aug(fake_b)).float()) + self.loss.generator_loss(
+                d_a(aug(fake_a)).float()
             )
             g_loss = self.gan_weight * gan + self.cycle_weight * cycle
             metrics = {"gan_g": gan.detach(), "cycle": cycle.detach()}
@@ -189,6 +194,9 @@ class CycleGANObjective(Objective):
         d_a.requires_grad_(True)
         d_b.requires_grad_(True)
         old_b, old_a = self.pool_b.query(fake_b), self.pool_a.query(fake_a)
+        if self.augment:
+            real_b, old_b = self.augment(real_b, old_b)
+            real_a, old_a = self.augment(real_a, old_a)
         with ctx.autocast():
             loss_db = self.d_scale * self.loss.discriminator_loss(
                 d_b(real_b).float(), d_b(old_b).float()

@@ -32,6 +32,7 @@ import torch
 from torch import Tensor, nn
 
 from gst_core.config import component, components, construct, options
+from gst_core.diff_augment import DiffAugment
 from gst_core.errors import SpecError, TrainingSetupError
 from gst_core.interfaces import (
     AdversarialLoss,
@@ -142,6 +143,7 @@ class GANObjective(Objective):
         preview_seed: int = 1234,
         instance_noise: float = 0.0,
         instance_noise_steps: int = 1000,
+        augment: str | Sequence[str] | None = None,
     ) -> None:
         if generator.input_kind != "latent":
             raise TrainingSetupError(
@@ -191,6 +193,8 @@ class GANObjective(Objective):
         self.preview_seed = preview_seed
         self.instance_noise = float(instance_noise)
         self.instance_noise_steps = instance_noise_steps
+        # DiffAugment before every D call, real and fake alike (gst_core.diff_augment).
+        self.augment = DiffAugment(augment)
 
     #: Without [data] or a config: the built-in shapes at the default networks' size.
     default_data: ClassVar[dict[str, Any]] = {"name": "shapes", "image_size": DEFAULT_SIZE}
@@ -220,6 +224,8 @@ class GANObjective(Objective):
 
     def config(self) -> dict[str, Any]:
         config: dict[str, Any] = {"n_critic": self.n_critic}
+        if self.augment:
+            config["augment"] = self.augment.policy
         if self.instance_noise:  # only when on, so older checkpoints resume without a diff
             config.update(
                 instance_noise=self.instance_noise, instance_noise_steps=self.instance_noise_steps
@@ -287,14 +293,19 @@ class GANObjective(Objective):
             z = self.generator.sample_latent(real.shape[0])
             with ctx.autocast():
                 fake = g(z, labels)
-                real_scores = d(self._noisy(real, std), d_labels)
-                fake_scores = d(self._noisy(fake.detach(), std), d_labels)
+            real_in, fake_in = (real, fake.detach())
+            if self.augment:
+                real_in, fake_in = self.augment(real_in, fake_in)
+            real_in, fake_in = self._noisy(real_in, std), self._noisy(fake_in, std)
+            with ctx.autocast():
+                real_scores = d(real_in, d_labels)
+                fake_scores = d(fake_in, d_labels)
                 d_loss = self.loss.discriminator_loss(real_scores.float(), fake_scores.float())
             metrics = {"loss_d": d_loss.detach()}
             if self.penalties:
                 # Penalties differentiate through D twice: kept in float32.
                 penalty = sum(
-                    p(d, real.float(), fake.detach().float(), d_labels) for p in self.penalties
+                    p(d, real_in.float(), fake_in.float(), d_labels) for p in self.penalties
                 )
                 metrics["penalty"] = penalty.detach()
                 d_loss = d_loss + penalty
@@ -304,7 +315,9 @@ class GANObjective(Objective):
         # backward pass through D's parameters.
         d.requires_grad_(False)
         with ctx.autocast():
-            g_loss = self.loss.generator_loss(d(self._noisy(fake, std), d_labels).float())
+            g_loss = self.loss.generator_loss(
+                d(self._noisy(self.augment(fake), std), d_labels).float()
+            )
         ctx.optimize("generator", g_loss)
         d.requires_grad_(True)
         metrics["loss_g"] = g_loss.detach()

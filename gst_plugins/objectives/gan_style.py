@@ -31,7 +31,7 @@ adversarial loss), ``[feature_extractor]`` (defaults as ``fast_style``),
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 import torch
@@ -40,6 +40,7 @@ from torch import Tensor, nn
 
 from gst_core.config import component, construct
 from gst_core.config import options as config_options
+from gst_core.diff_augment import DiffAugment
 from gst_core.errors import TrainingSetupError
 from gst_core.interfaces import (
     AdversarialLoss,
@@ -117,6 +118,7 @@ class GANStyleObjective(Objective):
         grayscale: bool = False,
         seed: int = 0,
         preview_count: int = 4,
+        augment: str | Sequence[str] | None = None,
     ) -> None:
         require_image_generator(generator, "gan_style", "transformer_net")
         if not isinstance(loss, AdversarialLoss):
@@ -147,6 +149,7 @@ class GANStyleObjective(Objective):
         self.preview_count = preview_count
         self.preview_images: Tensor | None = None
         self._options: dict[str, Any] = {}
+        self.augment = DiffAugment(augment)  # DiffAugment before every D call
 
     @classmethod
     def from_config(
@@ -264,6 +267,8 @@ class GANStyleObjective(Objective):
         if not warmup:
             style = self.style_batch(images.shape[0], images.shape[-1]).to(ctx.device)
             fakes = torch.cat([fake.detach(), *self._negatives(style)])
+            if self.augment:  # one draw: fakes[k·n + i] get style[i]'s transform
+                style, fakes = self.augment(style, fakes)
             with ctx.autocast():
                 d_loss = self.adversarial.discriminator_loss(d(style).float(), d(fakes).float())
             ctx.optimize("discriminator", d_loss)
@@ -277,7 +282,7 @@ class GANStyleObjective(Objective):
             terms = self.perceptual_terms(fake01, targets)
             d.requires_grad_(False)
             with ctx.autocast():
-                adv = self.adversarial.generator_loss(d(fake).float())
+                adv = self.adversarial.generator_loss(d(self.augment(fake)).float())
             d.requires_grad_(True)
             g_loss = terms["total"] + self.adversarial_weight * adv
             metrics.update({f"loss_{k}": v.detach() for k, v in terms.items() if k != "total"})

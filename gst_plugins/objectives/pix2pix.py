@@ -22,13 +22,14 @@ reference's ``--gan_mode lsgan`` one (2; 1 for the other losses).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 import torch
 from torch import Tensor, nn
 
 from gst_core.config import component, construct, options
+from gst_core.diff_augment import DiffAugment
 from gst_core.errors import TrainingSetupError
 from gst_core.interfaces import (
     AdversarialLoss,
@@ -74,6 +75,7 @@ class Pix2PixObjective(Objective):
         *,
         l1_weight: float = 100.0,
         gan_weight: float | None = None,
+        augment: str | Sequence[str] | None = None,
     ) -> None:
         require_image_generator(generator, "pix2pix", "unet_256, unet_128, resnet_9blocks, ...")
         if gan_weight is None:
@@ -96,6 +98,8 @@ class Pix2PixObjective(Objective):
         self.gan_weight = float(gan_weight)
         self.d_scale = _i2i.reference_d_scale(loss)
         self._preview: tuple[Tensor, Tensor] | None = None
+        # DiffAugment: A and B of each pair get the same draw, so they stay aligned.
+        self.augment = DiffAugment(augment)
 
     @classmethod
     def from_config(
@@ -123,7 +127,8 @@ class Pix2PixObjective(Objective):
         return {"generator": self.generator, "discriminator": self.discriminator}
 
     def config(self) -> dict[str, Any]:
-        return {"l1_weight": self.l1_weight, "gan_weight": self.gan_weight}
+        extra = {"augment": self.augment.policy} if self.augment else {}
+        return {"l1_weight": self.l1_weight, "gan_weight": self.gan_weight, **extra}
 
     def check_data(self, dataset: Any) -> None:
         # Any torch Dataset may feed an objective: a missing flag means the declared default.
@@ -152,9 +157,13 @@ class Pix2PixObjective(Objective):
         real_a, real_b = _i2i.split_pair(batch, "pix2pix")
         with ctx.autocast():
             fake_b = g(real_a)
+        cond, real_in, fake_in = real_a, real_b, fake_b.detach()
+        if self.augment:
+            cond, real_in, fake_in = self.augment(real_a, real_b, fake_in)
+        with ctx.autocast():
             d.requires_grad_(True)
-            real_scores = d(torch.cat([real_a, real_b], 1))
-            fake_scores = d(torch.cat([real_a, fake_b.detach()], 1))
+            real_scores = d(torch.cat([cond, real_in], 1))
+            fake_scores = d(torch.cat([cond, fake_in], 1))
             d_loss = self.d_scale * self.loss.discriminator_loss(
                 real_scores.float(), fake_scores.float()
             )
@@ -162,8 +171,9 @@ class Pix2PixObjective(Objective):
 
         # D's weights need no gradients in the generator's update.
         d.requires_grad_(False)
+        cond, fake_in = (real_a, fake_b) if not self.augment else self.augment(real_a, fake_b)
         with ctx.autocast():
-            gan = self.loss.generator_loss(d(torch.cat([real_a, fake_b], 1)).float())
+            gan = self.loss.generator_loss(d(torch.cat([cond, fake_in], 1)).float())
             l1 = (fake_b.float() - real_b.float()).abs().mean()
             g_loss = self.gan_weight * gan + self.l1_weight * l1
         ctx.optimize("generator", g_loss)

@@ -35,8 +35,8 @@ def test_paired_folders_match_by_name_and_crop_a_and_b_together(tmp_path):
     # A and B of one file are the same picture, so the same crop and flip keep them equal
     # up to JPEG's rounding; a different crop would not (the images have a gradient added).
     gradient = torch.linspace(0, 255, 12).round().to(torch.uint8)
-    data.a = data.a // 2 + gradient // 2
-    data.b = data.a.clone()
+    a = data.store.parts[0] // 2 + gradient // 2
+    data.store._parts = (a, a.clone())  # the cached A and B tensors
     torch.manual_seed(0)
     batch = data.get_batch([0, 1, 2, 0, 1, 2])
     assert torch.equal(batch["A"], batch["B"])
