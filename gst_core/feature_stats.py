@@ -29,8 +29,10 @@ __all__ = ["EPS", "adain", "blend_adain", "mean_std", "resize_masks"]
 EPS = 1e-5
 
 
-def mean_std(features: Tensor, mask: Tensor | None = None, eps: float = EPS) -> tuple[Tensor, Tensor]:
-    """Channel means and standard deviations of ``features`` ``(B, C, H, W)``, each ``(B, C, 1, 1)``.
+def mean_std(
+    features: Tensor, mask: Tensor | None = None, eps: float = EPS
+) -> tuple[Tensor, Tensor]:
+    """Channel means and stds of ``features`` ``(B, C, H, W)``, each ``(B, C, 1, 1)``.
 
     With ``mask`` ``(B or 1, 1, H, W)`` of weights in ``[0, 1]``, the weighted statistics of
     the masked region (an unbiased estimate with ``Σw − 1`` in the denominator, as the
@@ -54,7 +56,7 @@ def adain(
     style_std: Tensor,
     mask: Tensor | None = None,
 ) -> Tensor:
-    """``content`` normalised (over ``mask``'s region when given) and given the style's statistics."""
+    """``content`` normalised (over ``mask``'s region when given), with the style's statistics."""
     mean, std = mean_std(content, mask)
     return (content - mean) / std * style_std + style_mean
 

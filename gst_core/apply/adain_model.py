@@ -145,8 +145,8 @@ def adain_stylize(
         grey = [_image(m, None).mean(dim=1, keepdim=True) for m in masks]
         grey = [torch.nn.functional.interpolate(g, size=(h, w), mode="bilinear") for g in grey]
         mask_tensor = torch.cat(grey).to(device)
-        mask_tensor = torch.nn.functional.pad(mask_tensor, (0, padded.shape[-1] - w, 0,
-                                                             padded.shape[-2] - h), mode="replicate")  # fmt: skip
+        pad = (0, padded.shape[-1] - w, 0, padded.shape[-2] - h)
+        mask_tensor = torch.nn.functional.pad(mask_tensor, pad, mode="replicate")
     blend = None
     if weights is not None:
         total = float(sum(weights))

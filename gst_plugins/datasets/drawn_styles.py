@@ -92,7 +92,9 @@ class DrawnStyles(InMemoryImages):
 
     def __init__(self, image_size: int = 128, count: int = 40, seed: int = 0) -> None:
         if isinstance(image_size, bool) or not isinstance(image_size, int) or image_size < 16:
-            raise DataError(f"drawn_styles: image_size must be an integer >= 16, got {image_size!r}")
+            raise DataError(
+                f"drawn_styles: image_size must be an integer >= 16, got {image_size!r}"
+            )
         if isinstance(count, bool) or not isinstance(count, int) or count < 1:
             raise DataError(f"drawn_styles: count must be an integer >= 1, got {count!r}")
         rng = np.random.default_rng(seed)

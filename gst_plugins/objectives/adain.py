@@ -96,7 +96,8 @@ def adain_losses(
     style = out_features[layers[-1]].new_zeros(())
     for name in layers:
         mean, std = mean_std(out_features[name])
-        style = style + F.mse_loss(mean, style_stats[name][0]) + F.mse_loss(std, style_stats[name][1])
+        target_mean, target_std = style_stats[name]
+        style = style + F.mse_loss(mean, target_mean) + F.mse_loss(std, target_std)
     return content, style
 
 

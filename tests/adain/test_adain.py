@@ -138,3 +138,17 @@ def test_train_resume_and_stylize_from_the_command_line(tmp_path) -> None:
     assert Image.open(out / "c.png").size == (40, 24)
     assert main(["stylize", str(tmp_path / "c.png"), str(tmp_path / "s1.png"), "--mask",
                  str(tmp_path / "m1.png")]) == 2  # fmt: skip
+
+
+def test_export_to_onnx_with_two_images_and_alpha(tmp_path) -> None:
+    import pytest
+
+    pytest.importorskip("onnxruntime", reason="the onnx extra is not installed")
+    pytest.importorskip("onnxscript", reason="the onnx extra is not installed")
+    from gst_core.cli import main
+
+    run = tmp_path / "run"
+    assert main(["train", "adain", "--run-dir", str(run), "--set", "train.steps=1", "--set",
+                 "data.image_size=32", "--set", "data.count=2", "--set", "train.batch_size=2",
+                 "--set", "objective.style_size=40", "--threads", "1"]) == 0  # fmt: skip
+    assert main(["export", str(run), "-o", str(tmp_path / "a.onnx")]) == 0
