@@ -53,6 +53,12 @@ def run(args: argparse.Namespace) -> int:
     if not str(args.output).endswith(".onnx"):
         raise GstError(f"the output {args.output!r} should end in .onnx")
     output = check_output_file(args.output, inputs=[args.checkpoint], overwrite=args.overwrite)
+    from gst_core.apply.adain_model import is_adain_checkpoint
+
+    if is_adain_checkpoint(args.checkpoint):
+        from gst_core.cli.export_adain import run_adain_export
+
+        return run_adain_export(args, output)
     state = load_checkpoint(args.checkpoint)
     notice = direction_notice(state, args.direction)
     if notice:

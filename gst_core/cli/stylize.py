@@ -67,6 +67,21 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="a fast_style/gan_style (or any image-to-image) checkpoint; -o is then a folder",
     )
     g.add_argument("--batch-size", type=int, help="same-size images per forward pass (8)")
+    g.add_argument(
+        "--style",
+        dest="adain_styles",
+        nargs="+",
+        metavar="STYLE",
+        help="with an adain --model: the style image(s), any (docs/adain.md)",
+    )
+    g.add_argument("--alpha", type=float, help="adain: content-style trade-off 0..1 (1)")
+    g.add_argument(
+        "--mask",
+        dest="masks",
+        action="append",
+        metavar="MASK.png",
+        help="adain: one grey/binary mask per style, each region gets its style",
+    )
     g = p.add_argument_group("size and optimisation")
     g.add_argument(
         "--size",
@@ -137,9 +152,16 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     if args.model is not None:
+        from gst_core.cli.stylize_adain import run_if_adain
         from gst_core.cli.stylize_model import run as run_model
 
+        if run_if_adain(args):
+            return 0
+
         return run_model(args)
+    from gst_core.cli.stylize_adain import reject_adain_flags
+
+    reject_adain_flags(args)
     config = _load_config(args.config)
     settings: dict[str, Any] = dict(config.get("stylize", {}))
     unknown = [k for k in settings if k not in FILE_KEYS and k not in _option_names()]

@@ -1,0 +1,270 @@
+"""The ``adain`` objective: arbitrary style transfer with adaptive instance normalisation.
+
+Huang & Belongie, ICCV 2017, trained as naoto0804/pytorch-AdaIN's ``train.py``
+does: a frozen encoder (VGG19 up to ``relu4_1``) encodes a content and a style
+image; AdaIN gives the content features the style features' channel means and
+standard deviations (the target ``t``); the trained decoder maps ``t`` back to
+an image ``g``, and
+
+* content loss ``mse(f(g)_relu4_1, t)`` (on the AdaIN target, not the content's
+  features);
+* style loss ``Σ_l mse(μ(f(g)_l), μ(f(s)_l)) + mse(σ(f(g)_l), σ(f(s)_l))`` over
+  ``relu1_1, relu2_1, relu3_1, relu4_1``;
+* total ``content_weight · content + style_weight · style`` (1 and 10, the paper's).
+
+Config sections: ``[feature_extractor]`` (the encoder: any registered extractor
+with the taps ``layers`` names; default VGG19 when its weights can be found,
+else the offline encoder below), ``[generator]`` (default ``adain_decoder``
+sized to the encoder), ``[data]`` (content; default the built-in
+``content_photos``) and ``[objective]``: ``style_dir`` (a folder of style
+images; default the built-in ``drawn_styles``), ``style_size`` (longer side the
+styles are loaded at, 160), ``layers``, ``content_weight``, ``style_weight``,
+``seed`` (the style crops' random stream, checkpointed), ``preview_count``.
+
+Offline encoder: no VGG weights can be downloaded, so without them the encoder
+is ``vgg19`` with seeded random weights at a quarter of the width
+(``OFFLINE_ENCODER``): the same layout, the same taps, a fixed deterministic
+feature space, 16× cheaper on a CPU. It measures style as means and stds of
+random features, which transfers colour and texture, not painting semantics.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from gst_core.config import build_components, single, spec_of
+from gst_core.errors import TrainingSetupError
+from gst_core.feature_stats import adain, mean_std
+from gst_core.interfaces import FeatureExtractor, Objective, Preview, StepContext
+from gst_plugins.objectives._feedforward import content_preview, load_style_images, to_unit
+from gst_plugins.objectives.gan import split_batch
+
+__all__ = ["ADAIN_LAYERS", "OFFLINE_ENCODER", "AdaINObjective", "adain_losses", "encoder_spec"]
+
+ADAIN_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1")
+OFFLINE_ENCODER: dict[str, Any] = {"name": "vgg19", "weights": "random", "width_multiplier": 0.25}
+OFFLINE_NOTICE = (
+    "gst: no VGG19 weights configured, so the AdaIN encoder is a seeded random VGG19 at 1/4 "
+    'width (offline); for the paper\'s encoder add [feature_extractor] name = "vgg19" with '
+    'weights = "vgg19.pth", or name = "vgg_normalised" with pytorch-AdaIN\'s file'
+)
+
+
+def encoder_spec(built: Mapping[str, Any], config: Mapping[str, Any], source: str) -> dict:
+    """The encoder's spec: ``[feature_extractor]``, VGG19 with weights, or the offline one."""
+    from gst_plugins.feature_extractors.weights import find_weights
+
+    if "feature_extractor" in built:
+        single(built, "feature_extractor", source=source)
+        return spec_of(config, "feature_extractor")
+    if find_weights("vgg19", None) is not None:
+        return {"name": "vgg19"}
+    print(OFFLINE_NOTICE, file=sys.stderr)
+    return dict(OFFLINE_ENCODER)
+
+
+def build_encoder(spec: Mapping[str, Any], layers: Sequence[str]) -> FeatureExtractor:
+    """The encoder from its spec, returning ``layers`` (the spec's own ``layers`` win)."""
+    from gst_core.kinds import feature_extractors
+
+    spec = dict(spec)
+    spec.setdefault("layers", list(layers))
+    encoder = feature_extractors.build(spec)
+    missing = [name for name in layers if name not in encoder.available_layers]
+    if missing:
+        raise TrainingSetupError(
+            f"the encoder {spec['name']!r} has no tap {', '.join(missing)}; AdaIN needs "
+            f"{', '.join(layers)} (set [objective] layers to taps it has)"
+        )
+    return encoder.requires_grad_(False).eval()
+
+
+def adain_losses(
+    out_features: Mapping[str, Tensor],
+    target: Tensor,
+    style_stats: Mapping[str, tuple[Tensor, Tensor]],
+    layers: Sequence[str],
+) -> tuple[Tensor, Tensor]:
+    """``(content, style)``: the paper's two losses for a decoded batch's features."""
+    content = F.mse_loss(out_features[layers[-1]], target)
+    style = out_features[layers[-1]].new_zeros(())
+    for name in layers:
+        mean, std = mean_std(out_features[name])
+        target_mean, target_std = style_stats[name]
+        style = style + F.mse_loss(mean, target_mean) + F.mse_loss(std, target_std)
+    return content, style
+
+
+class AdaINObjective(Objective):
+    """Train a decoder that inverts AdaIN's target features, for any style image."""
+
+    name = "adain"
+    cli_options: ClassVar[dict[str, tuple[str, str]]] = {
+        "style": ("objective.style_dir", "a folder of style images (default: built-in drawn)"),
+    }
+    default_data: ClassVar[dict[str, Any]] = {"name": "content_photos", "image_size": 128}
+    #: pytorch-AdaIN's Adam at lr 1e-4 and batch 8; `[train]` overrides them.
+    default_train: ClassVar[dict[str, Any]] = {
+        "optimizer": {"name": "Adam", "lr": 1e-4},
+        "batch_size": 8,
+        "steps": 160000,
+    }
+
+    def __init__(
+        self,
+        decoder: nn.Module,
+        encoder: FeatureExtractor,
+        style_images: list[Tensor],
+        *,
+        layers: Sequence[str] = ADAIN_LAYERS,
+        content_weight: float = 1.0,
+        style_weight: float = 10.0,
+        seed: int = 0,
+        preview_count: int = 4,
+    ) -> None:
+        if not style_images:
+            raise TrainingSetupError("adain needs at least one style image")
+        self.decoder, self.encoder = decoder, encoder
+        self.layers = tuple(layers)
+        self.style_images = style_images  # (1, 3, H, W) in [0, 1]
+        self.content_weight, self.style_weight = float(content_weight), float(style_weight)
+        self.rng = torch.Generator().manual_seed(seed)
+        self.preview_count = preview_count
+        self.preview_images: Tensor | None = None
+        self._options: dict[str, Any] = {}
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any], *, source: str = "<config>") -> AdaINObjective:
+        from gst_core.kinds import generators
+
+        built = build_components(config, source=source)
+        options = {k: v for k, v in dict(config.get("objective", {})).items() if k != "name"}
+        layers = tuple(options.pop("layers", ADAIN_LAYERS))
+        x_spec = encoder_spec(built, config, source)
+        encoder = build_encoder(x_spec, layers)
+        with torch.no_grad():
+            channels = encoder(torch.rand(1, 3, 32, 32))[layers[-1]].shape[1]
+        if "generator" in built:
+            decoder = single(built, "generator", source=source)
+            g_spec = spec_of(config, "generator")
+        else:
+            width = x_spec.get("width_multiplier", 1.0)
+            g_spec = {"name": "adain_decoder", "width_multiplier": width, "in_channels": channels}
+            decoder = generators.build(g_spec)
+        style_dir, style_size = options.pop("style_dir", None), options.pop("style_size", 160)
+        styles = (
+            load_style_images(style_dir, style_size)
+            if style_dir is not None
+            else _builtin_styles(style_size)
+        )
+        try:
+            objective = cls(decoder, encoder, styles, layers=layers, **options)
+        except TypeError as exc:
+            raise TrainingSetupError(
+                f"{source}: [objective]: {exc} (adain takes style_dir, style_size, layers, "
+                "content_weight, style_weight, seed, preview_count)"
+            ) from exc
+        objective.network_specs = {"decoder": {"kind": "generator", **g_spec}}
+        objective._options = {
+            "style_dir": style_dir,
+            "style_size": style_size,
+            "layers": list(layers),
+            "encoder": {k: v for k, v in x_spec.items() if k != "layers"},
+            **options,
+        }
+        return objective
+
+    def networks(self) -> dict[str, nn.Module]:
+        return {"decoder": self.decoder}
+
+    def config(self) -> dict[str, Any]:
+        return dict(self._options)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"rng": self.rng.get_state()}
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        if "rng" in state:
+            self.rng.set_state(state["rng"])
+
+    def check_data(self, dataset: Any) -> None:
+        try:
+            first = dataset[0]
+        except IndexError:
+            raise TrainingSetupError("the content data is empty") from None
+        images, _ = split_batch(first)
+        if images.dim() != 3 or images.shape[0] != 3:
+            raise TrainingSetupError(
+                f"adain needs RGB content images; the data gives {tuple(images.shape)}"
+            )
+        self.preview_images = content_preview(dataset, self.preview_count)
+
+    def style_batch(self, count: int, size: int, generator: torch.Generator) -> Tensor:
+        """``count`` random ``size``² crops of the style images, in ``[0, 1]``."""
+        crops = []
+        for _ in range(count):
+            pick = int(torch.randint(len(self.style_images), (1,), generator=generator))
+            image = self.style_images[pick]
+            if min(image.shape[-2:]) < size:
+                image = F.interpolate(image, scale_factor=size / min(image.shape[-2:]) + 1e-6,
+                                      mode="bilinear", align_corners=False)  # fmt: skip
+            h, w = image.shape[-2:]
+            y = int(torch.randint(h - size + 1, (1,), generator=generator))
+            x = int(torch.randint(w - size + 1, (1,), generator=generator))
+            crops.append(image[..., y : y + size, x : x + size])
+        return torch.cat(crops)
+
+    def train_step(
+        self, nets: Mapping[str, nn.Module], batch: Any, ctx: StepContext
+    ) -> dict[str, Tensor]:
+        self.encoder.to(ctx.device)
+        images, _ = split_batch(batch)
+        content = to_unit(images)
+        style = self.style_batch(len(content), content.shape[-1], self.rng).to(ctx.device)
+        with torch.no_grad():
+            style_features = self.encoder(style)
+            stats = {n: mean_std(style_features[n]) for n in self.layers}
+            target = adain(self.encoder(content)[self.layers[-1]], *stats[self.layers[-1]])
+        with ctx.autocast():
+            decoded = nets["decoder"](target)
+        content_loss, style_loss = adain_losses(self.encoder(decoded.float()), target, stats,
+                                                self.layers)  # fmt: skip
+        total = self.content_weight * content_loss + self.style_weight * style_loss
+        ctx.optimize("decoder", total)
+        return {
+            "loss_content": content_loss.detach(),
+            "loss_style": style_loss.detach(),
+            "loss_total": total.detach(),
+        }
+
+    @torch.no_grad()
+    def preview(self, networks: Mapping[str, nn.Module], count: int) -> Preview:
+        """Content (top), a style (middle) and the decoded result (bottom), per column."""
+        decoder = networks["decoder"]
+        device = next(decoder.parameters()).device
+        content = self.preview_images
+        if content is None:
+            content = self.style_batch(1, 64, torch.Generator().manual_seed(1)) * 2 - 1
+        content = to_unit(content[:count]).to(device)
+        # Fixed styles, from a generator of their own: previews never touch the training stream.
+        style = self.style_batch(len(content), content.shape[-1], torch.Generator().manual_seed(0))
+        self.encoder.to(device)
+        style = style.to(device)
+        target = adain(
+            self.encoder(content)[self.layers[-1]], *mean_std(self.encoder(style)[self.layers[-1]])
+        )
+        out = decoder(target).float().clamp(0, 1)
+        return Preview(torch.cat([content, style, out]) * 2 - 1, len(content))
+
+
+def _builtin_styles(size: int) -> list[Tensor]:
+    from gst_plugins.datasets.drawn_styles import DrawnStyles
+
+    data = DrawnStyles(image_size=size)
+    return [to_unit(data[i][0]).unsqueeze(0) for i in range(len(data))]

@@ -1,0 +1,154 @@
+"""AdaIN: exact statistics, the reference's file layouts, training, resume and the CLI."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from gst_core.feature_stats import adain, blend_adain, mean_std
+
+
+def _stats64(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    flat = x.double().flatten(2)
+    mean = flat.mean(2)
+    var = ((flat - mean[..., None]) ** 2).sum(2) / (flat.shape[2] - 1)
+    return mean, (var + 1e-5).sqrt()
+
+
+def test_adain_gives_the_style_statistics_exactly() -> None:
+    g = torch.Generator().manual_seed(0)
+    content = torch.randn(2, 16, 9, 7, generator=g) * 3 + 1
+    style = torch.rand(2, 16, 5, 6, generator=g) * 4
+    out = adain(content, *mean_std(style))
+    got_mean, got_std = _stats64(out)
+    want_mean, want_std = _stats64(style)
+    assert torch.allclose(got_mean, want_mean, atol=1e-5)
+    # Both sides computed with the same +eps, as function.py does: equal to within 1e-5.
+    assert torch.allclose(got_std, want_std, atol=1e-5)
+
+
+def test_alpha_zero_returns_the_content_features() -> None:
+    g = torch.Generator().manual_seed(1)
+    content = torch.randn(1, 8, 6, 6, generator=g)
+    stats = [mean_std(torch.randn(1, 8, 4, 4, generator=g)) for _ in range(2)]
+    assert torch.equal(blend_adain(content, stats, alpha=0.0), content)
+
+
+def test_a_full_mask_is_the_unmasked_statistics_and_masks_split_regions() -> None:
+    g = torch.Generator().manual_seed(2)
+    x = torch.randn(1, 4, 8, 8, generator=g)
+    for a, b in zip(mean_std(x), mean_std(x, torch.ones(1, 1, 8, 8)), strict=True):
+        assert torch.allclose(a, b, atol=1e-6)
+    left = torch.zeros(1, 1, 8, 8)
+    left[..., :4] = 1
+    style_a, style_b = (mean_std(torch.randn(1, 4, 5, 5, generator=g) * s) for s in (1.0, 5.0))
+    out = blend_adain(x, [style_a, style_b], masks=torch.cat([left, 1 - left]))
+    ma, sa = _stats64(out[..., :4])
+    mb, sb = _stats64(out[..., 4:])
+    assert torch.allclose(ma, style_a[0].double().flatten(1), atol=1e-5)
+    assert torch.allclose(sb, style_b[1].double().flatten(1), atol=1e-4)
+
+
+def _reference_vgg() -> nn.Sequential:
+    """pytorch-AdaIN's net.vgg up to relu4_1, written out from its net.py."""
+    layers: list[nn.Module] = [nn.Conv2d(3, 3, 1)]
+    cin = 3
+    for widths, pool in (((64, 64), True), ((128, 128), True), ((256,) * 4, True), ((512,), False)):
+        for w in widths:
+            layers += [nn.ReflectionPad2d((1, 1, 1, 1)), nn.Conv2d(cin, w, (3, 3)), nn.ReLU()]
+            cin = w
+        if pool:
+            layers.append(nn.MaxPool2d((2, 2), (2, 2), (0, 0), ceil_mode=True))
+    return nn.Sequential(*layers)
+
+
+def _reference_decoder() -> nn.Sequential:
+    spec = [(512, 256), "up", (256, 256), (256, 256), (256, 256), (256, 128), "up",
+            (128, 128), (128, 64), "up", (64, 64), (64, 3)]  # fmt: skip
+    layers: list[nn.Module] = []
+    for i, item in enumerate(spec):
+        if item == "up":
+            layers.append(nn.Upsample(scale_factor=2, mode="nearest"))
+            continue
+        layers += [nn.ReflectionPad2d((1, 1, 1, 1)), nn.Conv2d(*item, (3, 3))]
+        if i < len(spec) - 1:
+            layers.append(nn.ReLU())
+    return nn.Sequential(*layers)
+
+
+def test_vgg_normalised_and_decoder_files_match_the_reference_forward(tmp_path) -> None:
+    from gst_core.kinds import feature_extractors
+    from gst_plugins.generators.adain_decoder import load_reference_decoder
+
+    torch.manual_seed(0)
+    vgg, decoder = _reference_vgg().eval(), _reference_decoder().eval()
+    with torch.no_grad():
+        for m in vgg:
+            if isinstance(m, nn.Conv2d):
+                m.weight.mul_(2.0)  # keep activations away from zero through 13 layers
+    torch.save(vgg.state_dict(), tmp_path / "vgg_normalised.pth")
+    torch.save(decoder.state_dict(), tmp_path / "decoder.pth")
+    encoder = feature_extractors.build(
+        "vgg_normalised", weights=str(tmp_path / "vgg_normalised.pth")
+    )
+    ours = load_reference_decoder(tmp_path / "decoder.pth")
+    image = torch.rand(2, 3, 21, 27, generator=torch.Generator().manual_seed(3))
+    with torch.no_grad():
+        want = vgg(image)
+        got = encoder(image)
+        assert got["relu4_1"].shape == want.shape
+        assert (got["relu4_1"] - want).abs().max() <= 1e-5 * max(1.0, want.abs().max())
+        assert (got["relu1_1"] - vgg[:4](image)).abs().max() <= 1e-5
+        feats = torch.randn(1, 512, 3, 4)
+        assert (ours(feats) - decoder(feats)).abs().max() <= 1e-5
+
+
+def test_train_resume_and_stylize_from_the_command_line(tmp_path) -> None:
+    from PIL import Image
+
+    from gst_core.checkpoint import load_checkpoint
+    from gst_core.cli import main
+
+    common = ["--set", "data.image_size=32", "--set", "data.count=4", "--set",
+              "train.batch_size=2", "--set", "objective.style_size=40", "--threads", "1",
+              "--set", "train.sample_every=0"]  # fmt: skip
+    assert main(["train", "adain", "--run-dir", str(tmp_path / "a"), "--set", "train.steps=4",
+                 *common]) == 0  # fmt: skip
+    assert main(["train", "adain", "--run-dir", str(tmp_path / "b"), "--set", "train.steps=2",
+                 *common]) == 0  # fmt: skip
+    assert main(["train", "adain", "--resume", str(tmp_path / "b"), "--set", "train.steps=4",
+                 *common]) == 0  # fmt: skip
+    a = load_checkpoint(tmp_path / "a")["networks"]["decoder"]
+    b = load_checkpoint(tmp_path / "b")["networks"]["decoder"]
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+    rng = torch.Generator().manual_seed(0)
+    for name in ("c", "s1", "s2"):
+        pixels = (torch.rand(24, 40, 3, generator=rng) * 255).byte().numpy()
+        Image.fromarray(pixels).save(tmp_path / f"{name}.png")
+    mask = torch.zeros(24, 40, dtype=torch.uint8)
+    mask[:, :20] = 255
+    Image.fromarray(mask.numpy()).save(tmp_path / "m1.png")
+    Image.fromarray((255 - mask).numpy()).save(tmp_path / "m2.png")
+    out = tmp_path / "out"
+    assert main(["stylize", "--model", str(tmp_path / "a"), str(tmp_path / "c.png"), "--style",
+                 str(tmp_path / "s1.png"), str(tmp_path / "s2.png"), "--mask",
+                 str(tmp_path / "m1.png"), "--mask", str(tmp_path / "m2.png"), "--alpha", "0.5",
+                 "-o", str(out)]) == 0  # fmt: skip
+    assert Image.open(out / "c.png").size == (40, 24)
+    assert main(["stylize", str(tmp_path / "c.png"), str(tmp_path / "s1.png"), "--mask",
+                 str(tmp_path / "m1.png")]) == 2  # fmt: skip
+
+
+def test_export_to_onnx_with_two_images_and_alpha(tmp_path) -> None:
+    import pytest
+
+    pytest.importorskip("onnxruntime", reason="the onnx extra is not installed")
+    pytest.importorskip("onnxscript", reason="the onnx extra is not installed")
+    from gst_core.cli import main
+
+    run = tmp_path / "run"
+    assert main(["train", "adain", "--run-dir", str(run), "--set", "train.steps=1", "--set",
+                 "data.image_size=32", "--set", "data.count=2", "--set", "train.batch_size=2",
+                 "--set", "objective.style_size=40", "--threads", "1"]) == 0  # fmt: skip
+    assert main(["export", str(run), "-o", str(tmp_path / "a.onnx")]) == 0
