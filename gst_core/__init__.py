@@ -5,8 +5,10 @@ Three lines to a component::
     import gst_core
     gen = gst_core.generators.build("dcgan", latent_dim=64)
     parts = gst_core.build_from_toml("run.toml")
+    nets = gst_core.load_pretrained("models/my-model")  # a `gst publish` folder
 """
 
+from gst_core.apply.model_folder import load_pretrained
 from gst_core.config import build, build_components, build_from_toml, load_toml
 from gst_core.errors import (
     ComponentArgumentError,
@@ -79,6 +81,7 @@ __all__ = [
     "discriminators",
     "feature_extractors",
     "generators",
+    "load_pretrained",
     "load_toml",
     "losses",
     "objectives",

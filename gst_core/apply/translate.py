@@ -28,7 +28,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from gst_core.apply.apply_generator import apply_image_generator
-from gst_core.checkpoint import load_checkpoint, load_network
+from gst_core.apply.network_source import open_networks
 from gst_core.errors import GstError
 from gst_core.images import ImageReadError, find_images, load_image, save_image
 from gst_core.runtime.output_paths import check_output_dir, check_output_file
@@ -65,23 +65,18 @@ def load_translator(
     ema: bool = True,
     device: str | torch.device = "cpu",
 ) -> nn.Module:
-    """The image-to-image generator of a checkpoint that translates in ``direction``, in eval
-    mode: ``generator`` (pix2pix, fast_style, gan_style; A → B only) or CycleGAN's ``g_ab`` /
+    """The image-to-image generator of a checkpoint, run folder or model folder (``gst
+    publish``) that translates in ``direction``, in eval mode: ``generator`` (pix2pix, fast_style, gan_style; A → B only) or CycleGAN's ``g_ab`` /
     ``g_ba``. Shared by ``gst translate``, ``gst stylize --model`` and ``gst export``."""
     if direction not in DIRECTIONS:
         raise TranslateError(f"direction must be a2b or b2a, got {direction!r}")
-    state = (
-        checkpoint
-        if isinstance(checkpoint, Mapping)
-        else load_checkpoint(checkpoint, map_location=device)
-    )
-    networks = set(state.get("networks", {}))
-    where = state.get("path", "the checkpoint")
+    source = open_networks(checkpoint, device=device)
+    networks, where = source.names, source.where
     found = [n for n in DIRECTIONS[direction] if n in networks]
     if not found:
         if direction == "b2a" and "generator" in networks:
             raise TranslateError(
-                f"{where} ({state.get('objective')}) translates one way only (A → B); for B → A "
+                f"{where} ({source.objective}) translates one way only (A → B); for B → A "
                 'train pix2pix with [data] direction = "b2a", or train cyclegan'
             )
         raise TranslateError(
@@ -89,7 +84,7 @@ def load_translator(
             f"{', '.join(sorted(networks)) or 'no networks'}); use a checkpoint of an "
             "image-to-image method (pix2pix, cyclegan, fast_style, gan_style)"
         )
-    generator = load_network(state, found[0], ema=ema, device=device)
+    generator = source.load(found[0], ema=ema, device=device)
     if getattr(generator, "input_kind", "latent") != "image":
         raise TranslateError(
             f"{where}: its {found[0]} makes images from noise (a gan run); draw from it with "

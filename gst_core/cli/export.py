@@ -20,7 +20,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         description="Write the generator of a fast_style/gan_style/pix2pix/CycleGAN checkpoint "
         "as one self-contained ONNX file (input 'image', (N, 3, H, W) in [-1, 1], any N, H, W).",
     )
-    p.add_argument("checkpoint", help="a checkpoint file or run folder")
+    p.add_argument("checkpoint", help="a checkpoint file, run folder or model folder")
     p.add_argument("-o", "--output", required=True, help="the .onnx file to write")
     p.add_argument("--overwrite", action="store_true", help="replace an existing file")
     p.add_argument(

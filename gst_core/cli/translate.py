@@ -19,7 +19,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "back. One PNG per input in OUTDIR (a folder's subfolders are kept); inputs are never "
         "overwritten.",
     )
-    parser.add_argument("checkpoint", help="checkpoint file or run folder")
+    parser.add_argument("checkpoint", help="checkpoint file, run folder or model folder")
     parser.add_argument("images", nargs="+", metavar="IMAGE", help="image files or folders")
     parser.add_argument("-o", "--output", required=True, metavar="OUTDIR", help="output folder")
     parser.add_argument(
