@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+from gst_core.cli import main
 from gst_core.training.build import build_trainer
 
 _TRAIN = {"steps": 2, "batch_size": 2, "progress": False, "sample_every": 0, "ema_decay": 0.5}
@@ -75,3 +76,14 @@ def trained_runs(tmp_path_factory):
         build_trainer(config, objective).fit()
         runs[objective] = run_dir
     return runs
+
+
+@pytest.fixture(scope="session")
+def published(trained_runs, tmp_path_factory):
+    """Objective name → its run published with `gst publish` (through the command line)."""
+    folders = {}
+    for objective, run in trained_runs.items():
+        out = tmp_path_factory.mktemp("models") / objective
+        assert main(["publish", str(run), "-o", str(out), "--license", "mit"]) == 0
+        folders[objective] = out
+    return folders
