@@ -57,8 +57,10 @@ def _metrics(config: dict[str, Any]) -> list[str]:
     results = config.get("metrics") or []
     if not results:
         return ["None measured: no `gst eval --json` result was found in the run folder."]
-    lines = ["| metric | value | extractor | comparable with published numbers | file |",
-             "|---|---|---|---|---|"]
+    lines = [
+        "| metric | value | extractor | comparable with published numbers | file |",
+        "|---|---|---|---|---|",
+    ]
     for r in results:
         value = f"{r['value']:.6g}" + (f" ± {r['std']:.3g}" if "std" in r else "")
         lines.append(
@@ -114,13 +116,14 @@ def model_card(config: dict[str, Any], *, title: str, sample: str | None) -> str
         "",
         "## Sample",
         "",
-        f"![samples]({sample})" if sample else "No sample could be made (the training data "
-        "was not found when publishing).",
+        f"![samples]({sample})"
+        if sample
+        else "No sample could be made (the training data was not found when publishing).",
         "",
         "## Licence",
         "",
-        f"{licence}" + (" (not stated by the publisher: ask before reuse)"
-                        if licence == "other" else ""),
+        f"{licence}"
+        + (" (not stated by the publisher: ask before reuse)" if licence == "other" else ""),
         "",
         "## Use it",
         "",

@@ -73,9 +73,7 @@ def is_model_folder(path: str | os.PathLike[str]) -> bool:
 
 def is_hub_name(source: object) -> bool:
     """True for ``"user/repo"`` that is not a local path: a Hugging Face Hub model name."""
-    return (
-        isinstance(source, str) and bool(_HUB_REPO.match(source)) and not Path(source).exists()
-    )
+    return isinstance(source, str) and bool(_HUB_REPO.match(source)) and not Path(source).exists()
 
 
 def _sha256(path: Path) -> str:
@@ -185,8 +183,12 @@ def read_model_config(folder: str | os.PathLike[str]) -> dict[str, Any]:
             f"{__version__} reads {MODEL_FORMAT!r}: pip install -U gst-toolkit"
         )
     networks = config.get("networks")
-    if not isinstance(networks, dict) or not networks or not all(
-        isinstance(r, dict) and isinstance(r.get("spec"), dict) for r in networks.values()
+    if (
+        not isinstance(networks, dict)
+        or not networks
+        or not all(
+            isinstance(r, dict) and isinstance(r.get("spec"), dict) for r in networks.values()
+        )
     ):
         raise ModelFolderError(
             f"{where}/{CONFIG_FILE} has no valid 'networks' table (name → {{'spec': ...}}); "

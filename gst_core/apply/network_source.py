@@ -13,8 +13,8 @@ from torch import nn
 
 from gst_core.apply.model_folder import (
     ModelFolderError,
-    is_model_folder,
     is_hub_name,
+    is_model_folder,
     load_pretrained,
 )
 from gst_core.checkpoint import load_checkpoint, load_network
@@ -32,16 +32,13 @@ class NetworkSource:
     _state: Mapping[str, Any] | None = None
     _built: Mapping[str, nn.Module] | None = None
 
-    def load(
-        self, name: str, *, ema: bool = True, device: str | torch.device = "cpu"
-    ) -> nn.Module:
+    def load(self, name: str, *, ema: bool = True, device: str | torch.device = "cpu") -> nn.Module:
         """Network ``name`` in eval mode (a model folder holds one set of weights: ``ema`` is
         what was chosen when it was published)."""
         if self._built is not None:
             if name not in self._built:
-                raise ModelFolderError(
-                    f"{self.where} has no network {name!r}; it holds {', '.join(sorted(self._built))}"
-                )
+                held = ", ".join(sorted(self._built))
+                raise ModelFolderError(f"{self.where} has no network {name!r}; it holds {held}")
             return self._built[name].to(device).eval()
         assert self._state is not None
         return load_network(self._state, name, ema=ema, device=device)

@@ -20,8 +20,8 @@ import torch
 from torch import Tensor, nn
 
 from gst_core.apply.apply_generator import apply_image_generator
-from gst_core.apply.model_folder import CARD_FILE, ModelFolderError, write_model_folder
 from gst_core.apply.model_card import model_card
+from gst_core.apply.model_folder import CARD_FILE, ModelFolderError, write_model_folder
 from gst_core.checkpoint import load_checkpoint, load_network, network_spec
 from gst_core.images import make_grid, save_image
 
@@ -93,7 +93,7 @@ def _sample_strip(nets: dict[str, nn.Module], dataset: Any) -> Tensor | None:
             classes = int(getattr(net, "num_classes", 0) or 0)
             labels = torch.arange(_STRIP) % classes if classes else None
             with torch.no_grad():
-                rows.append(((net(net.sample_latent(_STRIP, generator=rng), labels) + 1) / 2))
+                rows.append((net(net.sample_latent(_STRIP, generator=rng), labels) + 1) / 2)
             continue
         if dataset is None:
             continue
@@ -150,8 +150,11 @@ def publish(
         "objective_config": state.get("objective_config", {}),
         "steps": int(state.get("step", 0)),
         "batch_size": state.get("train", {}).get("batch_size"),
-        "training_data": {"name": data.get("name", "folder" if "root" in data else None),
-                          "options": data, "size": size},
+        "training_data": {
+            "name": data.get("name", "folder" if "root" in data else None),
+            "options": data,
+            "size": size,
+        },
         "weights": weights,
         "image_conventions": {n: image_conventions(net) for n, net in nets.items()},
         "metrics": _eval_results(run_dir),
@@ -167,8 +170,9 @@ def publish(
         specs = {n: specs_all[n] for n in chosen}
         write_model_folder(nets, specs, meta, staging)
         config = json.loads((staging / "config.json").read_text())
-        card = model_card(config, title=title or run_dir.name,
-                          sample=SAMPLE_FILE if strip is not None else None)
+        card = model_card(
+            config, title=title or run_dir.name, sample=SAMPLE_FILE if strip is not None else None
+        )
         (staging / CARD_FILE).write_text(card)
         if out.exists():
             out.rmdir()  # empty, checked above
@@ -177,4 +181,3 @@ def publish(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return out
-

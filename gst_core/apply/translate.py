@@ -66,8 +66,9 @@ def load_translator(
     device: str | torch.device = "cpu",
 ) -> nn.Module:
     """The image-to-image generator of a checkpoint, run folder or model folder (``gst
-    publish``) that translates in ``direction``, in eval mode: ``generator`` (pix2pix, fast_style, gan_style; A → B only) or CycleGAN's ``g_ab`` /
-    ``g_ba``. Shared by ``gst translate``, ``gst stylize --model`` and ``gst export``."""
+    publish``) that translates in ``direction``, in eval mode: ``generator`` (pix2pix,
+    fast_style, gan_style; A → B only) or CycleGAN's ``g_ab`` / ``g_ba``. Shared by
+    ``gst translate``, ``gst stylize --model`` and ``gst export``."""
     if direction not in DIRECTIONS:
         raise TranslateError(f"direction must be a2b or b2a, got {direction!r}")
     source = open_networks(checkpoint, device=device)

@@ -16,9 +16,8 @@ from gst_core.errors import GstError
 from gst_core.training import distributed
 
 # Modules under gst_core.cli, one per subcommand, in the order `gst --help` lists them.
-SUBCOMMANDS = [
-    "plugins", "bench", "stylize", "train", "sample", "translate", "export", "eval", "publish",
-]
+SUBCOMMANDS = ["plugins", "bench", "stylize", "train", "sample", "translate", "export", "eval"]
+SUBCOMMANDS += ["publish"]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -14,9 +14,9 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from gst_core.atomic_file import atomic_write
 from gst_core.apply.model_folder import is_model_folder
 from gst_core.apply.network_source import open_networks
+from gst_core.atomic_file import atomic_write
 from gst_core.metrics import (
     MetricError,
     describe_extractor,
@@ -40,7 +40,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("metric", choices=["fid", "kid"], help="the metric")
     parser.add_argument("real", help="folder of real images, or a checkpoint / run folder")
-    parser.add_argument("fake", help="folder of generated images, or a checkpoint / run folder / model folder")
+    parser.add_argument(
+        "fake", help="folder of generated images, or a checkpoint / run folder / model folder"
+    )
     parser.add_argument(
         "-n", "--count", type=int, default=10000, help="samples drawn from a checkpoint"
     )

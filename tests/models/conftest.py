@@ -16,8 +16,13 @@ _STYLE_PARTS = {
 }
 CONFIGS = {
     "gan": {
-        "generator": {"name": "dcgan_conditional", "num_classes": 3, "latent_dim": 8,
-                      "image_size": 16, "width": 4},
+        "generator": {
+            "name": "dcgan_conditional",
+            "num_classes": 3,
+            "latent_dim": 8,
+            "image_size": 16,
+            "width": 4,
+        },
         "discriminator": {"name": "projection", "num_classes": 3, "image_size": 16, "width": 4},
         "loss": {"adversarial": {"name": "hinge"}},
         "data": {"name": "shapes", "image_size": 16, "num_classes": 3, "per_class": 4},

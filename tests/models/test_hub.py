@@ -58,7 +58,9 @@ def test_push_to_hub_uploads_the_folder(trained_runs, tmp_path, monkeypatch):
 
     monkeypatch.setattr(huggingface_hub, "HfApi", FakeApi)
     out = tmp_path / "m"
-    assert main(["publish", str(trained_runs["gan"]), "-o", str(out), "--push-to-hub", "bob/gan"]) == 0
+    assert (
+        main(["publish", str(trained_runs["gan"]), "-o", str(out), "--push-to-hub", "bob/gan"]) == 0
+    )
     assert calls == [
         ("create", "bob/gan", False, True),
         ("upload", ["README.md", "config.json", "model.safetensors", "sample.png"], "bob/gan"),
