@@ -223,3 +223,21 @@ def test_publish_checks_its_output_and_input(trained_runs, published, tmp_path, 
     assert main(["publish", str(tmp_path / "nope"), "-o", str(tmp_path / "m")]) == 2
     assert not (tmp_path / "m").exists()
     assert not list(tmp_path.glob(".m.*"))  # no staging folder left behind
+
+
+def test_export_takes_a_model_folder(published, trained_runs, tmp_path, monkeypatch):
+    """`gst export DIR` exports the folder's generator (the ONNX writing itself is covered by
+    tests/faststyle/test_export_onnx.py; here the export is recorded, not run: 80 s on CPU)."""
+    pytest.importorskip("onnx", reason="the onnx extra is not installed")
+    pytest.importorskip("onnxscript", reason="the onnx extra is not installed")
+    import gst_core.apply.export_onnx as export_onnx
+
+    exported = []
+    monkeypatch.setattr(export_onnx, "export_onnx", lambda g, out, opset=None: exported.append(g))
+    out = str(tmp_path / "m.onnx")
+    assert main(["export", str(published["cyclegan"]), "-o", out, "--direction", "b2a",
+                 "--no-compare"]) == 0  # fmt: skip
+    reference = load_network(trained_runs["cyclegan"], "g_ba")
+    x = torch.rand(1, 3, 16, 16) * 2 - 1
+    with torch.no_grad():
+        assert torch.equal(exported[0](x), reference(x))
