@@ -73,20 +73,35 @@ def _metrics(config: dict[str, Any]) -> list[str]:
 def _usage(config: dict[str, Any]) -> list[str]:
     name = next(iter(config["networks"]))
     conventions = config.get("image_conventions", {}).get(name, {})
+    first = "import gst_core"
     if conventions.get("input") == "latent":
-        third = "images = generator(generator.sample_latent(8))  # (8, C, H, W) in [-1, 1]"
+        classes = conventions.get("num_classes", 0)
+        labels = ""
+        if classes:  # a class-conditional generator needs one label per image
+            first, labels = "import gst_core, torch", f", torch.arange(8) % {classes}"
+        third = f"images = generator(generator.sample_latent(8){labels})  # in [-1, 1]"
         cli = "gst sample MODEL_DIR -n 64 -o grid.png"
     else:
-        third = "output = generator(image * 2 - 1)  # image: (B, C, H, W) in [0, 1]; out in [-1, 1]"
-        cli = "gst translate MODEL_DIR photo.jpg -o out/"
+        multiple = conventions.get("size_multiple", 1)
+        third = (
+            f"output = generator(image * 2 - 1)  # image (B, C, H, W) in [0, 1], H and W "
+            f"multiples of {multiple}; output in [-1, 1]"
+        )
+        cli = "gst translate MODEL_DIR photo.jpg -o out/  # any size: padded and cropped back"
     return [
+        "`MODEL_DIR` is this folder (or its Hub name, `user/repo`):",
+        "",
         "```python",
-        "import gst_core",
-        f'generator = gst_core.load_pretrained("MODEL_DIR")["{name}"]  # or "user/repo"',
+        first,
+        f'generator = gst_core.load_pretrained("MODEL_DIR")["{name}"]',
         third,
         "```",
         "",
-        f"From the command line: `{cli}`.",
+        "From the command line:",
+        "",
+        "```bash",
+        cli,
+        "```",
     ]
 
 

@@ -191,8 +191,14 @@ def test_model_card_sections_and_image_link(objective, published):
     links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", card)
     assert links and all((folder / link).is_file() for link in links)
     assert "None measured" in card  # these runs were never evaluated
-    code = re.search(r"```python\n(.*?)```", card, flags=re.S).group(1).splitlines()
-    assert len(code) == 3 and "load_pretrained" in code[1]
+    code = re.search(r"```python\n(.*?)```", card, flags=re.S).group(1)
+    assert len(code.splitlines()) == 3 and "load_pretrained" in code.splitlines()[1]
+    # The three lines run as written (an image-to-image one given an image of legal size).
+    scope = {"image": torch.rand(1, 3, 32, 32)}
+    with torch.no_grad():
+        exec(code.replace("MODEL_DIR", str(folder)), scope)
+    out = scope.get("images", scope.get("output"))
+    assert out is not None and out.dim() == 4 and out.abs().max() <= 1
 
 
 def test_model_card_quotes_what_gst_eval_wrote(trained_runs, tmp_path):
