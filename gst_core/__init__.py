@@ -8,7 +8,6 @@ Three lines to a component::
     nets = gst_core.load_pretrained("models/my-model")  # a `gst publish` folder
 """
 
-from gst_core.apply.model_folder import load_pretrained
 from gst_core.config import build, build_components, build_from_toml, load_toml
 from gst_core.errors import (
     ComponentArgumentError,
@@ -48,6 +47,16 @@ from gst_core.kinds import (
 from gst_core.registry import Entry, Registry
 
 __version__ = "0.2.0"
+
+
+def __getattr__(name: str):  # noqa: ANN202 - PEP 562
+    # Loaded on first use: `gst plugins list` imports this package and must stay light.
+    if name == "load_pretrained":
+        from gst_core.apply.model_folder import load_pretrained
+
+        return load_pretrained
+    raise AttributeError(f"module 'gst_core' has no attribute {name!r}")
+
 
 __all__ = [
     "KINDS",

@@ -164,6 +164,9 @@ def publish(
     # Written next to the target, then renamed: a failure leaves no half folder behind.
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    staging.chmod(0o777 & ~umask)  # mkdtemp's 0700 would make the shared folder private
     try:
         if strip is not None:
             save_image(strip, staging / SAMPLE_FILE)

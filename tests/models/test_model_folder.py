@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import struct
 from pathlib import Path
@@ -224,6 +225,9 @@ def test_model_card_quotes_what_gst_eval_wrote(trained_runs, tmp_path):
 
 
 def test_publish_checks_its_output_and_input(trained_runs, published, tmp_path, capsys):
+    umask = os.umask(0)
+    os.umask(umask)
+    assert published["gan"].stat().st_mode & 0o777 == 0o777 & ~umask  # not mkdtemp's 0700
     assert main(["publish", str(trained_runs["gan"]), "-o", str(published["gan"])]) == 2
     assert "not an empty folder" in capsys.readouterr().err
     assert main(["publish", str(tmp_path / "nope"), "-o", str(tmp_path / "m")]) == 2
