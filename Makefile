@@ -11,9 +11,16 @@ BIN := $(VENV)/bin
 
 setup: $(VENV)/.installed
 
+# The runtime only: what `gst stylize --demo` and every other command needs.
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -c constraints.txt torch
+	$(BIN)/python -m pip install -c constraints.txt -e .
+	touch $@
+
+# The test tools and the optional extras the tests cover, on top of the runtime. Its own
+# stamp, so `make test` after `make demo` still installs them.
+$(VENV)/.dev-installed: $(VENV)/.installed
 	$(BIN)/python -m pip install -c constraints.txt -e ".[dev]"
 	# Reference FID/KID code for tests/metrics, read from source and never imported: without
 	# their dependencies (torchvision), which the pinned CPU torch cannot have.
@@ -23,13 +30,13 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 demo: setup
 	$(BIN)/gst stylize --demo -o stylized.png
 
-test: setup
+test: $(VENV)/.dev-installed
 	$(BIN)/python -m pytest tests
 
-bench: setup
+bench: $(VENV)/.dev-installed
 	$(BIN)/python -m pytest benchmarks
 
-lint: setup
+lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .
 
 clean:

@@ -14,7 +14,7 @@ import importlib
 import logging
 import os
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import torch
@@ -22,7 +22,7 @@ from torch import nn
 
 from gst_core.errors import GstError
 
-__all__ = ["ExportError", "compare_with_onnxruntime", "export_onnx", "require"]
+__all__ = ["ExportError", "compare_with_onnxruntime", "exportable", "export_onnx", "require"]
 
 INSTALL_HINT = "pip install 'gst-toolkit[onnx]' (onnx, onnxscript, onnxruntime)"
 
@@ -43,14 +43,38 @@ def require(*modules: str) -> None:
 
 
 class _ImageOnly(nn.Module):
-    """``generator(x)`` without the optional labels argument, so the graph has one input."""
+    """``generator(x)`` without the optional labels argument, so the graph has one input,
+    padded to the generator's ``size_multiple`` and cropped back inside the graph.
+
+    A U-Net runs only at multiples of ``2**num_downs``; without this its export claimed
+    dynamic H and W and failed at every other size (issue 20). The pad is edge replication,
+    with no branch on the size: ``gst translate`` reflects where the pad is smaller than
+    the side, which a graph for every size cannot choose, so the two may differ in the
+    padded border's influence on the last rows and columns.
+    """
 
     def __init__(self, generator: nn.Module) -> None:
         super().__init__()
         self.generator = generator
+        # A generator that pads itself (transformer_net: reflection, inside its forward) is
+        # exported as it is, so the ONNX model computes exactly what its forward does.
+        pads_itself = bool(getattr(generator, "pads_itself", False))
+        self.multiple = 1 if pads_itself else int(getattr(generator, "size_multiple", 1) or 1)
 
     def forward(self, image: torch.Tensor) -> torch.Tensor:
-        return self.generator(image)
+        if self.multiple <= 1:
+            return self.generator(image)
+        h, w = image.shape[-2:]
+        m = self.multiple
+        # Rounded up by integer division (a form torch.export's symbolic shapes follow).
+        pad_h, pad_w = (h + m - 1) // m * m - h, (w + m - 1) // m * m - w
+        padded = torch.nn.functional.pad(image, (0, pad_w, 0, pad_h), mode="replicate")
+        return self.generator(padded)[..., :h, :w]
+
+
+def exportable(generator: nn.Module) -> nn.Module:
+    """The module :func:`export_onnx` writes: ``generator`` taking any size, in eval mode."""
+    return _ImageOnly(generator.eval()).eval()
 
 
 def export_onnx(
@@ -59,20 +83,25 @@ def export_onnx(
     *,
     example_size: tuple[int, int] = (64, 64),
     opset: int | None = None,
+    check: Callable[[Path], None] | None = None,
 ) -> Path:
-    """Write ``generator`` (eval mode) to ``path``; input ``image`` ``(N, C, H, W)`` in [-1, 1]."""
+    """Write ``generator`` (eval mode) to ``path``; input ``image`` ``(N, C, H, W)`` in [-1, 1].
+
+    ``check(temporary_path)`` runs on the written file before it gets its name (e.g.
+    :func:`compare_with_onnxruntime`); if it raises, no file is left behind.
+    """
     require("onnx", "onnxscript")
     import onnx
 
     channels = int(getattr(generator, "in_channels", 3))
     generator = generator.eval()
-    multiple = int(getattr(generator, "size_multiple", 1) or 1)
-    # Traced at a size of the generator's multiple; every other size goes through the same
-    # graph because the network pads and crops without branching on the size.
-    h, w = (max(multiple, s - s % multiple) for s in example_size)
+    # Traced at a size that needs padding, so the pad is in the graph; every size goes
+    # through the same graph because it pads and crops without branching on the size.
+    h, w = (s + 1 for s in example_size)
     example = torch.rand(2, channels, h, w) * 2 - 1
-    dims = {0: torch.export.Dim("batch"), 2: torch.export.Dim("height"),
-            3: torch.export.Dim("width")}  # fmt: skip
+    # DYNAMIC, not named Dims: a U-Net's guards (e.g. a side above one multiple) would make
+    # named Dims fail the export; onnxruntime is then checked on unseen sizes instead.
+    dims = {0: torch.export.Dim.DYNAMIC, 2: torch.export.Dim.DYNAMIC, 3: torch.export.Dim.DYNAMIC}
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp")
     kwargs = {"opset_version": opset} if opset else {}
@@ -82,7 +111,7 @@ def export_onnx(
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", FutureWarning)  # torch-internal deprecations
             program = torch.onnx.export(
-                _ImageOnly(generator).eval(),
+                exportable(generator),
                 (example,),
                 dynamic_shapes={"image": dims},
                 input_names=["image"],
@@ -94,12 +123,16 @@ def export_onnx(
             )
         program.save(str(tmp), external_data=False)
         onnx.checker.check_model(str(tmp), full_check=True)
+        if check is not None:
+            check(tmp)
     except ExportError:
+        tmp.unlink(missing_ok=True)
         raise
     except Exception as exc:  # torch.export / onnx errors come in many types
         tmp.unlink(missing_ok=True)
         raise ExportError(
-            f"exporting {type(generator).__name__} to ONNX failed: {type(exc).__name__}: {exc}"
+            f"exporting {type(generator).__name__} to ONNX failed: {type(exc).__name__}: "
+            f"{str(exc).splitlines()[0] if str(exc) else ''}"
         ) from exc
     os.replace(tmp, path)
     return path
@@ -121,7 +154,7 @@ def compare_with_onnxruntime(
     channels = int(getattr(generator, "in_channels", 3))
     rng = torch.Generator().manual_seed(seed)
     worst = 0.0
-    generator = generator.eval()
+    generator = exportable(generator)
     for h, w in sizes:
         for n in batches:
             x = torch.rand(n, channels, h, w, generator=rng) * 2 - 1

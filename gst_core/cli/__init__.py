@@ -8,16 +8,28 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 import warnings
 from collections.abc import Sequence
 
+from gst_core.cli.threads import apply_threads
 from gst_core.errors import GstError
 from gst_core.training import distributed
 
 # Modules under gst_core.cli, one per subcommand, in the order `gst --help` lists them.
-SUBCOMMANDS = ["plugins", "bench", "stylize", "train", "sample", "translate", "export", "eval"]
-SUBCOMMANDS += ["publish"]
+SUBCOMMANDS = [
+    "plugins",
+    "bench",
+    "stylize",
+    "train",
+    "sample",
+    "translate",
+    "export",
+    "publish",
+    "import_model",
+    "eval",
+]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -45,7 +57,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         python_format, warnings.formatwarning = warnings.formatwarning, _format_warning
         try:
-            return int(args.func(args) or 0)
+            apply_threads(args)
+            status = int(args.func(args) or 0)
+            sys.stdout.flush()  # here, so that a closed pipe is caught below, not at exit
+            return status
         finally:
             warnings.formatwarning = python_format  # main() may be called from Python too
     except GstError as exc:
@@ -54,6 +69,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if distributed.should_report(exc):
             print(f"gst: error{distributed.rank_tag()}: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # `gst plugins list | head -2`: the reader has all it wanted. Point stdout at devnull
+        # so that Python's own flush at exit does not raise again (Python's documented recipe).
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         print("gst: interrupted", file=sys.stderr)
         return 130

@@ -1,4 +1,4 @@
-"""`gst eval fid|kid REAL FAKE`: FID or KID between two image sets.
+"""`gst eval fid|kid|prdc REAL FAKE`: FID, KID, or precision/recall/density/coverage.
 
 Each side is a folder of images (any size and format Pillow reads, searched
 recursively) or a GAN checkpoint (a ``.pt`` file or a run folder holding
@@ -17,6 +17,7 @@ from typing import Any
 from gst_core.apply.model_folder import is_model_folder
 from gst_core.apply.network_source import open_networks
 from gst_core.atomic_file import atomic_write
+from gst_core.cli.threads import add_threads_option
 from gst_core.metrics import (
     MetricError,
     describe_extractor,
@@ -27,6 +28,7 @@ from gst_core.metrics import (
     resolve_extractor,
 )
 from gst_core.metrics.extract import FeatureSet
+from gst_core.metrics.prdc import prdc
 
 __all__ = ["add_parser", "run"]
 
@@ -34,11 +36,15 @@ __all__ = ["add_parser", "run"]
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "eval",
-        help="FID or KID between two folders of images or GAN checkpoints",
+        help="FID, KID or precision/recall between two folders of images or GAN checkpoints",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("metric", choices=["fid", "kid"], help="the metric")
+    parser.add_argument(
+        "metric",
+        choices=["fid", "kid", "prdc"],
+        help="fid, kid, or prdc (precision/recall: quality and coverage apart; density/coverage)",
+    )
     parser.add_argument("real", help="folder of real images, or a checkpoint / run folder")
     parser.add_argument(
         "fake", help="folder of generated images, or a checkpoint / run folder / model folder"
@@ -58,8 +64,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--batch-size", type=int, default=50)
     parser.add_argument("--subsets", type=int, default=100, help="KID: number of subsets")
     parser.add_argument("--subset-size", type=int, default=1000, help="KID: samples per subset")
+    parser.add_argument("--k", type=int, default=5, help="prdc: the k of the k-NN balls")
     parser.add_argument("--seed", type=int, default=0, help="sampling and KID-subset seed")
     parser.add_argument("--no-ema", action="store_true", help="checkpoints: the raw generator")
+    add_threads_option(parser)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--json", type=Path, help="also write the result as JSON here")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
@@ -75,12 +83,16 @@ def _checkpoint_of(path: Path) -> Path | None:
     return last if last.is_file() else None
 
 
-def _side(args: argparse.Namespace, which: str, extractor: Any) -> FeatureSet:
+def _check_exists(args: argparse.Namespace, which: str) -> None:
     path = Path(getattr(args, which)).expanduser()
     if not path.exists():
         raise MetricError(
             f"{which} {str(path)!r} does not exist; give a folder of images or a checkpoint"
         )
+
+
+def _side(args: argparse.Namespace, which: str, extractor: Any) -> FeatureSet:
+    path = Path(getattr(args, which)).expanduser()
     checkpoint = _checkpoint_of(path)
     progress = not args.no_progress
     if checkpoint is None:
@@ -103,8 +115,12 @@ def _side(args: argparse.Namespace, which: str, extractor: Any) -> FeatureSet:
 def run(args: argparse.Namespace) -> int:
     if args.count < 2:
         raise MetricError(f"-n must be at least 2, got {args.count}")
+    if args.metric == "prdc" and args.k < 1:
+        raise MetricError(f"--k must be at least 1, got {args.k}")
     if args.batch_size < 1:
         raise MetricError(f"--batch-size must be at least 1, got {args.batch_size}")
+    for which in ("real", "fake"):  # both, before reading either (a folder takes minutes)
+        _check_exists(args, which)
     extractor, name = resolve_extractor(args.extractor, weights=args.weights)
     extractor.to(args.device)
     resize = describe_extractor(extractor)
@@ -117,6 +133,14 @@ def run(args: argparse.Namespace) -> int:
             value = frechet_distance(real.features, fake.features)
             result: dict[str, Any] = {"metric": "fid", "value": value}
             line = f"FID {value:.6g}"
+        elif args.metric == "prdc":
+            measured = prdc(real.features, fake.features, k=args.k)
+            result = {"metric": "prdc", **measured.as_dict()}
+            line = (
+                f"precision {measured.precision:.4f}  recall {measured.recall:.4f}  "
+                f"density {measured.density:.4f}  coverage {measured.coverage:.4f}  "
+                f"(k={measured.k}; {measured.real_count} real, {measured.fake_count} fake)"
+            )
         else:
             mean, std = kernel_distance(
                 real.features,

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
+from gst_core.cli.threads import add_threads_option
 from gst_core.errors import GstError
 
 
@@ -29,13 +31,19 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         default="a2b",
         help="which generator of a CycleGAN checkpoint (default a2b: g_ab)",
     )
+    add_threads_option(p)
     p.add_argument("--opset", type=int, help="ONNX opset (default: torch's)")
     p.add_argument("--no-compare", action="store_true", help="skip the onnxruntime comparison")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from gst_core.apply.export_onnx import compare_with_onnxruntime, export_onnx, require
+    from gst_core.apply.export_onnx import (
+        ExportError,
+        compare_with_onnxruntime,
+        export_onnx,
+        require,
+    )
     from gst_core.apply.translate import load_translator
     from gst_core.runtime.output_paths import check_output_file
 
@@ -46,17 +54,25 @@ def run(args: argparse.Namespace) -> int:
         raise GstError(f"the output {args.output!r} should end in .onnx")
     output = check_output_file(args.output, inputs=[args.checkpoint], overwrite=args.overwrite)
     generator = load_translator(args.checkpoint, args.direction)
-    export_onnx(generator, output, opset=args.opset)
-    print(f"gst: wrote {args.output} (checked with onnx.checker)", file=sys.stderr)
-    if not args.no_compare:
-        worst = compare_with_onnxruntime(generator, output)
+    measured: list[float] = []
+
+    def compare(written: Path) -> None:
+        # On the temporary file, before it is named args.output: an export that fails its
+        # check is never left on disk (issue 20).
+        worst = compare_with_onnxruntime(generator, written)
         if worst > 1e-3:
-            raise GstError(
+            raise ExportError(
                 f"{args.output}: onnxruntime differs from PyTorch by up to {worst:.3g}; the "
-                "export is not faithful (report it with the generator's name)"
+                "export is not faithful (report it with the generator's name); nothing written"
             )
+        measured.append(worst)
+
+    export_onnx(generator, output, opset=args.opset, check=None if args.no_compare else compare)
+    print(f"gst: wrote {args.output} (checked with onnx.checker)", file=sys.stderr)
+    if measured:
         print(
-            f"gst: onnxruntime matches PyTorch to {worst:.2g} on 2 unseen sizes x 2 batch sizes",
+            f"gst: onnxruntime matches PyTorch to {measured[0]:.2g} on 2 unseen sizes x 2 batch "
+            "sizes",
             file=sys.stderr,
         )
     return 0

@@ -37,6 +37,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     listing.add_argument(*TIMEOUT_ARGS, **TIMEOUT_OPTIONS)
     listing.set_defaults(func=run_list)
 
+    showing = verbs.add_parser(
+        "show", help="one component: its signature and defaults, docstring and distribution"
+    )
+    showing.add_argument("name", help="a component name, e.g. dcgan, fast_style, hinge")
+    showing.add_argument("--kind", help=f"only this kind ({', '.join(KINDS)})")
+    showing.set_defaults(func=run_show)
+
     checking = verbs.add_parser(
         "check", help="import every component; exit 1 if any fails, printing each cause"
     )
@@ -87,6 +94,14 @@ def run_list(args: argparse.Namespace) -> int:
     broken = [r for r in rows if r.status in ("broken", "conflict")]
     if broken:
         print(f"\n{len(broken)} component(s) cannot be used; `gst plugins check` shows why.")
+    return 0
+
+
+def run_show(args: argparse.Namespace) -> int:
+    from gst_core.cli.plugin_show import describe, find
+
+    texts = [describe(kind, args.name) for kind, _ in find(args.name, args.kind)]
+    print("\n\n".join(texts))
     return 0
 
 

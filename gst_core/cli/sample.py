@@ -10,6 +10,7 @@ import torch
 
 from gst_core.apply.network_source import open_networks
 from gst_core.checkpoint import CheckpointError
+from gst_core.cli.threads import add_threads_option
 from gst_core.images import make_grid, save_image
 from gst_core.runtime.option_checks import check_option, resolve_device
 from gst_core.runtime.output_paths import check_output_file
@@ -26,6 +27,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--nrow", type=int, help="images per row")
     parser.add_argument("--no-ema", action="store_true", help="use the raw generator weights")
+    add_threads_option(parser)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing output image")
     parser.set_defaults(func=run)

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from gst_core.cli.threads import add_threads_option
 from gst_core.errors import GstError, NonFiniteLossError, SpecError
 from gst_core.images import check_pixel_count, load_image, save_image
 from gst_core.perceptual import check_feature_loss
@@ -92,6 +93,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     g.add_argument("--scales", type=int, help="coarse-to-fine levels (each doubles the size)")
     g.add_argument("--init", choices=("content", "noise", "style"))
     g.add_argument("--seed", type=int)
+    add_threads_option(g)
     g.add_argument("--device", help="cpu, cuda, cuda:1, ...")
     g = p.add_argument_group("losses")
     g.add_argument("--content-weight", type=float)
@@ -120,6 +122,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     g = p.add_argument_group("output")
     g.add_argument("--save-every", type=int, help="also write OUT_<step>.png every N steps")
+    g.add_argument(
+        "--strip",
+        metavar="PATH",
+        help="also write content | style(s) | output side by side, at the output's height",
+    )
     g.add_argument(
         "--overwrite",
         action="store_true",
@@ -161,6 +168,13 @@ def run(args: argparse.Namespace) -> int:
         raise GstError(f"--output must be a file name, got {output!r}")
     inputs = [] if demo else _input_paths(args, settings)
     output = check_output_file(output, inputs=inputs, overwrite=args.overwrite, image=True)
+    strip = None
+    if args.strip is not None:
+        if Path(args.strip).expanduser().resolve() == output:
+            raise OutputPathError(f"--strip {args.strip!r} is the output image; name another")
+        strip = check_output_file(
+            args.strip, inputs=inputs, overwrite=args.overwrite, image=True, what="--strip"
+        )
     if options.get("save_every"):
         options["save_path"] = output
         _check_intermediates(output, args.overwrite)
@@ -186,6 +200,11 @@ def run(args: argparse.Namespace) -> int:
         raise GstError(f"{exc} The last good image is in {output}.") from exc
     save_image(image, output)
     print(f"wrote {output} ({image.shape[-1]}×{image.shape[-2]})", file=sys.stderr)
+    if strip is not None:
+        from gst_core.cli.strip import side_by_side
+
+        save_image(side_by_side([content, *styles, image], image.shape[-2]), strip)
+        print(f"wrote {strip} (content | style | output)", file=sys.stderr)
     return 0
 
 
@@ -268,10 +287,21 @@ def _components(args: argparse.Namespace, config: dict[str, Any]):
     from gst_core.perceptual import default_losses
 
     source = args.config or "<config>"
+    from_toml = config.get("feature_extractor")
+    if (args.extractor or args.weights) and isinstance(from_toml, dict):
+        # The flags win, and the TOML's extractor is not even built: its weights path may
+        # not exist on this machine (issue 20). Its other options still apply when the
+        # flags keep its network.
+        config = {k: v for k, v in config.items() if k != "feature_extractor"}
     built = build_components(config, source=source) if config else {}
     if args.extractor or args.weights:
-        kwargs = {"weights": args.weights} if args.weights else {}
-        extractor = feature_extractors.build(args.extractor or "auto", **kwargs)
+        spec = dict(from_toml) if isinstance(from_toml, dict) else {}
+        if args.extractor and args.extractor != spec.get("name"):
+            spec = {}  # another network: the TOML's options were for the one it names
+        spec["name"] = args.extractor or spec.get("name", "auto")
+        if args.weights:
+            spec["weights"] = args.weights
+        extractor = feature_extractors.build(spec)
     elif "feature_extractor" in built:
         extractor = single(built, "feature_extractor", source=source)
     else:

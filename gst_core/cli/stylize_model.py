@@ -17,10 +17,10 @@ from pathlib import Path
 import torch
 
 from gst_core.apply.apply_generator import apply_image_generator
-from gst_core.apply.translate import load_translator
+from gst_core.apply.translate import load_translator, plan_outputs
 from gst_core.errors import GstError
 from gst_core.images import load_image, save_image
-from gst_core.runtime.output_paths import check_output_dir, check_output_file
+from gst_core.runtime.output_paths import check_output_file, writable_image_suffixes
 
 __all__ = ["run"]
 
@@ -31,26 +31,13 @@ def run(args: argparse.Namespace) -> int:
         raise GstError("give the images to stylize: gst stylize --model CKPT IMAGE... -o OUTDIR")
     if args.output is None:
         raise GstError("give an output folder: gst stylize --model CKPT IMAGE... -o OUTDIR")
-    missing = [p for p in inputs if not Path(p).is_file()]
+    missing = [p for p in inputs if not Path(p).exists()]
     if missing:
         raise GstError(f"input image(s) not found: {', '.join(missing)}")
-    out_dir = check_output_dir(args.output, inputs=inputs)
-    names = [Path(p).stem + ".png" for p in inputs]
-    clashes = sorted({n for n in names if names.count(n) > 1})
-    if clashes:
-        raise GstError(
-            f"several inputs would be written as {', '.join(clashes)} in {args.output}; "
-            "stylize same-named images into separate folders"
-        )
-    outputs = [
-        check_output_file(out_dir / n, inputs=inputs, overwrite=args.overwrite, image=True)
-        for n in names
-    ]
+    sources, outputs = _plan(inputs, args.output, args.overwrite)
     device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
     generator = load_translator(args.model, "a2b", device=device)
-    out_dir.mkdir(parents=True, exist_ok=True)
-
-    images = [load_image(p, args.size) for p in inputs]
+    images = [load_image(p, args.size) for p in sources]
     by_size: dict[tuple[int, int], list[int]] = defaultdict(list)
     for i, image in enumerate(images):
         by_size[tuple(image.shape[-2:])].append(i)
@@ -60,7 +47,24 @@ def run(args: argparse.Namespace) -> int:
             chunk = indices[start : start + batch]
             x = torch.cat([images[i] for i in chunk]).to(device)
             for i, result in zip(chunk, apply_image_generator(generator, x), strict=True):
+                outputs[i].parent.mkdir(parents=True, exist_ok=True)
                 save_image(result.unsqueeze(0).cpu(), outputs[i])
     if not args.quiet:
-        print(f"gst: wrote {len(inputs)} image(s) to {args.output}", file=sys.stderr)
+        print(f"gst: wrote {len(sources)} image(s) to {args.output}", file=sys.stderr)
     return 0
+
+
+def _plan(inputs: list[str], output: str, overwrite: bool) -> tuple[list[Path], list[Path]]:
+    """Input files and their outputs, all checked before any work.
+
+    One input file and an output with an image suffix (``-o one.png``) writes that file;
+    otherwise ``-o`` is a folder and files or folders of images go into it as
+    ``gst translate`` does (one PNG each, a folder's subfolders kept).
+    """
+    single = len(inputs) == 1 and Path(inputs[0]).is_file()
+    target = Path(output).expanduser()
+    if single and not target.is_dir() and target.suffix.lower() in writable_image_suffixes():
+        checked = check_output_file(target, inputs=inputs, overwrite=overwrite, image=True)
+        return [Path(inputs[0])], [checked]
+    planned = plan_outputs(inputs, output, overwrite=overwrite)
+    return [s for s, _ in planned], [t for _, t in planned]

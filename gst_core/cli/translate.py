@@ -5,9 +5,8 @@ from __future__ import annotations
 import argparse
 import warnings
 
-import torch
-
 from gst_core.apply.translate import translate
+from gst_core.cli.threads import add_threads_option
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -34,13 +33,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--overwrite", action="store_true", help="replace existing outputs")
     parser.add_argument("--no-ema", action="store_true", help="use the raw generator weights")
     parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, ...")
-    parser.add_argument("--threads", type=int, help="torch CPU threads")
+    add_threads_option(parser)
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.threads is not None:
-        torch.set_num_threads(args.threads)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         result = translate(

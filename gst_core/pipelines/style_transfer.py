@@ -220,7 +220,7 @@ class StyleTransfer:
                 postfix["tv"] = f"{t.item():.3g}"
             bar.set_postfix(postfix, refresh=False)
             bar.update(1)
-            self._after_step(step + 1, image, callback)
+            self._after_step(step + 1, image, content, callback)
             if convergence.update(total.item(), image):
                 raise _Converged
             return total
@@ -249,16 +249,21 @@ class StyleTransfer:
         return image.detach()
 
     def _after_step(
-        self, step: int, image: Tensor, callback: Callable[[int, Tensor], None] | None
+        self,
+        step: int,
+        image: Tensor,
+        content: Tensor,
+        callback: Callable[[int, Tensor], None] | None,
     ) -> None:
         opts = self.options
         if callback is not None:
             callback(step, image.detach())
         if opts.save_every and step % opts.save_every == 0 and opts.save_path is not None:
             path = Path(opts.save_path)
-            # Intermediates show the raw optimisation (colour preservation is applied at the end).
+            # Finished as the final image is (clamped, colour preservation applied), so a
+            # snapshot shows what stopping there would have given.
             name = f"{path.stem}_{step:05d}{path.suffix or '.png'}"
-            save_image(image.detach().clamp(0, 1).cpu(), path.with_name(name))
+            save_image(self._finish(image, content).cpu(), path.with_name(name))
 
 
 class _Converged(Exception):

@@ -1,4 +1,4 @@
-"""FID/KID during training: measured every N steps against a held-out real set.
+"""FID/KID/PRDC and a mode-collapse watch during training, every N steps, on held-out reals.
 
 ::
 
@@ -12,12 +12,24 @@ from the same latents so that successive values differ by the model, not by
 the draw, and measures them against the real set's features, computed once
 at the start. The values:
 
-* go to ``<run_dir>/metrics.jsonl`` as their own line ``{"step", "fid", "kid", "kid_std"}``;
+* go to ``<run_dir>/metrics.jsonl`` as their own line ``{"step", "fid", "kid", "kid_std",
+  "precision", "recall", "density", "coverage", "spread", "collapse"}``;
 * appear in the progress bar after the losses;
 * go to TensorBoard (``metrics/fid``, ...) when a :class:`TensorBoardLogger` is running;
 * keep ``<run_dir>/checkpoints/best.pt``: the checkpoint with the lowest
   ``best_metric`` so far, written atomically, with ``best.json`` beside it
   (so a resumed run only replaces it with a better one).
+
+**Mode collapse.** Every measurement also records ``spread``: the mean distance of the
+generated samples to their centroid in feature space, as a share of the real set's. A
+generator that collapses onto a few modes contracts its fixed batch of samples, so when
+``spread`` stays below ``collapse_spread`` (default 0.5) at two measurements in a row
+without widening, or recall (with ``"prdc"``) falls below half its best so far, or a
+class of a conditional generator is not covered at all, the callback warns in one line
+naming the step and what to try, and records ``"collapse": true``. No warning is given in the first
+``collapse_warmup`` steps (default: a tenth of the run), while the generator is still
+near its initial, narrow output. A conditional generator also gets per-class recall
+(``recall_class_<k>``), so a class it dropped is named.
 
 The real set is a folder of images, a map-style dataset whose items are an
 image in ``[-1, 1]`` or ``(image, label)`` (the GAN datasets), or a tensor of
@@ -47,6 +59,7 @@ from gst_core.metrics.extract import (
 )
 from gst_core.metrics.frechet import FeatureStats, frechet_distance
 from gst_core.metrics.kernel import SmallSampleWarning, kernel_distance
+from gst_core.metrics.prdc import feature_spread, per_class_recall, prdc
 from gst_core.training.callbacks import Callback, ProgressBar, TensorBoardLogger
 
 if TYPE_CHECKING:
@@ -55,7 +68,29 @@ if TYPE_CHECKING:
 
 __all__ = ["MetricCallback"]
 
-METRICS = ("fid", "kid")
+METRICS = ("fid", "kid", "prdc")
+
+COLLAPSE_ADVICE = (
+    "try a hinge or wasserstein loss with gradient_penalty, [objective] instance_noise = 0.1, "
+    "or minibatch_std = true on the discriminator (docs/gan.md, 'Mode collapse')"
+)
+
+
+class CollapseWarning(UserWarning):
+    """The generator's samples are contracting in feature space (see MetricCallback)."""
+
+
+def _real_labels(real: Any) -> Tensor | None:
+    """The class of every item of a labelled map-style dataset, else ``None``."""
+    if isinstance(real, Tensor | str | Path) or not int(getattr(real, "num_classes", 0) or 0):
+        return None
+    labels = []
+    for i in range(len(real)):
+        item = real[i]
+        if not isinstance(item, tuple | list) or len(item) != 2:
+            return None
+        labels.append(int(item[1]))
+    return torch.tensor(labels)
 
 
 def _real_batches(real: Any, batch_size: int) -> tuple[Iterator[Tensor], int]:
@@ -92,7 +127,7 @@ class MetricCallback(Callback):
     Args:
         real: held-out real images (folder, dataset or tensor; see the module docstring).
         every: steps between measurements (the last step is always measured).
-        metrics: any of ``"fid"``, ``"kid"``.
+        metrics: any of ``"fid"``, ``"kid"``, ``"prdc"`` (precision, recall, density, coverage).
         count: generated samples per measurement.
         extractor: a ``feature_extractor`` name (``"fid_auto"``: inception when its weights
             are found, else ``random_pool``) or a built extractor.
@@ -101,6 +136,9 @@ class MetricCallback(Callback):
         batch_size, seed: sampling batch size and latent seed.
         kid_subsets, kid_subset_size: as :func:`~gst_core.metrics.kernel_distance`.
         weights: weights file for the extractor (inception).
+        prdc_k: the k of the k-NN balls of precision/recall/density/coverage.
+        collapse_spread: warn when the samples' spread falls below this share of the reals'.
+        collapse_warmup: steps before any collapse warning (``None``: a tenth of the run).
     """
 
     def __init__(
@@ -118,6 +156,9 @@ class MetricCallback(Callback):
         kid_subsets: int = 100,
         kid_subset_size: int = 1000,
         weights: str | Path | None = None,
+        prdc_k: int = 5,
+        collapse_spread: float = 0.5,
+        collapse_warmup: int | None = None,
     ) -> None:
         unknown = [m for m in metrics if m not in METRICS]
         if unknown or not metrics:
@@ -129,6 +170,12 @@ class MetricCallback(Callback):
             )
         if every < 1 or count < 2:
             raise MetricError(f"every must be >= 1 and count >= 2, got {every} and {count}")
+        if "prdc" in metrics and count <= prdc_k:
+            raise MetricError(f"prdc with k={prdc_k} needs count > {prdc_k}, got {count}")
+        if best_metric in ("prdc",):
+            raise MetricError("best_metric must be fid or kid (prdc is four numbers)")
+        if not 0 < collapse_spread < 1:
+            raise MetricError(f"collapse_spread must be in (0, 1), got {collapse_spread!r}")
         self.real = real
         self.every = every
         self.metrics = tuple(metrics)
@@ -141,6 +188,13 @@ class MetricCallback(Callback):
         self.kid_subsets = kid_subsets
         self.kid_subset_size = kid_subset_size
         self.weights = weights
+        self.prdc_k = prdc_k
+        self.collapse_spread = collapse_spread
+        self.collapse_warmup = collapse_warmup
+        self.real_labels: Tensor | None = None
+        self.real_spread = 0.0
+        self.best_recall = 0.0
+        self.previous_spread: float | None = None
         self.extractor: FeatureExtractor | None = None
         self.real_features: Tensor | None = None
         self.real_stats: FeatureStats | None = None
@@ -152,7 +206,7 @@ class MetricCallback(Callback):
     OPTIONS: dict[str, Any] = {
         "fid_every": 0,  # steps between measurements; 0: no metrics during training
         "fid_real": None,  # held-out real images: a folder
-        "fid_metrics": ["fid"],  # any of "fid", "kid"
+        "fid_metrics": ["fid"],  # any of "fid", "kid", "prdc"
         "fid_count": 1000,  # generated samples per measurement
         "fid_extractor": "fid_auto",  # a feature_extractor name
         "best_metric": "fid",  # what checkpoints/best.pt minimises; "" for none
@@ -213,6 +267,9 @@ class MetricCallback(Callback):
                 raise MetricError("the held-out real set needs at least 2 images")
             self.real_features = features
             self.real_stats = FeatureStats().update(features)
+            self.real_spread = feature_spread(features)
+            if not isinstance(self.real, str | Path):
+                self.real_labels = _real_labels(self.real)
         if "kid" in self.metrics:
             available = min(self.count, self.real_features.shape[0])
             if available < self.kid_subset_size:
@@ -271,12 +328,67 @@ class MetricCallback(Callback):
                 seed=self.seed,
             )
             values["kid"], values["kid_std"] = mean, std
+        if "prdc" in self.metrics:
+            values.update(
+                {
+                    k: v
+                    for k, v in prdc(self.real_features, fake, self.prdc_k).as_dict().items()
+                    if k in ("precision", "recall", "density", "coverage")
+                }
+            )
+            classes = int(getattr(generator, "num_classes", 0) or 0)
+            if classes and self.real_labels is not None:
+                # generated_batches draws the classes in turn: sample i has class i % classes.
+                fake_labels = torch.arange(fake.shape[0]) % classes
+                for c, r in per_class_recall(
+                    self.real_features, self.real_labels, fake, fake_labels, self.prdc_k
+                ).items():
+                    values[f"recall_class_{c}"] = r
+        values["spread"] = feature_spread(fake) / self.real_spread if self.real_spread else 1.0
         return values
+
+    def _collapsing(self, trainer: Trainer, step: int, values: Mapping[str, float]) -> str:
+        """Why the generator looks collapsed now (empty: it does not)."""
+        warmup = self.collapse_warmup
+        if warmup is None:
+            warmup = trainer.config.steps // 10
+        reasons = []
+        spread, previous = values["spread"], self.previous_spread
+        self.previous_spread = spread
+        # Narrow at two measurements in a row and not widening: a generator still spreading
+        # out from its narrow initial output (it widens fast) is not collapsing.
+        if previous is not None and max(spread, previous) < self.collapse_spread:
+            if spread <= previous * 1.05:
+                reasons.append(
+                    f"its samples spread {spread:.2f}x as widely as the real images in feature "
+                    f"space, down from {previous:.2f}x (threshold {self.collapse_spread})"
+                    if spread < previous
+                    else f"its samples spread only {spread:.2f}x as widely as the real images "
+                    f"in feature space (threshold {self.collapse_spread})"
+                )
+        recall = values.get("recall")
+        if recall is not None:
+            if self.best_recall and recall < self.best_recall / 2:
+                reasons.append(f"recall fell to {recall:.2f} from {self.best_recall:.2f}")
+            self.best_recall = max(self.best_recall, recall)
+        dropped = [k.removeprefix("recall_class_") for k, v in values.items()
+                   if k.startswith("recall_class_") and v == 0.0]
+        if dropped:
+            reasons.append(f"no sample covers class(es) {', '.join(dropped)}")
+        return "; ".join(reasons) if step > warmup else ""
 
     def on_step_end(self, trainer: Trainer, step: int, metrics: Mapping[str, Tensor]) -> None:
         if step % self.every and step != trainer.config.steps:
             return
         values = self.measure(trainer)
+        why = self._collapsing(trainer, step, values)
+        values["collapse"] = bool(why)
+        if why:
+            warnings.warn(
+                f"step {step}: the generator may be collapsing: {why}; {COLLAPSE_ADVICE}",
+                CollapseWarning,
+                stacklevel=2,
+            )
         self.latest = values
         self.history.append({"step": step, **values})
         if trainer.run_dir is not None:
@@ -287,7 +399,7 @@ class MetricCallback(Callback):
         for cb in trainer.callbacks:
             if isinstance(cb, TensorBoardLogger) and cb.writer is not None:
                 for key, value in values.items():
-                    cb.writer.add_scalar(f"metrics/{key}", value, step)
+                    cb.writer.add_scalar(f"metrics/{key}", float(value), step)
             if isinstance(cb, ProgressBar) and cb.bar is not None:
                 cb.bar.set_postfix(self._postfix({}), refresh=False)
         if self.best_metric is not None:
@@ -303,7 +415,11 @@ class MetricCallback(Callback):
 
     def _postfix(self, losses: Mapping[str, float]) -> dict[str, str]:
         shown = {k: f"{v:.3g}" for k, v in losses.items()}
-        shown.update({k: f"{v:.4g}" for k, v in self.latest.items() if k != "kid_std"})
+        hidden = ("kid_std", "density", "collapse", "spread")
+        shown.update(
+            {k: f"{v:.4g}" for k, v in self.latest.items()
+             if k not in hidden and not k.startswith("recall_class_")}
+        )
         return shown
 
     # -- the best checkpoint -----------------------------------------------

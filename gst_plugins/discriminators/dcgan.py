@@ -20,6 +20,7 @@ from gst_plugins._shared.blocks import (
     dcgan_init,
     maybe_spectral_norm,
 )
+from gst_plugins._shared.minibatch_std import MinibatchStdDev
 
 __all__ = ["DCGANDiscriminator", "downsampling_stack"]
 
@@ -50,7 +51,9 @@ def downsampling_stack(
 class DCGANDiscriminator(Discriminator):
     """Images ``(B, channels, image_size, image_size)`` in ``[-1, 1]`` → raw scores ``(B,)``.
 
-    ``batch_norm`` defaults to ``not spectral_norm``.
+    ``batch_norm`` defaults to ``not spectral_norm``. ``minibatch_std`` appends the
+    minibatch standard-deviation map before the last convolution (ProGAN/StyleGAN), a
+    counter to mode collapse.
     """
 
     def __init__(
@@ -60,6 +63,7 @@ class DCGANDiscriminator(Discriminator):
         width: int = 64,
         spectral_norm: bool = False,
         batch_norm: bool | None = None,
+        minibatch_std: bool = False,
     ) -> None:
         super().__init__()
         name = type(self).__name__
@@ -72,9 +76,13 @@ class DCGANDiscriminator(Discriminator):
         self.features, hidden = downsampling_stack(
             channels, width, steps, spectral_norm=spectral_norm, batch_norm=batch_norm
         )
-        self.head = maybe_spectral_norm(nn.Conv2d(hidden, 1, 4, 1, 0), spectral_norm)
+        # minibatch_std: one more 4x4 map, the features' spread across the batch (ProGAN).
+        self.minibatch_std = MinibatchStdDev() if minibatch_std else nn.Identity()
+        self.head = maybe_spectral_norm(
+            nn.Conv2d(hidden + int(minibatch_std), 1, 4, 1, 0), spectral_norm
+        )
         dcgan_init(self)
 
     def forward(self, images: Tensor, labels: Tensor | None = None) -> Tensor:
         check_labels(labels, 0, images.shape[0], type(self).__name__)
-        return self.head(self.features(images)).flatten()
+        return self.head(self.minibatch_std(self.features(images))).flatten()

@@ -20,6 +20,7 @@ from gst_plugins._shared.blocks import (
     dcgan_init,
     maybe_spectral_norm,
 )
+from gst_plugins._shared.minibatch_std import MinibatchStdDev
 from gst_plugins.discriminators.dcgan import downsampling_stack
 
 __all__ = ["ProjectionDiscriminator"]
@@ -35,6 +36,7 @@ class ProjectionDiscriminator(Discriminator):
         channels: int = 3,
         width: int = 64,
         spectral_norm: bool = True,
+        minibatch_std: bool = False,
     ) -> None:
         super().__init__()
         name = type(self).__name__
@@ -47,11 +49,14 @@ class ProjectionDiscriminator(Discriminator):
         self.features, hidden = downsampling_stack(
             channels, width, steps, spectral_norm=spectral_norm, batch_norm=False
         )
+        # minibatch_std: one more map, the features' spread across the batch (ProGAN).
+        self.minibatch_std = MinibatchStdDev() if minibatch_std else nn.Identity()
+        hidden += int(minibatch_std)
         self.linear = maybe_spectral_norm(nn.Linear(hidden, 1), spectral_norm)
         self.embedding = maybe_spectral_norm(nn.Embedding(num_classes, hidden), spectral_norm)
         dcgan_init(self)
 
     def forward(self, images: Tensor, labels: Tensor | None = None) -> Tensor:
         check_labels(labels, self.num_classes, images.shape[0], type(self).__name__)
-        h = self.features(images).relu().sum(dim=(2, 3))
+        h = self.minibatch_std(self.features(images)).relu().sum(dim=(2, 3))
         return self.linear(h).flatten() + (self.embedding(labels) * h).sum(dim=1)

@@ -24,7 +24,7 @@ from torch import Tensor, nn
 from gst_core.errors import GstError
 from gst_core.interfaces import FeatureExtractor
 
-from .weights import ENV_VAR, WeightsError, find_weights, read_state_dict, weights_source
+from .weights import WeightsError, env_vars, find_weights, read_state_dict, weights_source
 
 __all__ = ["VGG", "VGG16", "VGG19", "LayerError"]
 
@@ -159,7 +159,8 @@ class VGG(FeatureExtractor):
         if path is None:
             raise WeightsError(
                 f"no {self.arch} weights configured: pass weights='/path/{self.arch}.pth' "
-                f"(a torchvision state dict, or .safetensors), set {ENV_VAR}, or place "
+                "(a torchvision state dict, or .safetensors), set "
+                f"{env_vars(self.arch)[0]}, or place "
                 f"torchvision's checkpoint in {torch.hub.get_dir()}/checkpoints; "
                 "weights='random' gives a random network (for timing only)"
             )
@@ -168,7 +169,7 @@ class VGG(FeatureExtractor):
                 f"width_multiplier={width_multiplier} cannot take pretrained weights; use 1.0"
             )
         self.load_torchvision_state_dict(
-            read_state_dict(path, source=weights_source(weights)), source=str(path)
+            read_state_dict(path, source=weights_source(weights, self.arch)), source=str(path)
         )
         return str(Path(path))
 
@@ -201,7 +202,7 @@ class VGG(FeatureExtractor):
             raise WeightsError(
                 f"{source!r} is not a torchvision {self.arch} state dict ({'; '.join(parts)}); "
                 f"expected keys like features.0.weight as saved by "
-                f"torchvision.models.{self.arch}().state_dict()"
+                f"torchvision.models.{self.arch}().state_dict()" + _which_network(cleaned)
             )
         self.features.load_state_dict(
             {k.removeprefix("features."): v.float() for k, v in cleaned.items()}
@@ -261,3 +262,19 @@ class VGG19(VGG):
     """VGG19 (torchvision ``vgg19`` layout, 16 convolutions), the network of Gatys et al."""
 
     arch = "vgg19"
+
+
+# Convolutions in torchvision's VGG feature stacks: how a file says which network it is for.
+_CONVS = {13: "vgg16", 16: "vgg19"}
+
+
+def _which_network(state: dict[str, Tensor]) -> str:
+    """``; it holds vgg16 weights: ...`` when the file is another VGG's, else ``""``."""
+    convs = sum(1 for k, v in state.items() if k.startswith("features.") and v.dim() == 4)
+    arch = _CONVS.get(convs)
+    if arch is None:
+        return ""
+    return (
+        f"; the file holds {arch} weights ({convs} convolutions): give it to {arch} "
+        f"(set {env_vars(arch)[0]}, or weights= in its [feature_extractor])"
+    )

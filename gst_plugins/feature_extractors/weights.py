@@ -3,7 +3,9 @@
 Where the weights come from, first match wins:
 
 1. the ``weights=`` argument (also ``--weights`` and ``weights = "..."`` in TOML);
-2. the environment variable ``GST_VGG_WEIGHTS``;
+2. the network's own environment variable, ``GST_VGG19_WEIGHTS`` or
+   ``GST_VGG16_WEIGHTS`` (``GST_VGG_WEIGHTS``, the older name, is VGG19's only: one
+   variable for both networks handed a VGG19 file to VGG16, issue 20);
 3. torchvision's own download cache (``torch.hub.get_dir()/checkpoints/``),
    where ``torchvision.models.vgg19(weights=...)`` leaves ``vgg19-dcbb9e9d.pth``.
    The file is an ordinary state dict, so torchvision itself is not needed.
@@ -23,6 +25,7 @@ from gst_core.errors import GstError
 
 __all__ = [
     "ENV_VAR",
+    "env_vars",
     "TORCHVISION_FILES",
     "WeightsError",
     "SOURCES",
@@ -31,7 +34,24 @@ __all__ = [
     "weights_source",
 ]
 
-ENV_VAR = "GST_VGG_WEIGHTS"
+ENV_VAR = "GST_VGG_WEIGHTS"  # VGG19's, kept from gst 0.2
+
+
+def env_vars(arch: str) -> tuple[str, ...]:
+    """The environment variables that name ``arch``'s weights, first match wins."""
+    own = f"GST_{arch.upper()}_WEIGHTS"
+    return (own, ENV_VAR) if arch == "vgg19" else (own,)
+
+
+def _from_env(arch: str) -> tuple[str, str] | None:
+    """``(variable, path)`` of the first of :func:`env_vars` that is set."""
+    for name in env_vars(arch):
+        value = os.environ.get(name, "").strip()
+        if value:
+            return name, value
+    return None
+
+
 # File names torchvision's ImageNet weights are cached under (IMAGENET1K_V1).
 TORCHVISION_FILES = {"vgg16": "vgg16-397923af.pth", "vgg19": "vgg19-dcbb9e9d.pth"}
 
@@ -53,9 +73,9 @@ def find_weights(arch: str, weights: str | os.PathLike[str] | None) -> Path | No
     """The weights file to use for ``arch`` (see the module docstring), or ``None``."""
     if weights is not None:
         return Path(weights)
-    from_env = os.environ.get(ENV_VAR, "").strip()
-    if from_env:
-        return Path(from_env)
+    found = _from_env(arch)
+    if found:
+        return Path(found[1])
     return torchvision_cache_file(arch)
 
 
@@ -67,11 +87,15 @@ SOURCES = {
 }
 
 
-def weights_source(weights: str | os.PathLike[str] | None) -> str:
-    """Which of :data:`SOURCES` :func:`find_weights` takes its path from."""
+def weights_source(weights: str | os.PathLike[str] | None, arch: str = "vgg19") -> str:
+    """Which of :data:`SOURCES` :func:`find_weights` takes its path from (``env:NAME`` for
+    a variable other than ``GST_VGG_WEIGHTS``)."""
     if weights is not None:
         return "argument"
-    return "env" if os.environ.get(ENV_VAR, "").strip() else "cache"
+    found = _from_env(arch)
+    if found is None:
+        return "cache"
+    return "env" if found[0] == ENV_VAR else f"env:{found[0]}"
 
 
 def read_state_dict(
@@ -84,13 +108,15 @@ def read_state_dict(
     """
     path = Path(path)
     if not path.is_file():
-        origin = SOURCES.get(source or "")
+        variable = (source or "").removeprefix("env:") if (source or "").startswith("env:") else ""
+        origin = f"set by {variable}" if variable else SOURCES.get(source or "")
         # Without a known source, name both settings rather than guess one of them.
         where = f" ({origin})" if origin else ""
         fix = {
             "argument": "fix the --weights / weights= path",
             "env": f"fix or unset {ENV_VAR}",
         }.get(source or "", f"check --weights / weights= and {ENV_VAR}")
+        fix = f"fix or unset {variable}" if variable else fix
         raise WeightsError(
             f"weights file {str(path)!r}{where} does not exist; {fix} (a torchvision VGG "
             "state dict (.pth) or a .safetensors file)"

@@ -36,7 +36,7 @@ __all__ = [
 OFFLINE_NOTICE = (
     "gst: no VGG16 weights configured, using the offline random_multiscale extractor; for "
     'the reference\'s perceptual loss add [feature_extractor] name = "vgg16" with '
-    'weights = "vgg16.pth" (a torchvision state dict) or set GST_VGG_WEIGHTS'
+    'weights = "vgg16.pth" (a torchvision state dict) or set GST_VGG16_WEIGHTS'
 )
 
 

@@ -97,10 +97,17 @@ class FastStyleObjective(Objective):
     """Train ``generator`` so that ``generator(content)`` has ``style``'s Gram statistics."""
 
     name = "fast_style"
-    #: Flags `gst train fast_style` accepts: flag → (config key, help).
-    cli_options: ClassVar[dict[str, tuple[str, str]]] = {
+    #: Flags `gst train fast_style` accepts: flag → (config key, help[, type]).
+    cli_options: ClassVar[dict[str, tuple]] = {
         "style": ("objective.style", "the style image (default: the built-in drawn style)"),
-        "style-size": ("objective.style_size", "the style image's longer side in pixels"),
+        "style-size": ("objective.style_size", "the style image's longer side in pixels", int),
+        "content-weight": (
+            "objective.content_weight",
+            "content loss weight (VGG16 default 1e5)",
+            float,
+        ),
+        "style-weight": ("objective.style_weight", "style loss weight (VGG16 default 1e10)", float),
+        "tv-weight": ("objective.tv_weight", "total-variation weight (default 0)", float),
     }
 
     #: The data `gst train fast_style` uses when given none: the built-in content set.

@@ -2,7 +2,18 @@
 
 Config sections: ``[generator]``, ``[discriminator]``, ``[loss]`` (one
 adversarial loss, or ``[loss.<label>]`` tables: one adversarial loss plus
-penalties) and ``[objective]`` (``n_critic``, ``preview_seed``).
+penalties) and ``[objective]`` (``n_critic``, ``preview_seed``,
+``instance_noise``, ``instance_noise_steps``). A section left
+out is DCGAN's: ``dcgan`` generator and discriminator at 32² (the generator's
+``image_size`` when it sets one), ``non_saturating`` loss; without ``[data]``
+``gst train gan`` uses the built-in ``shapes``.
+
+Instance noise (Sønderby et al. 2017; Arjovsky & Bottou 2017): Gaussian noise of
+standard deviation ``instance_noise`` is added to every image the discriminator sees,
+real and fake, in both updates, and annealed linearly to zero over
+``instance_noise_steps``. Early on it makes the real and fake distributions overlap, so
+the discriminator cannot separate them perfectly and its gradients stay informative,
+which counters the collapse of a generator chasing a sharp discriminator.
 
 Each step makes ``n_critic`` discriminator updates (each on a fresh real
 batch, as WGAN does) and then one generator update. The fakes of the last
@@ -14,7 +25,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 from torch import Tensor, nn
@@ -30,8 +41,21 @@ from gst_core.interfaces import (
     Preview,
     StepContext,
 )
+from gst_core.per_sample import per_sample
 
 __all__ = ["GANObjective", "split_batch"]
+
+DEFAULT_SIZE = 32  # the built-in shapes' size, which the default networks are built for
+
+
+def _with_default_networks(config: Mapping[str, Any]) -> dict[str, Any]:
+    """``config`` with DCGAN's sections where it has none (so `gst train gan` runs bare)."""
+    config = dict(config)
+    generator = config.setdefault("generator", {"name": "dcgan", "image_size": DEFAULT_SIZE})
+    size = generator.get("image_size", 64) if isinstance(generator, Mapping) else DEFAULT_SIZE
+    config.setdefault("discriminator", {"name": "dcgan", "image_size": size})
+    config.setdefault("loss", {"name": "non_saturating"})
+    return config
 
 
 def split_batch(batch: Any) -> tuple[Tensor, Tensor | None]:
@@ -77,6 +101,8 @@ class GANObjective(Objective):
         *,
         n_critic: int = 1,
         preview_seed: int = 1234,
+        instance_noise: float = 0.0,
+        instance_noise_steps: int = 1000,
     ) -> None:
         if getattr(generator, "input_kind", "latent") != "latent":
             raise TrainingSetupError(
@@ -114,12 +140,26 @@ class GANObjective(Objective):
         self.discriminator = discriminator
         self.loss = loss
         self.penalties = list(penalties)
+        if isinstance(instance_noise, bool) or not isinstance(instance_noise, int | float):
+            raise TrainingSetupError(f"instance_noise must be a number, got {instance_noise!r}")
+        if instance_noise < 0:
+            raise TrainingSetupError(f"instance_noise must be >= 0, got {instance_noise}")
+        if not isinstance(instance_noise_steps, int) or instance_noise_steps < 1:
+            raise TrainingSetupError(
+                f"instance_noise_steps must be an integer >= 1, got {instance_noise_steps!r}"
+            )
         self.n_critic = n_critic
         self.preview_seed = preview_seed
+        self.instance_noise = float(instance_noise)
+        self.instance_noise_steps = instance_noise_steps
+
+    #: Without [data] or a config: the built-in shapes at the default networks' size.
+    default_data: ClassVar[dict[str, Any]] = {"name": "shapes", "image_size": DEFAULT_SIZE}
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any], *, source: str = "<config>") -> GANObjective:
         """From ``[generator]``, ``[discriminator]``, ``[loss]`` and ``[objective]``."""
+        config = _with_default_networks(config)
         built = build_components(config, source=source)
         generator = single(built, "generator", source=source, example='name = "dcgan"')
         discriminator = single(built, "discriminator", source=source, example='name = "dcgan"')
@@ -144,7 +184,8 @@ class GANObjective(Objective):
             objective = cls(generator, discriminator, named[adversarial[0]], penalties, **options)
         except TypeError as exc:
             raise TrainingSetupError(
-                f"{source}: [objective]: {exc} (the gan objective takes n_critic, preview_seed)"
+                f"{source}: [objective]: {exc} (the gan objective takes n_critic, preview_seed, "
+                "instance_noise, instance_noise_steps)"
             ) from exc
         objective.network_specs = {
             "generator": {"kind": "generator", **spec_of(config, "generator")},
@@ -160,7 +201,23 @@ class GANObjective(Objective):
         return {"generator": self.generator, "discriminator": self.discriminator}
 
     def config(self) -> dict[str, Any]:
-        return {"n_critic": self.n_critic}
+        config: dict[str, Any] = {"n_critic": self.n_critic}
+        if self.instance_noise:  # only when on, so older checkpoints resume without a diff
+            config.update(
+                instance_noise=self.instance_noise, instance_noise_steps=self.instance_noise_steps
+            )
+        return config
+
+    def noise_std(self, step: int) -> float:
+        """The instance noise's standard deviation at ``step`` (linear from its start to 0)."""
+        return self.instance_noise * max(0.0, 1.0 - step / self.instance_noise_steps)
+
+    def _noisy(self, images: Tensor, std: float) -> Tensor:
+        if not std:
+            return images
+        return images + std * per_sample(
+            images.shape[0], lambda n: torch.randn(n, *images.shape[1:], device=images.device)
+        )
 
     def check_data(self, dataset: Any) -> None:
         try:
@@ -204,6 +261,7 @@ class GANObjective(Objective):
     ) -> dict[str, Tensor]:
         g, d = nets["generator"], nets["discriminator"]
         d.requires_grad_(True)
+        std = self.noise_std(ctx.step)
         for i in range(self.n_critic):
             real, labels = split_batch(batch if i == 0 else ctx.next_batch())
             labels = self._labels_for(labels)
@@ -211,8 +269,8 @@ class GANObjective(Objective):
             z = self.generator.sample_latent(real.shape[0])
             with ctx.autocast():
                 fake = g(z, labels)
-                real_scores = d(real, d_labels)
-                fake_scores = d(fake.detach(), d_labels)
+                real_scores = d(self._noisy(real, std), d_labels)
+                fake_scores = d(self._noisy(fake.detach(), std), d_labels)
                 d_loss = self.loss.discriminator_loss(real_scores.float(), fake_scores.float())
             metrics = {"loss_d": d_loss.detach()}
             if self.penalties:
@@ -228,7 +286,7 @@ class GANObjective(Objective):
         # backward pass through D's parameters.
         d.requires_grad_(False)
         with ctx.autocast():
-            g_loss = self.loss.generator_loss(d(fake, d_labels).float())
+            g_loss = self.loss.generator_loss(d(self._noisy(fake, std), d_labels).float())
         ctx.optimize("generator", g_loss)
         d.requires_grad_(True)
         metrics["loss_g"] = g_loss.detach()

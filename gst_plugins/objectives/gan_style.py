@@ -91,8 +91,11 @@ class GANStyleObjective(Objective):
 
     name = "gan_style"
     ema_networks = ("generator",)
-    cli_options: ClassVar[dict[str, tuple[str, str]]] = {
+    cli_options: ClassVar[dict[str, tuple]] = {
         "style": ("objective.style_dir", "a folder of style-domain images"),
+        "adversarial-weight": ("objective.adversarial_weight", "adversarial loss weight", float),
+        "content-weight": ("objective.content_weight", "content loss weight", float),
+        "style-weight": ("objective.style_weight", "Gram style loss weight (default 0)", float),
     }
     default_data: ClassVar[dict[str, Any]] = {"name": "content_photos", "image_size": 128}
 

@@ -57,7 +57,8 @@ def test_measures_logs_and_keeps_the_best(tmp_path, data, held_out):
     lines = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()]
     measured = [x for x in lines if "fid" in x]
     assert [x["step"] for x in measured] == [2, 4, 6]
-    assert all(set(x) == {"step", "fid", "kid", "kid_std"} for x in measured)
+    keys = {"step", "fid", "kid", "kid_std", "spread", "collapse"}  # spread: the collapse watch
+    assert all(set(x) == keys for x in measured)
     assert measured == callback.history
 
     # The last value is the FID of the final generator's samples against the held-out set.
@@ -82,7 +83,7 @@ def test_measures_logs_and_keeps_the_best(tmp_path, data, held_out):
     events = EventAccumulator(str(run / "tensorboard"))
     events.Reload()
     tags = events.Tags()["scalars"]
-    assert {"metrics/fid", "metrics/kid", "metrics/kid_std"} <= set(tags)
+    assert {"metrics/fid", "metrics/kid", "metrics/kid_std", "metrics/spread"} <= set(tags)
     assert [e.step for e in events.Scalars("metrics/fid")] == [2, 4, 6]
     assert [e.value for e in events.Scalars("metrics/fid")] == pytest.approx(
         [x["fid"] for x in measured], rel=1e-6

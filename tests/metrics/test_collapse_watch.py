@@ -1,0 +1,246 @@
+"""The collapse watch of MetricCallback, and the gan objective's counter-measures."""
+
+from __future__ import annotations
+
+import json
+import warnings
+
+import pytest
+import torch
+from torch import nn
+
+from gst_core.cli import main
+from gst_core.interfaces import Discriminator, ImageGenerator
+from gst_core.kinds import discriminators, losses
+from gst_core.metrics.prdc import feature_spread, prdc
+from gst_core.training import Trainer
+from gst_core.training.metric_callback import CollapseWarning, MetricCallback
+from gst_plugins._shared.minibatch_std import MinibatchStdDev
+from gst_plugins.datasets.shapes import ProceduralShapes
+from gst_plugins.objectives.gan import GANObjective
+
+from .conftest import small_pool
+
+
+@pytest.fixture(scope="module")
+def real():
+    return ProceduralShapes(image_size=16, num_classes=4, per_class=12, seed=1)
+
+
+class ReplayGenerator(ImageGenerator):
+    """Plays back real images: ``collapse_to`` maps every class (or every draw) onto one."""
+
+    def __init__(self, images, labels, num_classes=0, collapse=False, drop_class=None):
+        super().__init__()
+        self.images, self.image_labels = images, labels
+        self.latent_dim, self.num_classes = 4, num_classes
+        self.image_shape = tuple(images.shape[1:])
+        self.collapse, self.drop_class = collapse, drop_class
+        self.scale = nn.Parameter(torch.ones(()))  # something for the optimiser
+
+    def forward(self, z, labels=None):
+        pick = (z[:, 0].abs() * 1e4).long()
+        if self.collapse:
+            pick = torch.zeros_like(pick)
+        if labels is not None:
+            wanted = labels.clone()
+            if self.drop_class is not None:
+                wanted[wanted == self.drop_class] = 0  # class drop_class is never drawn
+            pool = [torch.nonzero(self.image_labels == c).flatten() for c in range(4)]
+            pick = torch.stack([pool[c][p % len(pool[c])] for c, p in zip(wanted, pick, strict=True)])
+        else:
+            pick = pick % len(self.images)
+        return self.images[pick] * self.scale
+
+
+def run_with(generator, real, tmp_path, *, metrics=("fid",), steps=6, **options):
+    torch.manual_seed(0)
+    d_classes = generator.num_classes
+    discriminator = (
+        discriminators.build("projection", num_classes=d_classes, image_size=16, width=8)
+        if d_classes
+        else discriminators.build("dcgan", image_size=16, width=8)
+    )
+    objective = GANObjective(generator, discriminator, losses.build("hinge"))
+    callback = MetricCallback(
+        real, every=2, metrics=metrics, count=48, extractor=small_pool(), best_metric=None,
+        batch_size=16, **options,
+    )
+    run = tmp_path / "run"
+    config = {"steps": steps, "batch_size": 8, "run_dir": str(run), "progress": False,
+              "sample_every": 0, "optimizer": {"name": "SGD", "lr": 0.0}}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        Trainer(objective, real, config, callbacks=[callback]).fit()
+    lines = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()]
+    measured = [x for x in lines if "spread" in x]
+    said = [str(w.message) for w in caught if issubclass(w.category, CollapseWarning)]
+    return callback, measured, said
+
+
+def test_a_collapsed_generator_is_named_and_a_varied_one_is_not(real, tmp_path):
+    images, labels = real.get_batch(range(len(real)))
+    _, healthy, said = run_with(ReplayGenerator(images, labels), real, tmp_path / "a")
+    assert [x["collapse"] for x in healthy] == [False, False, False] and not said
+    assert healthy[-1]["spread"] > 0.7
+    _, collapsed, said = run_with(
+        ReplayGenerator(images, labels, collapse=True), real, tmp_path / "b", collapse_warmup=0
+    )
+    # Two narrow measurements in a row make a collapse: the first has nothing to compare with.
+    assert [x["collapse"] for x in collapsed] == [False, True, True]
+    assert collapsed[-1]["spread"] < 0.05
+    assert len(said) == 2 and said[0].startswith("step 4: the generator may be collapsing")
+    assert "instance_noise" in said[0] and "minibatch_std" in said[0]
+
+
+def test_no_warning_during_the_warmup(real, tmp_path):
+    images, labels = real.get_batch(range(len(real)))
+    _, measured, said = run_with(
+        ReplayGenerator(images, labels, collapse=True), real, tmp_path, collapse_warmup=4
+    )
+    assert [x["collapse"] for x in measured] == [False, False, True] and len(said) == 1
+
+
+def test_prdc_and_spread_are_logged_as_measured(real, tmp_path):
+    images, labels = real.get_batch(range(len(real)))
+    callback, measured, _ = run_with(
+        ReplayGenerator(images, labels), real, tmp_path, metrics=("fid", "prdc"), prdc_k=3
+    )
+    last = measured[-1]
+    assert {"precision", "recall", "density", "coverage", "fid"} <= set(last)
+    from gst_core.metrics.extract import generated_batches, images_features
+
+    # lr 0: the generator measured is the one built, so its samples can be drawn again.
+    again = generated_batches(ReplayGenerator(images, labels), 48, batch_size=16, seed=0)
+    fake = images_features(again, small_pool(), progress=False)
+    want = prdc(callback.real_features, fake, k=3)
+    assert last["precision"] == want.precision and last["recall"] == want.recall
+    assert last["spread"] == pytest.approx(
+        feature_spread(fake) / feature_spread(callback.real_features), rel=1e-12
+    )
+
+
+def test_a_dropped_class_is_named(real, tmp_path):
+    images, labels = real.get_batch(range(len(real)))
+    gen = ReplayGenerator(images, labels, num_classes=4, drop_class=2)
+    _, measured, said = run_with(
+        gen, real, tmp_path, metrics=("prdc",), prdc_k=2, collapse_warmup=0
+    )
+    last = measured[-1]
+    assert last["recall_class_2"] == 0.0
+    assert min(last[f"recall_class_{c}"] for c in (0, 1, 3)) > 0.3
+    assert said and "no sample covers class(es) 2" in said[-1]
+
+
+def test_minibatch_std_layer_against_a_hand_written_reference():
+    x = torch.randn(8, 3, 4, 4, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    out = MinibatchStdDev(group_size=4)(x)
+    assert out.shape == (8, 4, 4, 4) and torch.equal(out[:, :3], x)
+    for i in range(8):
+        group = x[[j for j in range(8) if j % 2 == i % 2]]  # N/G = 2 interleaved groups
+        want = ((group - group.mean(0)).square().mean(0) + 1e-8).sqrt().mean()
+        assert torch.allclose(out[i, 3], torch.full((4, 4), float(want), dtype=torch.float64))
+    # A batch of 6 groups in threes; a batch of one has no spread.
+    assert MinibatchStdDev(4)(torch.randn(6, 2, 4, 4)).shape == (6, 3, 4, 4)
+    assert MinibatchStdDev(4)(torch.randn(1, 2, 4, 4))[:, 2].abs().max() == 0
+
+
+def test_minibatch_std_option_on_the_discriminators():
+    d = discriminators.build("dcgan", image_size=16, width=8, minibatch_std=True)
+    same = torch.zeros(4, 3, 16, 16)
+    assert d(same).shape == (4,)
+    p = discriminators.build("projection", num_classes=3, image_size=16, width=8,
+                             minibatch_std=True)
+    assert p(same, torch.tensor([0, 1, 2, 0])).shape == (4,)
+    # Off by default: the state dict of 0.2 checkpoints is unchanged.
+    plain = discriminators.build("dcgan", image_size=16, width=8)
+    assert not any("minibatch" in k for k in plain.state_dict())
+
+
+class Recorder(Discriminator):
+    """A discriminator that remembers what it was shown."""
+
+    def __init__(self):
+        super().__init__()
+        self.num_classes, self.image_shape = 0, (3, 16, 16)
+        self.w = nn.Parameter(torch.zeros(()))
+        self.seen = []
+
+    def forward(self, images, labels=None):
+        self.seen.append(images.detach().clone())
+        return images.mean((1, 2, 3)) * self.w
+
+
+def test_instance_noise_is_added_to_both_sides_and_annealed(real):
+    images, labels = real.get_batch(range(8))
+    gen = ReplayGenerator(images, labels)
+    recorder = Recorder()
+    objective = GANObjective(gen, recorder, losses.build("hinge"), instance_noise=0.5,
+                             instance_noise_steps=4)
+    assert [objective.noise_std(s) for s in (0, 1, 2, 4, 9)] == [0.5, 0.375, 0.25, 0.0, 0.0]
+
+    class Ctx:
+        device = torch.device("cpu")
+
+        def __init__(self, step):
+            self.step = step
+
+        def autocast(self):
+            return torch.autocast("cpu", enabled=False)
+
+        def optimize(self, name, loss):
+            pass
+
+    batch = (images, torch.full((8,), -1))
+    torch.manual_seed(3)
+    objective.train_step(objective.networks(), batch, Ctx(step=2))
+    shown_real, shown_fake, shown_fake_g = recorder.seen
+    noise = shown_real - images
+    assert noise.std().item() == pytest.approx(0.25, rel=0.1)  # std at step 2 of 4
+    assert (shown_fake - shown_fake_g).abs().max() > 0  # fresh noise for G's update too
+    recorder.seen.clear()
+    objective.train_step(objective.networks(), batch, Ctx(step=4))
+    assert torch.equal(recorder.seen[0], images)  # annealed to zero: the data itself
+
+
+def test_instance_noise_options_are_checked():
+    from gst_core.errors import TrainingSetupError
+
+    images = torch.zeros(2, 3, 16, 16)
+    gen = ReplayGenerator(images, torch.zeros(2))
+    d = discriminators.build("dcgan", image_size=16, width=8)
+    with pytest.raises(TrainingSetupError, match="instance_noise must be >= 0"):
+        GANObjective(gen, d, losses.build("hinge"), instance_noise=-1)
+    with pytest.raises(TrainingSetupError, match="instance_noise_steps must be an integer"):
+        GANObjective(gen, d, losses.build("hinge"), instance_noise=0.1, instance_noise_steps=0)
+
+
+def test_gst_train_takes_the_counter_measures_from_toml(tmp_path):
+    config = tmp_path / "run.toml"
+    config.write_text(
+        '[generator]\nname = "dcgan"\nimage_size = 16\nwidth = 8\nlatent_dim = 8\n'
+        '[discriminator]\nname = "dcgan"\nimage_size = 16\nwidth = 8\nminibatch_std = true\n'
+        '[loss]\nname = "hinge"\n'
+        '[objective]\ninstance_noise = 0.1\ninstance_noise_steps = 2\n'
+        '[data]\nname = "shapes"\nimage_size = 16\nper_class = 4\n'
+        f'[train]\nsteps = 2\nbatch_size = 4\nrun_dir = "{tmp_path / "run"}"\nprogress = false\n'
+    )
+    assert main(["train", "gan", "--config", str(config)]) == 0
+
+
+def test_a_narrow_generator_that_widens_is_not_collapsing():
+    """Spread sequences: widening from a narrow start stays quiet; narrowing or stuck warns."""
+
+    class Stub:
+        class config:
+            steps = 100
+
+    def verdicts(spreads):
+        watch = MetricCallback(torch.zeros(3, 3, 4, 4), every=1, collapse_warmup=0)
+        return [bool(watch._collapsing(Stub, step + 1, {"spread": s}))
+                for step, s in enumerate(spreads)]
+
+    assert verdicts([0.05, 0.2, 0.45, 0.9]) == [False, False, False, False]
+    assert verdicts([0.9, 0.6, 0.3, 0.2]) == [False, False, False, True]  # 0.3 follows 0.6
+    assert verdicts([0.1, 0.1, 0.1]) == [False, True, True]
+    assert verdicts([0.9, 0.2, 0.8]) == [False, False, False]
