@@ -243,7 +243,7 @@ def test_export_takes_a_model_folder(published, trained_runs, tmp_path, monkeypa
     import gst_core.apply.export_onnx as export_onnx
 
     exported = []
-    monkeypatch.setattr(export_onnx, "export_onnx", lambda g, out, opset=None: exported.append(g))
+    monkeypatch.setattr(export_onnx, "export_onnx", lambda g, out, **options: exported.append(g))
     out = str(tmp_path / "m.onnx")
     assert main(["export", str(published["cyclegan"]), "-o", out, "--direction", "b2a",
                  "--no-compare"]) == 0  # fmt: skip
