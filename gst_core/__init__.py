@@ -5,6 +5,7 @@ Three lines to a component::
     import gst_core
     gen = gst_core.generators.build("dcgan", latent_dim=64)
     parts = gst_core.build_from_toml("run.toml")
+    nets = gst_core.load_pretrained("models/my-model")  # a `gst publish` folder
 """
 
 from gst_core.config import build, build_components, build_from_toml, load_toml
@@ -47,6 +48,16 @@ from gst_core.registry import Entry, Registry
 
 __version__ = "0.2.0"
 
+
+def __getattr__(name: str):  # noqa: ANN202 - PEP 562
+    # Loaded on first use: `gst plugins list` imports this package and must stay light.
+    if name == "load_pretrained":
+        from gst_core.apply.model_folder import load_pretrained
+
+        return load_pretrained
+    raise AttributeError(f"module 'gst_core' has no attribute {name!r}")
+
+
 __all__ = [
     "KINDS",
     "AdversarialLoss",
@@ -79,6 +90,7 @@ __all__ = [
     "discriminators",
     "feature_extractors",
     "generators",
+    "load_pretrained",
     "load_toml",
     "losses",
     "objectives",

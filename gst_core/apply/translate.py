@@ -28,7 +28,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from gst_core.apply.apply_generator import apply_image_generator
-from gst_core.checkpoint import load_checkpoint, load_network
+from gst_core.apply.network_source import NetworkSource, open_networks
 from gst_core.errors import GstError
 from gst_core.images import (
     ImageReadError,
@@ -78,23 +78,19 @@ def load_translator(
     ema: bool = True,
     device: str | torch.device = "cpu",
 ) -> nn.Module:
-    """The image-to-image generator of a checkpoint that translates in ``direction``, in eval
-    mode: ``generator`` (pix2pix, fast_style, gan_style; A → B only) or CycleGAN's ``g_ab`` /
-    ``g_ba``. Shared by ``gst translate``, ``gst stylize --model`` and ``gst export``."""
+    """The image-to-image generator of a checkpoint, run folder or model folder (``gst
+    publish``) that translates in ``direction``, in eval mode: ``generator`` (pix2pix,
+    fast_style, gan_style; A → B only) or CycleGAN's ``g_ab`` / ``g_ba``. Shared by
+    ``gst translate``, ``gst stylize --model`` and ``gst export``."""
     if direction not in DIRECTIONS:
         raise TranslateError(f"direction must be a2b or b2a, got {direction!r}")
-    state = (
-        checkpoint
-        if isinstance(checkpoint, Mapping)
-        else load_checkpoint(checkpoint, map_location=device)
-    )
-    networks = set(state.get("networks", {}))
-    where = state.get("path", "the checkpoint")
+    source = open_networks(checkpoint, device=device)
+    networks, where = source.names, source.where
     found = [n for n in DIRECTIONS[direction] if n in networks]
     if not found:
         if direction == "b2a" and "generator" in networks:
             raise TranslateError(
-                f"{where} ({state.get('objective')}) translates one way only (A → B); for B → A "
+                f"{where} ({source.objective}) translates one way only (A → B); for B → A "
                 'train pix2pix with [data] direction = "b2a", or train cyclegan'
             )
         raise TranslateError(
@@ -102,7 +98,7 @@ def load_translator(
             f"{', '.join(sorted(networks)) or 'no networks'}); use a checkpoint of an "
             "image-to-image method (pix2pix, cyclegan, fast_style, gan_style)"
         )
-    generator = load_network(state, found[0], ema=ema, device=device)
+    generator = source.load(found[0], ema=ema, device=device)
     if generator.input_kind != "image":
         raise TranslateError(
             f"{where}: its {found[0]} makes images from noise (a gan run); draw from it with "
@@ -112,14 +108,20 @@ def load_translator(
     return generator
 
 
-def direction_notice(state: Mapping[str, Any], direction: str | None) -> str | None:
-    """What a command should say when it picked a two-way (CycleGAN) checkpoint's direction
-    itself: A → B is the default, and B → A exists too. None when nothing needs saying."""
-    networks = set(state.get("networks", {}))
+def direction_notice(
+    source: Mapping[str, Any] | NetworkSource, direction: str | None
+) -> str | None:
+    """What a command should say when it picked a two-way (CycleGAN) model's direction itself:
+    A → B is the default, and B → A exists too. None when nothing needs saying. ``source`` is
+    a loaded checkpoint or an :func:`open_networks` source (checkpoint, run or model folder)."""
+    if isinstance(source, Mapping):
+        networks, where = set(source.get("networks", {})), source.get("path", "the checkpoint")
+    else:
+        networks, where = set(source.names), source.where
     if direction is not None or not {"g_ab", "g_ba"} <= networks:
         return None
     return (
-        f"{state.get('path', 'the checkpoint')} translates both ways; using A → B (g_ab), the "
+        f"{where} translates both ways; using A → B (g_ab), the "
         "default: pass --direction b2a for B → A (g_ba)"
     )
 

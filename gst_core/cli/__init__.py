@@ -29,6 +29,7 @@ SUBCOMMANDS = [
     "sample",
     "translate",
     "export",
+    "publish",
     "import_model",
     "eval",
 ]

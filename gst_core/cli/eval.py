@@ -14,8 +14,9 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from gst_core.apply.model_folder import is_model_folder
+from gst_core.apply.network_source import open_networks
 from gst_core.atomic_file import atomic_write
-from gst_core.checkpoint import load_network
 from gst_core.cli.threads import add_threads_option
 from gst_core.metrics import (
     MetricError,
@@ -47,7 +48,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="fid, kid, or prdc (precision/recall: quality and coverage apart; density/coverage)",
     )
     parser.add_argument("real", help="folder of real images, or a checkpoint / run folder")
-    parser.add_argument("fake", help="folder of generated images, or a checkpoint / run folder")
+    parser.add_argument(
+        "fake", help="folder of generated images, or a checkpoint / run folder / model folder"
+    )
     parser.add_argument(
         "-n", "--count", type=int, default=10000, help="samples drawn from a checkpoint"
     )
@@ -75,8 +78,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _checkpoint_of(path: Path) -> Path | None:
-    """The checkpoint ``path`` names (a file, or a run folder's last.pt), or ``None``."""
-    if path.is_file():
+    """The checkpoint ``path`` names (a file, a run folder's last.pt, a model folder), or
+    ``None`` for a folder of images."""
+    if path.is_file() or is_model_folder(path):
         return path
     last = path / "checkpoints" / "last.pt"
     return last if last.is_file() else None
@@ -96,7 +100,9 @@ def _side(args: argparse.Namespace, which: str, extractor: Any) -> FeatureSet:
     progress = not args.no_progress
     if checkpoint is None:
         return folder_features(path, extractor, batch_size=args.batch_size, progress=progress)
-    generator = load_network(checkpoint, "generator", ema=not args.no_ema, device=args.device)
+    generator = open_networks(checkpoint, device=args.device).load(
+        "generator", ema=not args.no_ema, device=args.device
+    )
     which_net = "raw generator" if args.no_ema else "generator (EMA when saved)"
     return generator_features(
         generator,

@@ -22,7 +22,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         description="Write the generator of a fast_style/gan_style/pix2pix/CycleGAN checkpoint "
         "as one self-contained ONNX file (input 'image', (N, 3, H, W) in [-1, 1], any N, H, W).",
     )
-    p.add_argument("checkpoint", help="a checkpoint file or run folder")
+    p.add_argument("checkpoint", help="a checkpoint file, run folder or model folder")
     p.add_argument("-o", "--output", required=True, help="the .onnx file to write")
     p.add_argument("--overwrite", action="store_true", help="replace an existing file")
     p.add_argument(
@@ -43,8 +43,8 @@ def run(args: argparse.Namespace) -> int:
         export_onnx,
         require,
     )
+    from gst_core.apply.network_source import open_networks
     from gst_core.apply.translate import direction_notice, load_translator
-    from gst_core.checkpoint import load_checkpoint
     from gst_core.runtime.output_paths import check_output_file
 
     require("onnx", "onnxscript")  # before any work, naming the package to install
@@ -59,8 +59,9 @@ def run(args: argparse.Namespace) -> int:
         from gst_core.cli.export_adain import run_adain_export
 
         return run_adain_export(args, output)
-    state = load_checkpoint(args.checkpoint)
-    notice = direction_notice(state, args.direction)
+    source = open_networks(args.checkpoint)  # a checkpoint, run folder or model folder
+    state = source.state if source.state is not None else args.checkpoint
+    notice = direction_notice(source, args.direction)
     if notice:
         print(f"gst: {notice}", file=sys.stderr)
     generator = load_translator(state, args.direction or "a2b")

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import torch
 
-from gst_core.checkpoint import CheckpointError, load_checkpoint, load_network
+from gst_core.apply.network_source import open_networks
+from gst_core.checkpoint import CheckpointError
 from gst_core.cli.threads import add_threads_option
 from gst_core.images import make_grid, save_image
 from gst_core.runtime.option_checks import check_option, resolve_device
@@ -17,7 +18,7 @@ from gst_core.runtime.output_paths import check_output_file
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("sample", help="draw a grid of images from a GAN checkpoint")
-    parser.add_argument("checkpoint", help="checkpoint file or run folder")
+    parser.add_argument("checkpoint", help="checkpoint file, run folder or model folder")
     parser.add_argument("-n", "--count", type=int, default=64, help="number of images")
     parser.add_argument("-o", "--output", type=Path, default=Path("samples.png"))
     parser.add_argument(
@@ -40,15 +41,15 @@ def run(args: argparse.Namespace) -> int:
     args.output = check_output_file(
         args.output, inputs=[args.checkpoint], overwrite=args.overwrite, image=True
     )
-    state = load_checkpoint(args.checkpoint, map_location=args.device)
+    source = open_networks(args.checkpoint, device=args.device)
     translate_instead = (
-        f"{args.checkpoint} is a {state.get('objective')!r} checkpoint whose generator maps "
+        f"{args.checkpoint} is a {source.objective!r} checkpoint whose generator maps "
         "images to images; gst sample draws from noise-to-image generators (a gan run). Apply "
         f"it to images with: gst translate {args.checkpoint} IMAGE... -o OUTDIR"
     )
-    if "generator" not in state["networks"]:
+    if "generator" not in source.names:
         raise CheckpointError(translate_instead)
-    generator = load_network(state, "generator", ema=not args.no_ema, device=args.device)
+    generator = source.load("generator", ema=not args.no_ema, device=args.device)
     if generator.input_kind != "latent":
         raise CheckpointError(translate_instead)
     classes = generator.num_classes

@@ -64,7 +64,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     g.add_argument(
         "--model",
         metavar="CHECKPOINT",
-        help="a fast_style/gan_style (or any image-to-image) checkpoint; -o is then a folder",
+        help="a fast_style/gan_style (or any image-to-image) checkpoint, run folder or model "
+        "folder (gst publish); -o is then a folder",
     )
     g.add_argument("--batch-size", type=int, help="same-size images per forward pass (8)")
     g.add_argument(

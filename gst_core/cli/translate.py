@@ -6,8 +6,8 @@ import argparse
 import sys
 import warnings
 
+from gst_core.apply.network_source import open_networks
 from gst_core.apply.translate import direction_notice, plan_outputs, translate
-from gst_core.checkpoint import load_checkpoint
 from gst_core.cli.threads import add_threads_option
 from gst_core.runtime.option_checks import resolve_device
 
@@ -21,7 +21,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "back. One PNG per input in OUTDIR (a folder's subfolders are kept); inputs are never "
         "overwritten.",
     )
-    parser.add_argument("checkpoint", help="checkpoint file or run folder")
+    parser.add_argument("checkpoint", help="checkpoint file, run folder or model folder")
     parser.add_argument("images", nargs="+", metavar="IMAGE", help="image files or folders")
     parser.add_argument("-o", "--output", required=True, metavar="OUTDIR", help="output folder")
     parser.add_argument(
@@ -43,8 +43,10 @@ def run(args: argparse.Namespace) -> int:
     # Checked here: an unusable device used to surface as "the checkpoint is corrupt".
     args.device = str(resolve_device(args.device))
     plan_outputs(args.images, args.output, overwrite=args.overwrite)  # before the load
-    state = load_checkpoint(args.checkpoint, map_location=args.device)
-    notice = direction_notice(state, args.direction)
+    # Read once (a checkpoint, run folder or model folder); a model folder is rebuilt from it.
+    source = open_networks(args.checkpoint, device=args.device)
+    state = source.state if source.state is not None else args.checkpoint
+    notice = direction_notice(source, args.direction)
     if notice:
         print(f"gst: {notice}", file=sys.stderr)
     with warnings.catch_warnings(record=True) as caught:
