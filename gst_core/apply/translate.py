@@ -27,10 +27,10 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from gst_core.apply.apply_generator import apply_image_generator
+from gst_core.apply.tiling import Tiling, apply_tiled
 from gst_core.checkpoint import load_checkpoint, load_network
 from gst_core.errors import GstError
-from gst_core.images import ImageReadError, find_images, load_image, save_image
+from gst_core.images import ImageReadError, find_images, load_image_array, save_image
 from gst_core.runtime.output_paths import check_output_dir, check_output_file
 
 __all__ = ["TranslateError", "TranslateResult", "load_translator", "plan_outputs", "translate"]
@@ -159,17 +159,23 @@ def translate(
     ema: bool = True,
     device: str | torch.device = "cpu",
     progress: bool = True,
+    tile: int | None = None,
+    overlap: int | None = None,
+    max_memory: int | str | None = None,
 ) -> TranslateResult:
     """Translate image files (or folders of them) into ``output_dir``, one PNG each.
 
     ``generator`` is a checkpoint (file or run folder) or an image generator
     module. ``size`` scales each image's longer side to that many pixels first
-    (default: the image's own size). Returns the files written and those skipped.
+    (default: the image's own size). ``tile``/``overlap``/``max_memory``: see
+    :class:`gst_core.apply.tiling.Tiling` (default: tile only an image that does not fit the
+    memory budget). Returns the files written and those skipped.
     """
     if isinstance(inputs, str | os.PathLike):
         inputs = [inputs]
     if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 1):
         raise TranslateError(f"size must be a positive integer, got {size!r}")
+    tiling = Tiling(tile, overlap, max_memory, progress=progress)
     planned = plan_outputs(inputs, output_dir, overwrite=overwrite)
     if not isinstance(generator, nn.Module):
         generator = load_translator(generator, direction, ema=ema, device=device)
@@ -179,12 +185,12 @@ def translate(
     result = TranslateResult()
     for source, target in tqdm(planned, desc="translate", unit="image", disable=not progress):
         try:
-            image = load_image(source, size)
+            image = load_image_array(source, size)
         except ImageReadError:
             result.skipped.append(source)
             continue
         target.parent.mkdir(parents=True, exist_ok=True)
-        result.written.append(save_image(apply_image_generator(generator, image), target))
+        result.written.append(save_image(apply_tiled(generator, image, tiling), target))
     if result.skipped:
         first = ", ".join(p.name for p in result.skipped[:3])
         warnings.warn(

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from gst_core.cli.tiling_options import add_tiling_arguments
 from gst_core.errors import GstError, NonFiniteLossError, SpecError
 from gst_core.images import check_pixel_count, load_image, save_image
 from gst_core.perceptual import check_feature_loss
@@ -66,6 +67,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="a fast_style/gan_style (or any image-to-image) checkpoint; -o is then a folder",
     )
     g.add_argument("--batch-size", type=int, help="same-size images per forward pass (8)")
+    add_tiling_arguments(g)
     g = p.add_argument_group("size and optimisation")
     g.add_argument(
         "--size",
@@ -133,6 +135,12 @@ def run(args: argparse.Namespace) -> int:
         from gst_core.cli.stylize_model import run as run_model
 
         return run_model(args)
+    given = [o for o in ("tile", "overlap", "max_memory") if getattr(args, o) is not None]
+    if given:
+        raise GstError(
+            f"--{given[0].replace('_', '-')} applies to a trained network (--model CHECKPOINT); "
+            "Gatys optimisation works on the whole image"
+        )
     config = _load_config(args.config)
     settings: dict[str, Any] = dict(config.get("stylize", {}))
     unknown = [k for k in settings if k not in FILE_KEYS and k not in _option_names()]

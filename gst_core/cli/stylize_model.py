@@ -16,8 +16,9 @@ from pathlib import Path
 
 import torch
 
-from gst_core.apply.apply_generator import apply_image_generator
+from gst_core.apply.tiling import apply_tiled
 from gst_core.apply.translate import load_translator
+from gst_core.cli.tiling_options import tiling_from_args
 from gst_core.errors import GstError
 from gst_core.images import load_image, save_image
 from gst_core.runtime.output_paths import check_output_dir, check_output_file
@@ -46,6 +47,7 @@ def run(args: argparse.Namespace) -> int:
         check_output_file(out_dir / n, inputs=inputs, overwrite=args.overwrite, image=True)
         for n in names
     ]
+    tiling = tiling_from_args(args, progress=not args.quiet)
     device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
     generator = load_translator(args.model, "a2b", device=device)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -59,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
         for start in range(0, len(indices), batch):
             chunk = indices[start : start + batch]
             x = torch.cat([images[i] for i in chunk]).to(device)
-            for i, result in zip(chunk, apply_image_generator(generator, x), strict=True):
+            for i, result in zip(chunk, apply_tiled(generator, x, tiling), strict=True):
                 save_image(result.unsqueeze(0).cpu(), outputs[i])
     if not args.quiet:
         print(f"gst: wrote {len(inputs)} image(s) to {args.output}", file=sys.stderr)

@@ -8,6 +8,7 @@ import warnings
 import torch
 
 from gst_core.apply.translate import translate
+from gst_core.cli.tiling_options import add_tiling_arguments
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -35,6 +36,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--no-ema", action="store_true", help="use the raw generator weights")
     parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, ...")
     parser.add_argument("--threads", type=int, help="torch CPU threads")
+    add_tiling_arguments(parser)
     parser.set_defaults(func=run)
 
 
@@ -52,6 +54,9 @@ def run(args: argparse.Namespace) -> int:
             overwrite=args.overwrite,
             ema=not args.no_ema,
             device=args.device,
+            tile=args.tile,
+            overlap=args.overlap,
+            max_memory=args.max_memory,
         )
     for w in caught:
         print(f"gst: warning: {w.message}")
