@@ -89,18 +89,23 @@ class Tiling:
 def tile_spans(length: int, tile: int, overlap: int, align: int = 1) -> list[tuple[int, int]]:
     """``(start, end)`` of the tiles along one axis of ``length`` pixels.
 
-    Every tile is ``tile`` long except that the last one ends exactly at ``length``
-    (and may be up to ``align - 1`` longer to keep its start aligned); neighbours
-    share at least ``overlap`` pixels; starts are multiples of ``align``.
+    The fewest tiles of at most ``tile`` pixels that cover the axis with neighbours sharing
+    ``overlap`` pixels, spread evenly (so a 1224-pixel side takes two 676-pixel tiles rather
+    than two of 1024: less work); starts are multiples of ``align``.
     """
     if length <= tile:
         return [(0, length)]
-    stride = max(align, (tile - overlap) // align * align)
-    starts = list(range(0, length - tile, stride))
-    last = (length - tile) // align * align
-    if starts and starts[-1] == last:
-        starts.pop()
-    return [(s, s + tile) for s in starts] + [(last, length)]
+    count = max(2, math.ceil((length - overlap) / max(1, tile - overlap)))
+    while True:
+        stride = math.ceil((length - overlap) / count / align) * align
+        if stride + overlap <= tile or stride <= align:
+            break
+        count += 1
+    size = stride + overlap
+    starts = [k * stride for k in range(count) if k == 0 or k * stride < length - overlap]
+    spans = [(s, min(s + size, length)) for s in starts]
+    spans[-1] = (starts[-1], length)  # it reaches the end: (k + 1)·stride + overlap >= length
+    return spans
 
 
 def _ramp(positions: np.ndarray, cut: float, half: float) -> np.ndarray:
@@ -118,7 +123,8 @@ def axis_weights(spans: list[tuple[int, int]], overlap: int) -> list[np.ndarray]
     the ramp is ``overlap / 2`` wide, so it lies ``overlap / 4`` inside both spans.
     """
     cuts = [(spans[i + 1][0] + spans[i][1]) / 2 for i in range(len(spans) - 1)]
-    half = overlap / 4
+    # Ramps must not overlap each other (the sum would no longer be one).
+    half = min([overlap / 4] + [(b - a) / 2 for a, b in zip(cuts, cuts[1:], strict=False)])
     weights = []
     for i, (start, end) in enumerate(spans):
         centres = np.arange(start, end) + 0.5
