@@ -28,6 +28,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from gst_core.apply.tiling import Tiling, apply_tiled
+from gst_core.apply.video import apply_to_video, is_video
 from gst_core.checkpoint import load_checkpoint, load_network
 from gst_core.errors import GstError
 from gst_core.images import ImageReadError, find_images, load_image_array, save_image
@@ -169,19 +170,30 @@ def translate(
     module. ``size`` scales each image's longer side to that many pixels first
     (default: the image's own size). ``tile``/``overlap``/``max_memory``: see
     :class:`gst_core.apply.tiling.Tiling` (default: tile only an image that does not fit the
-    memory budget). Returns the files written and those skipped.
+    memory budget). A video file (``clip.mp4``) is translated frame by frame into the video
+    file ``output_dir`` names (:func:`gst_core.apply.video.apply_to_video`). Returns the
+    files written and those skipped.
     """
     if isinstance(inputs, str | os.PathLike):
         inputs = [inputs]
     if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 1):
         raise TranslateError(f"size must be a positive integer, got {size!r}")
     tiling = Tiling(tile, overlap, max_memory, progress=progress)
-    planned = plan_outputs(inputs, output_dir, overwrite=overwrite)
+    inputs = list(inputs)
+    video = any(is_video(i) and not Path(i).is_dir() for i in inputs)
+    if video and len(inputs) != 1:
+        raise TranslateError("translate one video at a time: gst translate RUN clip.mp4 -o out.mp4")
+    planned = [] if video else plan_outputs(inputs, output_dir, overwrite=overwrite)
     if not isinstance(generator, nn.Module):
         generator = load_translator(generator, direction, ema=ema, device=device)
     elif getattr(generator, "input_kind", "image") != "image":
         raise TranslateError(f"{type(generator).__name__} is not an image-to-image generator")
     generator.eval()
+    if video:
+        out = apply_to_video(
+            generator, inputs[0], output_dir, tiling=tiling, overwrite=overwrite, progress=progress
+        )
+        return TranslateResult(written=[out])
     result = TranslateResult()
     for source, target in tqdm(planned, desc="translate", unit="image", disable=not progress):
         try:

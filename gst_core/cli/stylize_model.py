@@ -18,6 +18,7 @@ import torch
 
 from gst_core.apply.tiling import apply_tiled
 from gst_core.apply.translate import load_translator
+from gst_core.apply.video import apply_to_video, is_video
 from gst_core.cli.tiling_options import tiling_from_args
 from gst_core.errors import GstError
 from gst_core.images import load_image, save_image
@@ -35,6 +36,8 @@ def run(args: argparse.Namespace) -> int:
     missing = [p for p in inputs if not Path(p).is_file()]
     if missing:
         raise GstError(f"input image(s) not found: {', '.join(missing)}")
+    if any(is_video(p) for p in inputs):
+        return _run_video(args, inputs)
     out_dir = check_output_dir(args.output, inputs=inputs)
     names = [Path(p).stem + ".png" for p in inputs]
     clashes = sorted({n for n in names if names.count(n) > 1})
@@ -65,4 +68,25 @@ def run(args: argparse.Namespace) -> int:
                 save_image(result.unsqueeze(0).cpu(), outputs[i])
     if not args.quiet:
         print(f"gst: wrote {len(inputs)} image(s) to {args.output}", file=sys.stderr)
+    return 0
+
+
+def _run_video(args: argparse.Namespace, inputs: list[str]) -> int:
+    """``gst stylize --model CKPT clip.mp4 -o out.mp4``: every frame through the network."""
+    if len(inputs) != 1:
+        raise GstError("stylize one video at a time: gst stylize --model CKPT clip.mp4 -o out.mp4")
+    tiling = tiling_from_args(args, progress=False)
+    device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    generator = load_translator(args.model, "a2b", device=device)
+    written = apply_to_video(
+        generator,
+        inputs[0],
+        args.output,
+        batch=max(1, args.batch_size or 4),
+        tiling=tiling,
+        overwrite=args.overwrite,
+        progress=not args.quiet,
+    )
+    if not args.quiet:
+        print(f"gst: wrote {written}", file=sys.stderr)
     return 0

@@ -223,28 +223,12 @@ def test_rocket_tiled_at_256_agrees_with_untiled(make, tmp_path):
     assert np.abs(whole - tiled).mean() <= 0.01
 
 
-def test_cli_tile_options(tmp_path, capsys):
-    from gst_core.training.build import build_trainer
-
-    config = {
-        "generator": {"name": "resnet", "n_blocks": 1, "width": 4},
-        "discriminator": {"name": "patchgan", "width": 4, "num_layers": 2},
-        "data": {"name": "unpaired_shapes", "image_size": 16, "count": 4},
-        "train": {
-            "steps": 1,
-            "batch_size": 2,
-            "progress": False,
-            "sample_every": 0,
-            "checkpoint_every": 0,
-            "run_dir": str(tmp_path / "run"),
-        },
-    }
-    build_trainer(config, "cyclegan").fit()
+def test_cli_tile_options(cyclegan_run, tmp_path, capsys):
     photo = tmp_path / "in.png"
     Image.fromarray((np.random.default_rng(0).random((70, 90, 3)) * 255).astype(np.uint8)).save(
         photo
     )
-    run = str(tmp_path / "run")
+    run = str(cyclegan_run)
     assert main(["translate", run, str(photo), "-o", str(tmp_path / "a"), "--tile", "0"]) == 0
     argv = ["translate", run, str(photo), "-o", str(tmp_path / "b"), "--tile", "48"]
     assert main([*argv, "--overlap", "24"]) == 0
