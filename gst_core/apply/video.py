@@ -28,7 +28,14 @@ from gst_core.apply.tiling import Tiling, apply_tiled
 from gst_core.errors import GstError
 from gst_core.runtime.output_paths import check_output_file
 
-__all__ = ["VIDEO_SUFFIXES", "VideoError", "apply_to_video", "is_video", "require_av"]
+__all__ = [
+    "VIDEO_SUFFIXES",
+    "VideoError",
+    "apply_to_video",
+    "is_video",
+    "read_frames",
+    "require_av",
+]
 
 VIDEO_SUFFIXES = frozenset({".mp4", ".m4v", ".mov", ".mkv", ".avi", ".webm"})
 #: Encoders tried in order when the input's own codec has no encoder here.
@@ -67,6 +74,19 @@ def _open_input(av, path: Path):
         container.close()
         raise VideoError(f"{str(path)!r} holds no video stream (audio only?)")
     return container
+
+
+def read_frames(path: str | os.PathLike[str]) -> Iterator[np.ndarray]:
+    """The frames of the video ``path``, one uint8 ``(H, W, 3)`` array at a time."""
+    av = require_av()
+    container = _open_input(av, Path(path).expanduser())
+    try:
+        for frame in container.decode(container.streams.video[0]):
+            yield frame.to_ndarray(format="rgb24")
+    except av.error.FFmpegError as exc:
+        raise VideoError(f"cannot decode {str(path)!r}: {exc}") from exc
+    finally:
+        container.close()
 
 
 def _encoder(av, source_codec: str, suffix: str) -> str:

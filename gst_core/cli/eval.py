@@ -37,9 +37,18 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("metric", choices=["fid", "kid"], help="the metric")
-    parser.add_argument("real", help="folder of real images, or a checkpoint / run folder")
-    parser.add_argument("fake", help="folder of generated images, or a checkpoint / run folder")
+    parser.add_argument("metric", choices=["fid", "kid", "warp"], help="the metric")
+    parser.add_argument(
+        "real", help="folder of real images, or a checkpoint / run folder (warp: OUT.mp4)"
+    )
+    parser.add_argument(
+        "fake", nargs="?", help="folder of generated images, or a checkpoint / run folder"
+    )
+    parser.add_argument(
+        "--reference",
+        metavar="IN.mp4",
+        help="warp: the input video the output was made from (its flow is used)",
+    )
     parser.add_argument(
         "-n", "--count", type=int, default=10000, help="samples drawn from a checkpoint"
     )
@@ -95,6 +104,12 @@ def _side(args: argparse.Namespace, which: str, extractor: Any) -> FeatureSet:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.metric == "warp":
+        from gst_core.cli.eval_warp import run_warp
+
+        return run_warp(args)
+    if args.fake is None:
+        raise MetricError(f"gst eval {args.metric} compares two sides: give REAL and FAKE")
     if args.count < 2:
         raise MetricError(f"-n must be at least 2, got {args.count}")
     if args.batch_size < 1:
