@@ -10,7 +10,6 @@ linear in the pixel count for convolutional networks, and cached per network.
 
 from __future__ import annotations
 
-import os
 import re
 import weakref
 
@@ -18,6 +17,7 @@ import torch
 from torch import Tensor, nn
 
 from gst_core.errors import GstError
+from gst_core.pipelines.memory import available_memory_bytes
 
 __all__ = [
     "MemoryOptionError",
@@ -59,28 +59,14 @@ def parse_memory(value: str | int | float | None) -> int | None:
     return int(float(match.group(1)) * scale)
 
 
-def _available_cpu_bytes() -> int:
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):
-        return 4 << 30
-
-
 def default_budget(device: torch.device) -> int:
     """Activation memory one forward pass may use: on CUDA 70% of the free GPU memory
     (speed matters there, and the allocator reports exactly); on CPU half the available
     memory, at most :data:`CPU_DEFAULT_CAP`."""
+    available = available_memory_bytes(str(device))
     if device.type == "cuda":
-        free, _ = torch.cuda.mem_get_info(device)
-        return int(free * 0.7)
-    return min(_available_cpu_bytes() // 2, CPU_DEFAULT_CAP)
+        return int(available * 0.7)
+    return min((available or 4 << 30) // 2, CPU_DEFAULT_CAP)
 
 
 @torch.no_grad()
