@@ -8,7 +8,9 @@ Three lines::
 
 Any size and aspect ratio: each image is reflect-padded to what the network
 needs and cropped back (:func:`gst_core.apply.apply_generator.apply_image_generator`),
-never resized unless ``size`` asks. Outputs are PNG files named after their
+never resized unless ``size`` asks; an image too big for the memory budget goes through in
+overlapping tiles (:mod:`gst_core.apply.tiling`), and a video file frame by frame
+(:mod:`gst_core.apply.video`). Outputs are PNG files named after their
 inputs (a folder's subfolders are kept); every output path is checked before
 the first image is translated, and an input is never overwritten.
 Unreadable files are skipped and counted.

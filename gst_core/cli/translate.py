@@ -17,8 +17,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="apply a trained pix2pix/CycleGAN generator to images of any size",
         description="Translate image files or folders with a pix2pix or cyclegan checkpoint. "
         "Any size and aspect ratio: images are padded to what the network needs and cropped "
-        "back. One PNG per input in OUTDIR (a folder's subfolders are kept); inputs are never "
-        "overwritten.",
+        "back; an image too big for --max-memory goes through in overlapping tiles. One PNG per "
+        "input in OUTDIR (a folder's subfolders are kept); a video (clip.mp4 -o out.mp4) is "
+        "translated frame by frame. Inputs are never overwritten.",
     )
     parser.add_argument("checkpoint", help="checkpoint file or run folder")
     parser.add_argument("images", nargs="+", metavar="IMAGE", help="image files or folders")
