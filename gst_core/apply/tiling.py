@@ -143,7 +143,8 @@ def pixels_in_budget(
     """How many pixels of each image of a batch of ``shape`` one forward pass may take."""
     b, c, _, _ = shape
     budget = parse_memory(tiling.max_memory) or default_budget(device)
-    return int(budget / (activation_bytes_per_pixel(generator, c, device) * b))
+    channels = getattr(generator, "in_channels", None) or c  # the probe goes in unconverted
+    return int(budget / (activation_bytes_per_pixel(generator, channels, device) * b))
 
 
 def choose_tile(

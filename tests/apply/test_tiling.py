@@ -247,3 +247,11 @@ def test_cli_tile_options(cyclegan_run, tmp_path, capsys):
         assert main(bad) == 2
         err = capsys.readouterr().err
         assert "gst: error:" in err and message in err and "Traceback" not in err
+
+
+def test_a_grayscale_generator_is_probed_and_tiled_with_its_own_channel_count():
+    torch.manual_seed(0)
+    net = generators.build({"name": "unet", "num_downs": 5, "width": 4, "in_channels": 1}).eval()
+    photo = (np.random.default_rng(0).random((100, 130, 3)) * 255).astype(np.uint8)
+    tiled = apply_tiled(net, photo, Tiling(max_memory="1M"))
+    assert tiled.shape == (100, 130, 3) and tiled.dtype == np.uint8
