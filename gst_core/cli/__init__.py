@@ -16,7 +16,17 @@ from gst_core.errors import GstError
 from gst_core.training import distributed
 
 # Modules under gst_core.cli, one per subcommand, in the order `gst --help` lists them.
-SUBCOMMANDS = ["plugins", "bench", "stylize", "train", "sample", "translate", "export", "eval"]
+SUBCOMMANDS = [
+    "plugins",
+    "bench",
+    "stylize",
+    "train",
+    "sample",
+    "translate",
+    "export",
+    "import_model",
+    "eval",
+]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -58,7 +58,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--data",
         metavar="PATH",
-        help='a folder of training images: same as [data] name = "folder", root = PATH',
+        help="a folder of training data, read by the objective's own folder dataset: paired "
+        "(A/ + B/ or AB images) for pix2pix, unpaired (trainA/, trainB/) for cyclegan, content "
+        "photos for fast_style/gan_style, images for gan",
     )
     parser.add_argument(
         "--set",
@@ -78,6 +80,24 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "checkpoints/last.pt); without --config, the config saved in the checkpoint is used",
     )
     parser.add_argument("--steps", type=int, help="total steps (a resumed run continues to this)")
+    parser.add_argument(
+        "--epochs",
+        type=int,
+        help="the run's length in passes over the data instead of steps ([train] epochs)",
+    )
+    parser.add_argument(
+        "--load-size",
+        type=int,
+        metavar="PIXELS",
+        help="image-to-image data: resize to this, then random-crop to --crop-size "
+        "([data] load_size; the reference's --load_size, 286 for 256 crops)",
+    )
+    parser.add_argument(
+        "--crop-size",
+        type=int,
+        metavar="PIXELS",
+        help="the training images' size ([data] image_size; the reference's --crop_size)",
+    )
     parser.add_argument("--batch-size", type=int)
     parser.add_argument(
         "--lr",
@@ -179,10 +199,55 @@ def objective_options(name: str, extra: list[str]) -> list[tuple[list[str], Any]
     return [(key.split("."), v) for key, v in vars(found).items() if v is not None]
 
 
+def _check_length_options(train: Any, source: str) -> None:
+    if isinstance(train, dict) and "steps" in train and train.get("epochs") is not None:
+        raise TrainingSetupError(
+            f"{source}: [train] gives both steps = {train['steps']} and epochs = "
+            f"{train['epochs']}; give one (epochs: passes over the data)"
+        )
+
+
+def with_objective_defaults(
+    config: dict[str, Any],
+    objective_class: Any,
+    data_root: str | None = None,
+    *,
+    given_steps: int | None = None,
+) -> dict[str, Any]:
+    """``config`` completed with what the objective declares for a run without a file.
+
+    ``default_train``: ``[train]`` options of its recipe (the config's own win; a config
+    or flag giving ``steps`` replaces a recipe given in ``epochs``). ``default_data``: the
+    built-in data it trains on when ``[data]`` is missing. ``folder_data``: the dataset
+    that reads a folder its way (``--data PATH``: paired for pix2pix, ...); the generic
+    ``folder`` dataset with ``default_data``'s image size when it declares none.
+    """
+    default_train = dict(getattr(objective_class, "default_train", {}))
+    own_train = dict(config.get("train", {}))
+    if "steps" in own_train or given_steps is not None:
+        default_train.pop("epochs", None)
+    if default_train:
+        config = {**config, "train": {**default_train, **own_train}}
+    default_data = dict(getattr(objective_class, "default_data", {}))
+    if data_root is not None:
+        folder = getattr(objective_class, "folder_data", None)
+        if folder is None:
+            size = {k: v for k, v in default_data.items() if k == "image_size"}
+            folder = {"name": "folder", **size}
+        config = {**config, "data": {**folder, "root": data_root}}
+    if "data" not in config and default_data:
+        config = {**config, "data": default_data}
+    return config
+
+
 def _overrides(args: argparse.Namespace, config: dict[str, Any]) -> dict[str, Any]:
     found = {
         opt: getattr(args, dest) for dest, opt in _FLAGS.items() if getattr(args, dest) is not None
     }
+    if args.steps is not None:
+        found["epochs"] = None  # --steps decides the length, whatever the config said
+    elif args.epochs is not None:
+        found["epochs"] = args.epochs
     train = config.get("train", {})
     optimizers = {k: dict(v) for k, v in train.get("optimizers", {}).items()}
     learning_rates = list(args.lr or [])
@@ -236,16 +301,15 @@ def run(args: argparse.Namespace) -> int:
     # An objective may name the data it trains on when none is given (default_data), and
     # [train] options that suit it (default_train: the config's own values win).
     objective_class = registry("objective").get(args.objective)
-    default_data = dict(getattr(objective_class, "default_data", {}))
-    default_train = dict(getattr(objective_class, "default_train", {}))
-    if default_train:
-        config = {**config, "train": {**default_train, **config.get("train", {})}}
-    if args.data is not None:
-        size = {k: v for k, v in default_data.items() if k == "image_size"}
-        config = {**config, "data": {"name": "folder", "root": args.data, **size}}
-    if "data" not in config and default_data:
-        config = {**config, "data": default_data}
-    config = _apply_settings(config, [*settings, *args.set])
+    if args.config is not None:
+        _check_length_options(config.get("train", {}), source)
+    config = with_objective_defaults(config, objective_class, args.data, given_steps=args.steps)
+    data_flags = [
+        (["data", key], value)
+        for key, value in (("load_size", args.load_size), ("image_size", args.crop_size))
+        if value is not None
+    ]
+    config = _apply_settings(config, [*settings, *data_flags, *args.set])
     if args.n_critic is not None:
         config = {**config, "objective": {**config.get("objective", {}), "n_critic": args.n_critic}}
     overrides = _overrides(args, config)

@@ -61,6 +61,15 @@ class Callback:
     def on_fit_end(self, trainer: Trainer, error: BaseException | None) -> None: ...
 
 
+def _epoch_text(trainer: Trainer) -> str | None:
+    """``epoch 3/200``, for data with a length (what pix2pix/CycleGAN users read)."""
+    per_epoch = getattr(trainer, "steps_per_epoch", None)
+    if not per_epoch:
+        return None
+    current = min(trainer.step, trainer.config.steps - 1) // per_epoch + 1
+    return f"epoch {current}/{-(-trainer.config.steps // per_epoch)}"
+
+
 class ProgressBar(Callback):
     """A tqdm bar over the steps, with the latest metrics after it."""
 
@@ -74,12 +83,19 @@ class ProgressBar(Callback):
             initial=trainer.step,
             unit="step",
             dynamic_ncols=True,
+            desc=_epoch_text(trainer),
             **self.kwargs,
         )
 
     def on_step_end(self, trainer: Trainer, step: int, metrics: Mapping[str, Tensor]) -> None:
         if self.bar is not None:
             self.bar.update(1)
+            self._show_epoch(trainer)
+
+    def _show_epoch(self, trainer: Trainer) -> None:
+        text = _epoch_text(trainer)
+        if self.bar is not None and text:
+            self.bar.set_description_str(text, refresh=False)
 
     def on_log(self, trainer: Trainer, step: int, metrics: Mapping[str, float]) -> None:
         if self.bar is not None:

@@ -24,6 +24,9 @@ class TrainConfig:
     """Every option of :class:`~gst_core.training.trainer.Trainer`, with its default."""
 
     steps: int = 1000  # total steps (generator updates); a resumed run continues up to this
+    # Or the run's length in epochs of the data (when set it decides steps: epochs times
+    # len(data) // batch_size, the last partial batch of an epoch dropped).
+    epochs: int | None = None
     batch_size: int = 64
     optimizer: dict[str, Any] = field(default_factory=_adam)  # for every optimiser ...
     optimizers: dict[str, dict[str, Any]] = field(default_factory=dict)  # ... then per name
@@ -70,8 +73,10 @@ class TrainConfig:
 
     def validate(self, source: str = "[train]") -> None:
         for name, (kind, minimum) in _FIELD_CHECKS.items():
-            optional = name in ("amp", "run_dir", "fid_real")
+            optional = name in ("amp", "run_dir", "fid_real", "epochs")
             value = getattr(self, name)
+            if value is None and optional:
+                continue
             if kind == "an integer" and minimum == 1 and _is_bad_positive(value):
                 raise TrainingSetupError(
                     f"{source}: {name} must be a positive integer, got {value!r}"
@@ -81,7 +86,7 @@ class TrainConfig:
             check_option(value, kind, name, source=source, minimum=minimum, optional=optional)
         from gst_core.training.schedules import schedule_factor
 
-        schedule_factor(self.lr_schedule, self.steps, source=source)
+        schedule_factor(self.lr_schedule, self.steps, epochs=self.epochs, source=source)
         if not 0.0 <= float(self.ema_decay) < 1.0:
             raise TrainingSetupError(
                 f"{source}: ema_decay must lie in [0, 1) (0 turns it off), got {self.ema_decay!r}"
@@ -104,6 +109,7 @@ class TrainConfig:
 # Each [train] option's type and smallest value (None: no bound).
 _FIELD_CHECKS: dict[str, tuple[str, float | None]] = {
     "steps": ("an integer", 1),
+    "epochs": ("an integer", 1),
     "batch_size": ("an integer", 1),
     "ema_decay": ("a number", 0),
     "ema_start": ("an integer", 0),

@@ -7,8 +7,13 @@ and its state goes into checkpoints.
 
 * ``constant`` (default): factor 1.
 * ``linear``: 1 for the first ``steps - decay_steps`` steps, then linearly down
-  to 0 at ``steps`` (the pix2pix/CycleGAN schedule: ``n_epochs`` constant, then
-  ``n_epochs_decay`` linear). ``decay_steps`` defaults to half the run.
+  to 0 at ``steps``. ``decay_epochs = D`` is the pix2pix/CycleGAN schedule in
+  the reference's own formula: the factor is constant within an epoch and,
+  for epoch ``e`` (0-based) of ``E``, ``1 − max(0, e + 1 − (E − D)) / (D + 1)``
+  (``n_epochs = E − D`` constant, then ``n_epochs_decay = D``; the last epoch
+  runs at ``1 / (D + 1)``). With neither option the decay is half the run:
+  ``decay_epochs = E // 2`` when the run is given in epochs, else
+  ``decay_steps = steps // 2``.
 * ``step``: multiplied by ``gamma`` (0.1) every ``step_size`` steps.
 * ``cosine``: half a cosine from 1 down to ``min_factor`` (0) over the run.
 """
@@ -29,7 +34,7 @@ __all__ = ["SCHEDULES", "build_scheduler", "lr_factor", "schedule_factor"]
 #: Schedule name → its options and their defaults (None: computed from the run).
 SCHEDULES: dict[str, dict[str, Any]] = {
     "constant": {},
-    "linear": {"decay_steps": None},
+    "linear": {"decay_steps": None, "decay_epochs": None},
     "step": {"step_size": None, "gamma": 0.1},
     "cosine": {"min_factor": 0.0},
 }
@@ -62,9 +67,17 @@ def _spec(spec: str | Mapping[str, Any] | None, source: str) -> tuple[str, dict[
 
 
 def schedule_factor(
-    spec: str | Mapping[str, Any] | None, total_steps: int, *, source: str = "[train]"
+    spec: str | Mapping[str, Any] | None,
+    total_steps: int,
+    *,
+    steps_per_epoch: int | None = None,
+    epochs: int | None = None,
+    source: str = "[train]",
 ) -> Callable[[int], float]:
-    """The factor ``f(step)`` of a schedule spec, checked; ``step`` counts updates done."""
+    """The factor ``f(step)`` of a schedule spec, checked; ``step`` counts updates done.
+
+    ``steps_per_epoch`` (known once the data is) is what epoch-based options need;
+    ``epochs`` is set when the run itself was given in epochs."""
     name, o = _spec(spec, source)
 
     def positive_int(key: str, value: Any) -> int:
@@ -76,6 +89,13 @@ def schedule_factor(
 
     if name == "constant":
         return lambda step: 1.0
+    if name == "linear" and o["decay_epochs"] is not None and o["decay_steps"] is not None:
+        raise TrainingSetupError(
+            f"{source}: lr_schedule linear takes decay_steps or decay_epochs, not both"
+        )
+    in_epochs = o.get("decay_epochs") is not None or (epochs and o.get("decay_steps") is None)
+    if name == "linear" and in_epochs:
+        return _linear_epochs(o["decay_epochs"], total_steps, steps_per_epoch, epochs, source)
     if name == "linear":
         decay = positive_int(
             "decay_steps",
@@ -98,9 +118,46 @@ def schedule_factor(
     )
 
 
-def lr_factor(spec: str | Mapping[str, Any] | None, total_steps: int, step: int) -> float:
+def _linear_epochs(
+    decay: Any, total_steps: int, per_epoch: int | None, epochs: int | None, source: str
+) -> Callable[[int], float]:
+    """The reference's linear rule (``get_scheduler``, lr_policy ``linear``), stepped at the
+    end of every epoch as its train.py does."""
+    if per_epoch is None:
+        # Checked again by the trainer once the data (hence the epoch length) is known.
+        per_epoch = 1
+    total_epochs = epochs or -(-total_steps // per_epoch)
+    if decay is None:
+        decay = max(1, total_epochs // 2)
+    if not isinstance(decay, int) or isinstance(decay, bool) or decay < 1:
+        raise TrainingSetupError(
+            f"{source}: lr_schedule linear: decay_epochs must be a positive integer, got {decay!r}"
+        )
+    if epochs is not None and decay > epochs:
+        raise TrainingSetupError(
+            f"{source}: lr_schedule linear: decay_epochs = {decay} is more than the run's "
+            f"{epochs} epochs; the rate would start below its base. Use decay_epochs <= {epochs}"
+            " (the reference: half the epochs)"
+        )
+    constant = total_epochs - decay
+
+    def factor(step: int) -> float:
+        epoch = step // per_epoch
+        return max(0.0, 1.0 - max(0, epoch + 1 - constant) / float(decay + 1))
+
+    return factor
+
+
+def lr_factor(
+    spec: str | Mapping[str, Any] | None,
+    total_steps: int,
+    step: int,
+    *,
+    steps_per_epoch: int | None = None,
+    epochs: int | None = None,
+) -> float:
     """The factor applied to the configured learning rate during update ``step + 1``."""
-    return schedule_factor(spec, total_steps)(step)
+    return schedule_factor(spec, total_steps, steps_per_epoch=steps_per_epoch, epochs=epochs)(step)
 
 
 def build_scheduler(
@@ -108,10 +165,15 @@ def build_scheduler(
     spec: str | Mapping[str, Any] | None,
     total_steps: int,
     *,
+    steps_per_epoch: int | None = None,
+    epochs: int | None = None,
     source: str = "[train]",
 ) -> LambdaLR:
     """A :class:`LambdaLR` that the trainer steps once after each of the optimiser's steps."""
-    return LambdaLR(optimizer, schedule_factor(spec, total_steps, source=source))
+    factor = schedule_factor(
+        spec, total_steps, steps_per_epoch=steps_per_epoch, epochs=epochs, source=source
+    )
+    return LambdaLR(optimizer, factor)
 
 
 def fast_forward(scheduler: LambdaLR, step: int) -> None:

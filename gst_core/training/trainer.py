@@ -137,9 +137,24 @@ class Trainer:
             # Before fit() writes a run folder, not when the sampler starts; after
             # check_data, whose shape/class errors are the more useful ones.
             check_batch_fits(len(data), config.batch_size)
+        #: Steps in one pass over the data (None for data without a length).
+        self.steps_per_epoch = self._steps_per_epoch()
+        if config.epochs is not None:
+            if self.steps_per_epoch is None:
+                raise TrainingSetupError(
+                    f"[train] epochs = {config.epochs} needs data with a length (a dataset); "
+                    "this data is an iterable of batches, so give steps instead"
+                )
+            config.steps = config.epochs * self.steps_per_epoch
         self.optimizers = self._build_optimizers()
         self.schedulers = {
-            name: build_scheduler(opt, config.lr_schedule, config.steps)
+            name: build_scheduler(
+                opt,
+                config.lr_schedule,
+                config.steps,
+                steps_per_epoch=self.steps_per_epoch,
+                epochs=config.epochs,
+            )
             for name, opt in self.optimizers.items()
         }
         self.scalers = (
@@ -162,6 +177,19 @@ class Trainer:
         self.should_stop = False
 
     # -- set-up ------------------------------------------------------------
+
+    def _steps_per_epoch(self) -> int | None:
+        """``len(data) // batch_size``: the sampler drops an epoch's last partial batch."""
+        if isinstance(self.data, Dataset) and hasattr(self.data, "__len__"):
+            return max(1, len(self.data) // self.config.batch_size)
+        return None
+
+    @property
+    def epoch(self) -> int | None:
+        """The epoch the next step belongs to, from 1 (None for data without a length)."""
+        if self.steps_per_epoch is None:
+            return None
+        return self.step // self.steps_per_epoch + 1
 
     def _build_optimizers(self) -> dict[str, torch.optim.Optimizer]:
         groups = self.objective.optimizer_groups()
@@ -423,6 +451,12 @@ class Trainer:
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         """Restore a checkpoint, explaining any mismatch with the networks built now."""
         where = state.get("path", "the checkpoint")
+        if "imported_from" in state:
+            raise CheckpointError(
+                f"{where} was made by gst import from {state['imported_from'].get('project')}'s "
+                "weights: it holds generator weights only (no optimiser or discriminator "
+                "state), so it cannot be resumed; apply it with gst translate / stylize --model"
+            )
         if state.get("objective") != self.objective.name:
             raise CheckpointError(
                 f"{where} was saved by the {state.get('objective')!r} objective, not "

@@ -13,6 +13,13 @@ convolution goes through ``tanh`` so the output honours the contract (the
 original paper did the same with a scaled tanh). ``(y + 1) · 127.5`` is the
 reference's pixel scale.
 
+``scale_255 = True`` is pytorch/examples' own convention inside the network
+(what ``gst import --from fast_neural_style`` builds for its saved models:
+candy, mosaic, udnie, rain_princess): the layers see ``(x + 1) · 127.5`` and
+return 0..255 without ``tanh``; the result is mapped back to ``[-1, 1]`` and
+clamped there, as the reference's ``save_image`` clamps to 0..255. Its output
+is then the reference's to float rounding.
+
 Sizes: two stride-2 convolutions and two 2× upsamplings give back the input
 size only for multiples of 4 (``size_multiple``); other sizes are
 reflection-padded up to one and cropped back, so any ``H × W`` of at least
@@ -73,7 +80,9 @@ class TransformerNet(ImageGenerator):
     input_kind = "image"
     size_multiple = 4
 
-    def __init__(self, channels: int = 32, residual_blocks: int = 5) -> None:
+    def __init__(
+        self, channels: int = 32, residual_blocks: int = 5, scale_255: bool = False
+    ) -> None:
         super().__init__()
         if isinstance(channels, bool) or not isinstance(channels, int) or channels < 1:
             raise ArchitectureError(f"transformer_net: channels must be >= 1, got {channels!r}")
@@ -81,7 +90,12 @@ class TransformerNet(ImageGenerator):
             raise ArchitectureError(
                 f"transformer_net: residual_blocks must be >= 0, got {residual_blocks!r}"
             )
+        if not isinstance(scale_255, bool):
+            raise ArchitectureError(
+                f"transformer_net: scale_255 must be true or false, got {scale_255!r}"
+            )
         c = channels
+        self.scale_255 = scale_255
         self.in_channels = self.out_channels = 3
         self.model = nn.Sequential(
             *_norm_relu(_Conv(3, c, 9), c),
@@ -91,7 +105,7 @@ class TransformerNet(ImageGenerator):
             *_norm_relu(_UpConv(4 * c, 2 * c, 3), 2 * c),
             *_norm_relu(_UpConv(2 * c, c, 3), c),
             _Conv(c, 3, 9),
-            nn.Tanh(),
+            nn.Identity() if scale_255 else nn.Tanh(),
         )
 
     def forward(self, x: Tensor, labels: Tensor | None = None) -> Tensor:
@@ -101,5 +115,8 @@ class TransformerNet(ImageGenerator):
         # Always padded (often by 0) and cropped, with no branch on the size: an exported
         # graph (ONNX, dynamic height and width) then serves every size. Reflection
         # padding keeps the border statistics the instance norm sees.
+        if self.scale_255:
+            x = (x + 1) * 127.5
         padded = F.pad(x, (0, -w % self.size_multiple, 0, -h % self.size_multiple), mode="reflect")
-        return self.model(padded)[..., :h, :w]
+        y = self.model(padded)[..., :h, :w]
+        return (y / 127.5 - 1).clamp(-1, 1) if self.scale_255 else y

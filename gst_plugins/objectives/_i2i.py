@@ -63,6 +63,31 @@ def reference_gan_weight(loss: AdversarialLoss) -> float:
     return 2.0 if isinstance(loss, LSGANLoss) else 1.0
 
 
+def reference_d_scale(loss: AdversarialLoss) -> float:
+    """The factor that puts a discriminator loss on the reference's scale: its pix2pix and
+    CycleGAN halve real + fake (``loss_D = (loss_D_real + loss_D_fake) * 0.5``). gst's
+    ``lsgan`` already is ½(r−1)² + ½f²; the others sum the two terms."""
+    from gst_plugins.losses.adversarial import LSGANLoss
+
+    return 1.0 if isinstance(loss, LSGANLoss) else 0.5
+
+
+#: The reference's schedule and optimiser (its train_options.py: --n_epochs 100,
+#: --n_epochs_decay 100, --lr 0.0002, --beta1 0.5, --lr_policy linear) and batch (1):
+#: 200 epochs, constant for the first half, then linearly down (the "linear" schedule's
+#: default in an epoch-long run: decay_epochs = epochs // 2).
+REFERENCE_TRAIN: dict[str, Any] = {
+    "epochs": 200,
+    "batch_size": 1,
+    "lr_schedule": {"name": "linear"},
+    "optimizer": {"name": "Adam", "lr": 2e-4, "betas": [0.5, 0.999]},
+}
+
+#: The reference's preprocessing (--preprocess resize_and_crop, --load_size 286,
+#: --crop_size 256, flip on unless --no_flip), for folder data.
+REFERENCE_DATA: dict[str, Any] = {"image_size": 256, "load_size": 286, "flip": True}
+
+
 def options(config: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in dict(config.get("objective", {})).items() if k != "name"}
 

@@ -21,7 +21,7 @@ A | G(A) | F(G(A)) and B | F(B) | G(F(B)).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 from torch import Tensor, nn
@@ -48,6 +48,16 @@ class CycleGANObjective(Objective):
 
     name = "cyclegan"
     ema_networks = ("g_ab", "g_ba")
+    #: The reference's recipe when a config leaves [train] out (see _i2i.REFERENCE_TRAIN).
+    default_train: ClassVar[dict[str, Any]] = _i2i.REFERENCE_TRAIN
+    #: `gst train cyclegan --data PATH`: the reference's unaligned dataset and preprocessing.
+    folder_data: ClassVar[dict[str, Any]] = {"name": "unpaired", **_i2i.REFERENCE_DATA}
+    #: Without [data] or --data: the built-in day/night shapes, at 256² as the reference.
+    default_data: ClassVar[dict[str, Any]] = {
+        "name": "unpaired_shapes",
+        "image_size": 256,
+        "count": 100,
+    }
 
     def __init__(
         self,
@@ -80,6 +90,7 @@ class CycleGANObjective(Objective):
         self.gan_weight = (
             _i2i.reference_gan_weight(loss) if gan_weight is None else float(gan_weight)
         )
+        self.d_scale = _i2i.reference_d_scale(loss)  # 1 for lsgan, the default
         # The pools draw from their own generators, seeded from the run's seed by default.
         seed = torch.initial_seed() if pool_seed is None else int(pool_seed)
         self.pool_a = ImagePool(pool_size, seed)
@@ -182,8 +193,12 @@ class CycleGANObjective(Objective):
         d_b.requires_grad_(True)
         old_b, old_a = self.pool_b.query(fake_b), self.pool_a.query(fake_a)
         with ctx.autocast():
-            loss_db = self.loss.discriminator_loss(d_b(real_b).float(), d_b(old_b).float())
-            loss_da = self.loss.discriminator_loss(d_a(real_a).float(), d_a(old_a).float())
+            loss_db = self.d_scale * self.loss.discriminator_loss(
+                d_b(real_b).float(), d_b(old_b).float()
+            )
+            loss_da = self.d_scale * self.loss.discriminator_loss(
+                d_a(real_a).float(), d_a(old_a).float()
+            )
         ctx.optimize("discriminator", loss_da + loss_db)
         metrics.update(loss_g=g_loss.detach(), loss_d_a=loss_da.detach(), loss_d_b=loss_db.detach())
         return metrics

@@ -2,7 +2,10 @@
 
 Config sections: ``[generator]``, ``[discriminator]``, ``[loss]`` (one
 adversarial loss, or ``[loss.<label>]`` tables: one adversarial loss plus
-penalties) and ``[objective]`` (``n_critic``, ``preview_seed``).
+penalties) and ``[objective]`` (``n_critic``, ``preview_seed``). A section left
+out is DCGAN's: ``dcgan`` generator and discriminator at 32² (the generator's
+``image_size`` when it sets one), ``non_saturating`` loss; without ``[data]``
+``gst train gan`` uses the built-in ``shapes``.
 
 Each step makes ``n_critic`` discriminator updates (each on a fresh real
 batch, as WGAN does) and then one generator update. The fakes of the last
@@ -14,7 +17,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 from torch import Tensor, nn
@@ -32,6 +35,18 @@ from gst_core.interfaces import (
 )
 
 __all__ = ["GANObjective", "split_batch"]
+
+DEFAULT_SIZE = 32  # the built-in shapes' size, which the default networks are built for
+
+
+def _with_default_networks(config: Mapping[str, Any]) -> dict[str, Any]:
+    """``config`` with DCGAN's sections where it has none (so `gst train gan` runs bare)."""
+    config = dict(config)
+    generator = config.setdefault("generator", {"name": "dcgan", "image_size": DEFAULT_SIZE})
+    size = generator.get("image_size", 64) if isinstance(generator, Mapping) else DEFAULT_SIZE
+    config.setdefault("discriminator", {"name": "dcgan", "image_size": size})
+    config.setdefault("loss", {"name": "non_saturating"})
+    return config
 
 
 def split_batch(batch: Any) -> tuple[Tensor, Tensor | None]:
@@ -117,9 +132,13 @@ class GANObjective(Objective):
         self.n_critic = n_critic
         self.preview_seed = preview_seed
 
+    #: Without [data] or a config: the built-in shapes at the default networks' size.
+    default_data: ClassVar[dict[str, Any]] = {"name": "shapes", "image_size": DEFAULT_SIZE}
+
     @classmethod
     def from_config(cls, config: Mapping[str, Any], *, source: str = "<config>") -> GANObjective:
         """From ``[generator]``, ``[discriminator]``, ``[loss]`` and ``[objective]``."""
+        config = _with_default_networks(config)
         built = build_components(config, source=source)
         generator = single(built, "generator", source=source, example='name = "dcgan"')
         discriminator = single(built, "discriminator", source=source, example='name = "dcgan"')

@@ -6,17 +6,24 @@ minimises ``gan_weight · adversarial + l1_weight · |G(A) − B|₁`` (λ = 100
 the reference). Each step updates the discriminator on ``(A, B)`` against
 ``(A, G(A))``, then the generator, in the reference's order.
 
-Config: ``[generator]`` (default ``unet_256``), ``[discriminator]`` (default
-``patchgan``; its ``channels`` default to the generator's input + output
-channels), ``[loss]`` (default ``non_saturating``, the reference's
-``vanilla``), ``[objective]`` (``l1_weight``, ``gan_weight``), ``[data]``
-(``paired`` or ``paired_shapes``). Previews are rows of input | output | target.
+Config: ``[generator]`` (default ``unet_256``, batch norm), ``[discriminator]``
+(default ``patchgan`` with batch norm, as the reference's ``norm='batch'`` applies
+to G and D, or the generator's ``norm`` when it sets one; its ``channels``
+default to the generator's input + output channels), ``[loss]`` (default
+``non_saturating``, the reference's ``vanilla``), ``[objective]``
+(``l1_weight``, ``gan_weight``), ``[data]`` (``paired`` or ``paired_shapes``).
+Previews are rows of input | output | target.
+
+Logged losses are on the reference's scale: ``loss_d`` is its ``loss_D``, half
+of real + fake (and the discriminator trains on that), and ``gan_weight``
+defaults to the factor that makes gst's ``lsgan`` generator term the
+reference's ``--gan_mode lsgan`` one (2; 1 for the other losses).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 from torch import Tensor, nn
@@ -42,6 +49,20 @@ class Pix2PixObjective(Objective):
 
     name = "pix2pix"
     ema_networks = ("generator",)
+    #: Flags `gst train pix2pix` adds: flag → (config key, help).
+    cli_options: ClassVar[dict[str, tuple[str, str]]] = {
+        "direction": ("data.direction", "a2b (default) or b2a: which side of a pair is the input"),
+    }
+    #: The reference's recipe when a config leaves [train] out (see _i2i.REFERENCE_TRAIN).
+    default_train: ClassVar[dict[str, Any]] = _i2i.REFERENCE_TRAIN
+    #: `gst train pix2pix --data PATH`: the reference's aligned dataset and preprocessing.
+    folder_data: ClassVar[dict[str, Any]] = {"name": "paired", **_i2i.REFERENCE_DATA}
+    #: Without [data] or --data: the built-in pairs, at unet_256's size.
+    default_data: ClassVar[dict[str, Any]] = {
+        "name": "paired_shapes",
+        "image_size": 256,
+        "count": 100,
+    }
 
     def __init__(
         self,
@@ -50,9 +71,11 @@ class Pix2PixObjective(Objective):
         loss: AdversarialLoss,
         *,
         l1_weight: float = 100.0,
-        gan_weight: float = 1.0,
+        gan_weight: float | None = None,
     ) -> None:
         require_image_generator(generator, "pix2pix", "unet_256, unet_128, resnet_9blocks, ...")
+        if gan_weight is None:
+            gan_weight = _i2i.reference_gan_weight(loss)
         for value, what in ((l1_weight, "l1_weight"), (gan_weight, "gan_weight")):
             if not isinstance(value, int | float) or value < 0:
                 raise TrainingSetupError(f"pix2pix: {what} must be a number >= 0, got {value!r}")
@@ -69,6 +92,7 @@ class Pix2PixObjective(Objective):
         self.loss = loss
         self.l1_weight = float(l1_weight)
         self.gan_weight = float(gan_weight)
+        self.d_scale = _i2i.reference_d_scale(loss)
         self._preview: tuple[Tensor, Tensor] | None = None
 
     @classmethod
@@ -77,7 +101,9 @@ class Pix2PixObjective(Objective):
     ) -> Pix2PixObjective:
         g_spec = _i2i.section_spec(config, "generator", {"name": "unet_256"}, source)
         generator = _i2i.image_generator(g_spec, source, "pix2pix")
-        d_spec = _i2i.section_spec(config, "discriminator", {"name": "patchgan"}, source)
+        # The reference's --norm is one option for G and D, batch for pix2pix.
+        d_default = {"name": "patchgan", "norm": g_spec.get("norm", "batch")}
+        d_spec = _i2i.section_spec(config, "discriminator", d_default, source)
         d_spec.setdefault("channels", generator.in_channels + generator.out_channels)
         discriminator = _i2i.build_net("discriminator", d_spec, source)
         loss = _i2i.adversarial_loss(config, "non_saturating", source)
@@ -128,7 +154,9 @@ class Pix2PixObjective(Objective):
             d.requires_grad_(True)
             real_scores = d(torch.cat([real_a, real_b], 1))
             fake_scores = d(torch.cat([real_a, fake_b.detach()], 1))
-            d_loss = self.loss.discriminator_loss(real_scores.float(), fake_scores.float())
+            d_loss = self.d_scale * self.loss.discriminator_loss(
+                real_scores.float(), fake_scores.float()
+            )
         ctx.optimize("discriminator", d_loss)
 
         # D's weights need no gradients in the generator's update.
