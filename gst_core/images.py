@@ -26,6 +26,8 @@ __all__ = [
     "image_suffixes",
     "check_pixel_count",
     "load_image",
+    "load_image_array",
+    "open_resized",
     "make_grid",
     "open_image",
     "pil_to_tensor",
@@ -126,6 +128,17 @@ def load_image(path: str | Path, size: int | tuple[int, int] | None = None) -> T
     aspect ratio, as the style-transfer literature does); a ``(H, W)`` pair
     resizes exactly. EXIF orientation is applied.
     """
+    return pil_to_tensor(open_resized(path, size))
+
+
+def load_image_array(path: str | Path, size: int | tuple[int, int] | None = None) -> np.ndarray:
+    """:func:`load_image` as a ``uint8`` array ``(H, W, 3)``: a quarter of the float's memory
+    (the tiled apply path reads big photos this way)."""
+    return np.asarray(to_rgb(open_resized(path, size)))
+
+
+def open_resized(path: str | Path, size: int | tuple[int, int] | None = None) -> Image.Image:
+    """:func:`open_image`, resized as :func:`load_image` describes."""
     image = open_image(path)
     if size is not None:
         if isinstance(size, int):
@@ -136,7 +149,7 @@ def load_image(path: str | Path, size: int | tuple[int, int] | None = None) -> T
         if target != image.size:
             check_pixel_count(target, f"{str(path)!r} resized to {size}")
             image = to_rgb(image).resize(target, Image.Resampling.LANCZOS)
-    return pil_to_tensor(image)
+    return image
 
 
 def tensor_to_pil(image: Tensor) -> Image.Image:
@@ -159,10 +172,14 @@ def tensor_to_pil(image: Tensor) -> Image.Image:
     )
 
 
-def save_image(image: Tensor, path: str | Path) -> Path:
-    """Write an image tensor (see :func:`tensor_to_pil`) atomically; format from the suffix."""
+def save_image(image: Tensor | np.ndarray, path: str | Path) -> Path:
+    """Write an image tensor (see :func:`tensor_to_pil`) or a ``uint8`` array ``(H, W, 3)`` /
+    ``(H, W, 1)`` atomically; format from the suffix."""
     path = Path(path)
-    pil = tensor_to_pil(image)
+    if isinstance(image, np.ndarray):
+        pil = Image.fromarray(image[..., 0] if image.shape[-1] == 1 else image)
+    else:
+        pil = tensor_to_pil(image)
     with atomic_write(path) as f:
         pil.save(f, format=Image.registered_extensions().get(path.suffix.lower(), "PNG"))
     return path

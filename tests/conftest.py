@@ -15,7 +15,7 @@ if not torch.cuda.is_available():
 # Suites of tiny networks and small matrices: one torch thread is fastest there. On a busy
 # 2-core machine two threads spin-wait on each other (the GAN tests took 313 s that way
 # instead of about 20 s).
-ONE_THREAD_SUITES = {"gan", "ddp", "i2i", "metrics", "reliability"}
+ONE_THREAD_SUITES = {"gan", "ddp", "i2i", "metrics", "reliability", "apply"}
 
 
 @pytest.fixture(autouse=True)

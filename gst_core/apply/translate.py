@@ -8,7 +8,9 @@ Three lines::
 
 Any size and aspect ratio: each image is reflect-padded to what the network
 needs and cropped back (:func:`gst_core.apply.apply_generator.apply_image_generator`),
-never resized unless ``size`` asks. Outputs are PNG files named after their
+never resized unless ``size`` asks; an image too big for the memory budget goes through in
+overlapping tiles (:mod:`gst_core.apply.tiling`), and a video file frame by frame
+(:mod:`gst_core.apply.video`). Outputs are PNG files named after their
 inputs (a folder's subfolders are kept); every output path is checked before
 the first image is translated, and an input is never overwritten.
 Unreadable files are skipped and counted.
@@ -27,14 +29,15 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from gst_core.apply.apply_generator import apply_image_generator
 from gst_core.apply.network_source import NetworkSource, open_networks
+from gst_core.apply.tiling import Tiling, apply_tiled
+from gst_core.apply.video import apply_to_video, is_video
 from gst_core.errors import GstError
 from gst_core.images import (
     ImageReadError,
     ImageTooLargeError,
     find_images,
-    load_image,
+    load_image_array,
     save_image,
 )
 from gst_core.runtime.output_paths import check_output_dir, check_output_file
@@ -186,27 +189,44 @@ def translate(
     ema: bool = True,
     device: str | torch.device = "cpu",
     progress: bool = True,
+    tile: int | None = None,
+    overlap: int | None = None,
+    max_memory: int | str | None = None,
 ) -> TranslateResult:
     """Translate image files (or folders of them) into ``output_dir``, one PNG each.
 
     ``generator`` is a checkpoint (file or run folder) or an image generator
     module. ``size`` scales each image's longer side to that many pixels first
-    (default: the image's own size). Returns the files written and those skipped.
+    (default: the image's own size). ``tile``/``overlap``/``max_memory``: see
+    :class:`gst_core.apply.tiling.Tiling` (default: tile only an image that does not fit the
+    memory budget). A video file (``clip.mp4``) is translated frame by frame into the video
+    file ``output_dir`` names (:func:`gst_core.apply.video.apply_to_video`). Returns the
+    files written and those skipped.
     """
     if isinstance(inputs, str | os.PathLike):
         inputs = [inputs]
     if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 1):
         raise TranslateError(f"size must be a positive integer, got {size!r}")
-    planned = plan_outputs(inputs, output_dir, overwrite=overwrite)
+    tiling = Tiling(tile, overlap, max_memory, progress=progress)
+    inputs = list(inputs)
+    video = any(is_video(i) and not Path(i).is_dir() for i in inputs)
+    if video and len(inputs) != 1:
+        raise TranslateError("translate one video at a time: gst translate RUN clip.mp4 -o out.mp4")
+    planned = [] if video else plan_outputs(inputs, output_dir, overwrite=overwrite)
     if not isinstance(generator, nn.Module):
         generator = load_translator(generator, direction, ema=ema, device=device)
     elif generator.input_kind != "image":
         raise TranslateError(f"{type(generator).__name__} is not an image-to-image generator")
     generator.eval()
+    if video:
+        out = apply_to_video(
+            generator, inputs[0], output_dir, tiling=tiling, overwrite=overwrite, progress=progress
+        )
+        return TranslateResult(written=[out])
     result = TranslateResult()
     for source, target in tqdm(planned, desc="translate", unit="image", disable=not progress):
         try:
-            image = load_image(source, size)
+            image = load_image_array(source, size)
         except ImageTooLargeError as exc:
             # The file is readable; the size asked for is not possible.
             raise TranslateError(f"size {size} is too large: {exc}") from exc
@@ -214,7 +234,7 @@ def translate(
             result.skipped.append(source)
             continue
         target.parent.mkdir(parents=True, exist_ok=True)
-        result.written.append(save_image(apply_image_generator(generator, image), target))
+        result.written.append(save_image(apply_tiled(generator, image, tiling), target))
     if result.skipped:
         first = ", ".join(p.name for p in result.skipped[:3])
         warnings.warn(

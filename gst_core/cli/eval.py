@@ -44,12 +44,22 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "metric",
-        choices=["fid", "kid", "prdc"],
-        help="fid, kid, or prdc (precision/recall: quality and coverage apart; density/coverage)",
+        choices=["fid", "kid", "prdc", "warp"],
+        help="fid, kid, prdc (precision/recall: quality and coverage apart; density/coverage), "
+        "or warp (a video's warping error)",
     )
-    parser.add_argument("real", help="folder of real images, or a checkpoint / run folder")
     parser.add_argument(
-        "fake", help="folder of generated images, or a checkpoint / run folder / model folder"
+        "real", help="folder of real images, or a checkpoint / run folder (warp: OUT.mp4)"
+    )
+    parser.add_argument(
+        "fake",
+        nargs="?",
+        help="folder of generated images, or a checkpoint / run folder / model folder",
+    )
+    parser.add_argument(
+        "--reference",
+        metavar="IN.mp4",
+        help="warp: the input video the output was made from (its flow is used)",
     )
     parser.add_argument(
         "-n", "--count", type=int, default=10000, help="samples drawn from a checkpoint"
@@ -116,6 +126,12 @@ def _side(args: argparse.Namespace, which: str, extractor: Any) -> FeatureSet:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.metric == "warp":
+        from gst_core.cli.eval_warp import run_warp
+
+        return run_warp(args)
+    if args.fake is None:
+        raise MetricError(f"gst eval {args.metric} compares two sides: give REAL and FAKE")
     if args.count < 2:
         raise MetricError(f"-n must be at least 2, got {args.count}")
     if args.metric == "prdc" and args.k < 1:

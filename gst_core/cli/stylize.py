@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from gst_core.cli.threads import add_threads_option
+from gst_core.cli.tiling_options import add_tiling_arguments
 from gst_core.errors import GstError, NonFiniteLossError, SpecError
 from gst_core.images import check_pixel_count, load_image, save_image
 from gst_core.perceptual import check_feature_loss
@@ -83,6 +84,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         metavar="MASK.png",
         help="adain: one grey/binary mask per style, each region gets its style",
     )
+    add_tiling_arguments(g)
     g = p.add_argument_group("size and optimisation")
     g.add_argument(
         "--size",
@@ -163,6 +165,12 @@ def run(args: argparse.Namespace) -> int:
     from gst_core.cli.stylize_adain import reject_adain_flags
 
     reject_adain_flags(args)
+    given = [o for o in ("tile", "overlap", "max_memory") if getattr(args, o) is not None]
+    if given:
+        raise GstError(
+            f"--{given[0].replace('_', '-')} applies to a trained network (--model CHECKPOINT); "
+            "Gatys optimisation works on the whole image"
+        )
     config = _load_config(args.config)
     settings: dict[str, Any] = dict(config.get("stylize", {}))
     unknown = [k for k in settings if k not in FILE_KEYS and k not in _option_names()]

@@ -16,8 +16,10 @@ from pathlib import Path
 
 import torch
 
-from gst_core.apply.apply_generator import apply_image_generator
+from gst_core.apply.tiling import apply_tiled
 from gst_core.apply.translate import load_translator, plan_outputs
+from gst_core.apply.video import apply_to_video, is_video
+from gst_core.cli.tiling_options import tiling_from_args
 from gst_core.errors import GstError
 from gst_core.images import load_image, save_image
 from gst_core.runtime.option_checks import check_option, resolve_device
@@ -39,7 +41,10 @@ def run(args: argparse.Namespace) -> int:
     missing = [p for p in inputs if not Path(p).exists()]
     if missing:
         raise GstError(f"input image(s) not found: {', '.join(missing)}")
+    if any(is_video(p) for p in inputs):
+        return _run_video(args, inputs)
     sources, outputs = _plan(inputs, args.output, args.overwrite)
+    tiling = tiling_from_args(args, progress=not args.quiet)
     generator = load_translator(args.model, "a2b", device=device)
     images = [load_image(p, args.size) for p in sources]
     by_size: dict[tuple[int, int], list[int]] = defaultdict(list)
@@ -50,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
         for start in range(0, len(indices), batch):
             chunk = indices[start : start + batch]
             x = torch.cat([images[i] for i in chunk]).to(device)
-            for i, result in zip(chunk, apply_image_generator(generator, x), strict=True):
+            for i, result in zip(chunk, apply_tiled(generator, x, tiling), strict=True):
                 outputs[i].parent.mkdir(parents=True, exist_ok=True)
                 save_image(result.unsqueeze(0).cpu(), outputs[i])
     if not args.quiet:
@@ -72,3 +77,24 @@ def _plan(inputs: list[str], output: str, overwrite: bool) -> tuple[list[Path], 
         return [Path(inputs[0])], [checked]
     planned = plan_outputs(inputs, output, overwrite=overwrite)
     return [s for s, _ in planned], [t for _, t in planned]
+
+
+def _run_video(args: argparse.Namespace, inputs: list[str]) -> int:
+    """``gst stylize --model CKPT clip.mp4 -o out.mp4``: every frame through the network."""
+    if len(inputs) != 1:
+        raise GstError("stylize one video at a time: gst stylize --model CKPT clip.mp4 -o out.mp4")
+    tiling = tiling_from_args(args, progress=False)
+    device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    generator = load_translator(args.model, "a2b", device=device)
+    written = apply_to_video(
+        generator,
+        inputs[0],
+        args.output,
+        batch=max(1, args.batch_size or 4),
+        tiling=tiling,
+        overwrite=args.overwrite,
+        progress=not args.quiet,
+    )
+    if not args.quiet:
+        print(f"gst: wrote {written}", file=sys.stderr)
+    return 0

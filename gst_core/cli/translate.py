@@ -9,6 +9,7 @@ import warnings
 from gst_core.apply.network_source import open_networks
 from gst_core.apply.translate import direction_notice, plan_outputs, translate
 from gst_core.cli.threads import add_threads_option
+from gst_core.cli.tiling_options import add_tiling_arguments
 from gst_core.runtime.option_checks import resolve_device
 
 
@@ -18,8 +19,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="apply a trained pix2pix/CycleGAN generator to images of any size",
         description="Translate image files or folders with a pix2pix or cyclegan checkpoint. "
         "Any size and aspect ratio: images are padded to what the network needs and cropped "
-        "back. One PNG per input in OUTDIR (a folder's subfolders are kept); inputs are never "
-        "overwritten.",
+        "back; an image too big for --max-memory goes through in overlapping tiles. One PNG per "
+        "input in OUTDIR (a folder's subfolders are kept); a video (clip.mp4 -o out.mp4) is "
+        "translated frame by frame. Inputs are never overwritten.",
     )
     parser.add_argument("checkpoint", help="checkpoint file, run folder or model folder")
     parser.add_argument("images", nargs="+", metavar="IMAGE", help="image files or folders")
@@ -36,6 +38,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--no-ema", action="store_true", help="use the raw generator weights")
     parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, ...")
     add_threads_option(parser)
+    add_tiling_arguments(parser)
     parser.set_defaults(func=run)
 
 
@@ -60,6 +63,9 @@ def run(args: argparse.Namespace) -> int:
             overwrite=args.overwrite,
             ema=not args.no_ema,
             device=args.device,
+            tile=args.tile,
+            overlap=args.overlap,
+            max_memory=args.max_memory,
         )
     for w in caught:
         print(f"gst: warning: {w.message}")

@@ -14,7 +14,11 @@ default in the CLI: the built-in ``content_photos``) and ``[objective]``:
 * ``style``: the style image (default: the built-in drawn style);
   ``style_size``: its longer side in pixels (default 256);
 * ``content_weight``, ``style_weight``, ``tv_weight``; ``content_layers``,
-  ``style_layers``; ``preview_count``.
+  ``style_layers``; ``preview_count``;
+* ``temporal_weight`` (default 0: off): compound regularisation for video (Wang et al.,
+  AAAI 2020): ``weight · mean((G(W(x) + Δ) − W(G(x)))²)`` on [-1, 1] images for a random
+  smooth flow ``W`` of up to ``temporal_shift`` pixels (8) and noise ``Δ`` of std
+  ``temporal_noise`` (0.02); see ``gst_plugins/_shared/temporal.py``.
 
 Weights. The reference uses content 1e5 and style 1e10 with Gram
 ``G = F Fᵀ / (C·H·W)`` and ``mse_loss`` (a mean), on VGG16 features of images
@@ -44,6 +48,7 @@ from gst_core.config import options as config_options
 from gst_core.errors import TrainingSetupError
 from gst_core.interfaces import FeatureExtractor, ImageGenerator, Objective, Preview, StepContext
 from gst_core.perceptual import PerceptualLoss
+from gst_plugins._shared.temporal import compound_temporal_loss
 from gst_plugins.objectives._feedforward import (
     content_preview,
     default_extractor,
@@ -131,6 +136,9 @@ class FastStyleObjective(Objective):
         content_layers: Sequence[str] | None = None,
         style_layers: Sequence[str] | None = None,
         preview_count: int = 4,
+        temporal_weight: float = 0.0,
+        temporal_shift: float = 8.0,
+        temporal_noise: float = 0.02,
     ) -> None:
         require_image_generator(generator, "fast_style", "transformer_net")
         self.generator = generator
@@ -146,6 +154,14 @@ class FastStyleObjective(Objective):
         self.style_grams = self.loss.style_targets(style)
         self.preview_count = preview_count
         self.preview_images: Tensor | None = None
+        for name, value in [
+            ("temporal_weight", temporal_weight),
+            ("temporal_shift", temporal_shift),
+            ("temporal_noise", temporal_noise),
+        ]:
+            if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+                raise TrainingSetupError(f"[objective] {name} must be a number >= 0, got {value!r}")
+        self.temporal = (float(temporal_weight), float(temporal_shift), float(temporal_noise))
         self._options: dict[str, Any] = {}
 
     @classmethod
@@ -205,6 +221,14 @@ class FastStyleObjective(Objective):
         with ctx.autocast():
             stylised = nets["generator"](images)
         terms = self.loss(to_unit(stylised), targets, self.style_grams)
+        weight, shift, noise = self.temporal
+        if weight:  # compound regularisation (Wang et al. 2020): stable on video
+            with ctx.autocast():
+                temporal = compound_temporal_loss(
+                    nets["generator"], images, stylised, max_shift=shift, noise=noise
+                )
+            terms["temporal"] = temporal
+            terms["total"] = terms["total"] + weight * temporal
         ctx.optimize("generator", terms["total"])
         return {f"loss_{k}": v.detach() for k, v in terms.items()}
 
