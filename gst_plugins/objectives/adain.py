@@ -38,7 +38,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from gst_core.config import build_components, single, spec_of
+from gst_core.config import component, construct
+from gst_core.config import options as config_options
 from gst_core.errors import TrainingSetupError
 from gst_core.feature_stats import adain, mean_std
 from gst_core.interfaces import FeatureExtractor, Objective, Preview, StepContext
@@ -56,13 +57,13 @@ OFFLINE_NOTICE = (
 )
 
 
-def encoder_spec(built: Mapping[str, Any], config: Mapping[str, Any], source: str) -> dict:
-    """The encoder's spec: ``[feature_extractor]``, VGG19 with weights, or the offline one."""
+def encoder_spec(config: Mapping[str, Any]) -> dict:
+    """The encoder's spec: ``[feature_extractor]``, VGG19 with weights, or the offline one.
+    (Built by :func:`build_encoder` with the AdaIN taps, so not through ``component``.)"""
     from gst_plugins.feature_extractors.weights import find_weights
 
-    if "feature_extractor" in built:
-        single(built, "feature_extractor", source=source)
-        return spec_of(config, "feature_extractor")
+    if "feature_extractor" in config:
+        return dict(config["feature_extractor"])
     if find_weights("vgg19", None) is not None:
         return {"name": "vgg19"}
     print(OFFLINE_NOTICE, file=sys.stderr)
@@ -141,35 +142,24 @@ class AdaINObjective(Objective):
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any], *, source: str = "<config>") -> AdaINObjective:
-        from gst_core.kinds import generators
-
-        built = build_components(config, source=source)
-        options = {k: v for k, v in dict(config.get("objective", {})).items() if k != "name"}
+        options = config_options(config)
         layers = tuple(options.pop("layers", ADAIN_LAYERS))
-        x_spec = encoder_spec(built, config, source)
+        x_spec = encoder_spec(config)
         encoder = build_encoder(x_spec, layers)
         with torch.no_grad():
             channels = encoder(torch.rand(1, 3, 32, 32))[layers[-1]].shape[1]
-        if "generator" in built:
-            decoder = single(built, "generator", source=source)
-            g_spec = spec_of(config, "generator")
-        else:
-            width = x_spec.get("width_multiplier", 1.0)
-            g_spec = {"name": "adain_decoder", "width_multiplier": width, "in_channels": channels}
-            decoder = generators.build(g_spec)
+        width = x_spec.get("width_multiplier", 1.0)
+        default = {"name": "adain_decoder", "width_multiplier": width, "in_channels": channels}
+        decoder, g_spec = component(config, "generator", default, source)
         style_dir, style_size = options.pop("style_dir", None), options.pop("style_size", 160)
         styles = (
             load_style_images(style_dir, style_size)
             if style_dir is not None
             else _builtin_styles(style_size)
         )
-        try:
-            objective = cls(decoder, encoder, styles, layers=layers, **options)
-        except TypeError as exc:
-            raise TrainingSetupError(
-                f"{source}: [objective]: {exc} (adain takes style_dir, style_size, layers, "
-                "content_weight, style_weight, seed, preview_count)"
-            ) from exc
+        objective = construct(
+            cls, decoder, encoder, styles, options={"layers": layers, **options}, source=source
+        )
         objective.network_specs = {"decoder": {"kind": "generator", **g_spec}}
         objective._options = {
             "style_dir": style_dir,
