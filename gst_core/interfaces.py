@@ -60,6 +60,10 @@ class ImageGenerator(nn.Module):
     * ``"image"`` (image-to-image, pix2pix/CycleGAN/fast style transfer):
       ``forward(x, labels=None)`` with ``x`` of shape ``(B, in_channels, H, W)``.
 
+    * ``"features"`` (a decoder of feature maps, AdaIN's): ``forward(features, labels=None)``
+      with ``features`` of shape ``(B, in_channels, h, w)``, an extractor's maps; the output
+      is an RGB image ``upscale`` times larger, unbounded (the method clamps it).
+
     Output: ``(B, *image_shape)`` in ``[-1, 1]`` for latent generators, and
     ``(B, out_channels, H, W)`` for image generators.
 
@@ -76,7 +80,7 @@ class ImageGenerator(nn.Module):
       of it (a U-Net: ``2**num_downs``); other sizes are padded and cropped back.
     """
 
-    input_kind: ClassVar[Literal["latent", "image"]] = "latent"
+    input_kind: ClassVar[Literal["latent", "image", "features"]] = "latent"
     latent_dim: int = 0
     num_classes: int = 0
     image_shape: tuple[int, int, int] = (3, 0, 0)

@@ -68,7 +68,8 @@ def apply_image_generator(generator: ImageGenerator, image: Tensor) -> Tensor:
         )
     batched = image.dim() == 4
     x = image if batched else image.unsqueeze(0)
-    in_channels = generator.in_channels
+    # Any nn.Module meeting the contract may be handed over, declared members or not.
+    in_channels = getattr(generator, "in_channels", None)
     if in_channels is not None and x.shape[1] != in_channels:
         if in_channels == 1 and x.shape[1] == 3:
             x = (x * x.new_tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)).sum(1, keepdim=True)
@@ -82,7 +83,7 @@ def apply_image_generator(generator: ImageGenerator, image: Tensor) -> Tensor:
         device = next(generator.parameters()).device
     except StopIteration:
         device = x.device
-    multiple = int(generator.size_multiple)
+    multiple = int(getattr(generator, "size_multiple", 1) or 1)
     min_size = int(getattr(generator, "min_size", 0) or MIN_SIDE)
     padded, (h, w) = pad_to_multiple(x.to(device).float() * 2 - 1, multiple, min_size)
     out = generator(padded)[..., :h, :w]

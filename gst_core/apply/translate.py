@@ -215,7 +215,7 @@ def translate(
     planned = [] if video else plan_outputs(inputs, output_dir, overwrite=overwrite)
     if not isinstance(generator, nn.Module):
         generator = load_translator(generator, direction, ema=ema, device=device)
-    elif generator.input_kind != "image":
+    elif getattr(generator, "input_kind", "image") != "image":  # any nn.Module may be given
         raise TranslateError(f"{type(generator).__name__} is not an image-to-image generator")
     generator.eval()
     if video:

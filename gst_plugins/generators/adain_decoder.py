@@ -24,6 +24,7 @@ from torch import Tensor, nn
 
 from gst_core.errors import GstError
 from gst_core.interfaces import ImageGenerator
+from gst_plugins._shared.blocks import check_labels
 
 __all__ = ["AdaINDecoder", "load_reference_decoder"]
 
@@ -34,7 +35,7 @@ _BLOCKS = ((1, 512), (4, 256), (2, 128), (2, 64))
 class AdaINDecoder(ImageGenerator):
     """Features at the encoder's ``relu4_1`` → an RGB image 8× larger."""
 
-    input_kind: ClassVar[str] = "features"  # type: ignore[assignment]
+    input_kind = "features"
     #: The encoder pools three times, so the decoder multiplies the size by 8.
     upscale: ClassVar[int] = 8
 
@@ -61,8 +62,7 @@ class AdaINDecoder(ImageGenerator):
         self.layers = nn.Sequential(*modules)
 
     def forward(self, features: Tensor, labels: Tensor | None = None) -> Tensor:
-        if labels is not None:
-            raise GstError("adain_decoder is unconditional; it takes no labels")
+        check_labels(labels, 0, features.shape[0], "adain_decoder")
         if features.dim() != 4 or features.shape[1] != self.in_channels:
             raise GstError(
                 f"adain_decoder takes features (B, {self.in_channels}, h, w), got "

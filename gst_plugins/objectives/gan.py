@@ -55,7 +55,7 @@ def _with_default_networks(config: Mapping[str, Any]) -> Mapping[str, Any]:
     """``config`` with DCGAN's sections where it has none (so `gst train gan` runs bare).
 
     A view, not a copy: the trainer hands a config that records which sections are read
-    (gst_core.training.sections), and copying it would count every section as read."""
+    (the trainer's section tracking), and copying it would count every section as read."""
     defaults: dict[str, Any] = {}
     if "generator" not in config:
         defaults["generator"] = {"name": "dcgan", "image_size": DEFAULT_SIZE}

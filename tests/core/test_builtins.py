@@ -29,6 +29,7 @@ NEEDS_WEIGHTS = {
     ("feature_extractor", "vgg16"),
     ("feature_extractor", "vgg19"),
     ("feature_extractor", "inception"),
+    ("feature_extractor", "vgg_normalised"),
 }
 
 
@@ -51,7 +52,8 @@ def test_builtin_loads_and_builds_with_defaults(kind, name, monkeypatch, tmp_pat
         monkeypatch.setenv("TORCH_HOME", str(tmp_path))
         with pytest.raises(
             WeightsError,
-            match=r"no vgg1[69] weights configured: pass weights=|needs pytorch-fid's weights",
+            match=r"no vgg1[69] weights configured: pass weights=|needs pytorch-fid's weights"
+            r"|vgg_normalised needs its weights file",
         ):
             registry.build(name)
         component = registry.build(name, weights="random")

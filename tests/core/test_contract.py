@@ -43,7 +43,7 @@ SMALL = {
     "feature_extractor": {"channels": 8, "num_scales": 2, "width_multiplier": 0.125},
     "dataset": {"image_size": 16, "count": 4, "per_class": 2, "num_classes": 2, "size": 32},
 }
-NEEDS_WEIGHTS = {"vgg16", "vgg19", "inception"}  # built with weights="random" here
+NEEDS_WEIGHTS = {"vgg16", "vgg19", "inception", "vgg_normalised"}  # built with weights="random" here
 
 
 def build_small(kind: str, name: str, **extra: Any) -> Any:
@@ -68,7 +68,7 @@ def test_generator_declares_its_contract(name):
     torch.manual_seed(0)
     gen = build_small("generator", name)
     assert isinstance(gen, ImageGenerator)
-    assert gen.input_kind in ("latent", "image")
+    assert gen.input_kind in ("latent", "image", "features")
     assert isinstance(gen.num_classes, int) and gen.num_classes >= 0
     assert len(gen.image_shape) == 3 and all(isinstance(s, int) for s in gen.image_shape)
     assert _optional_int(gen.in_channels) and _optional_int(gen.out_channels)
@@ -80,6 +80,10 @@ def test_generator_declares_its_contract(name):
             assert isinstance(gen.latent_dim, int) and gen.latent_dim > 0
             out = gen(gen.sample_latent(2), labels)
             assert out.shape == (2, *gen.image_shape)
+        elif gen.input_kind == "features":  # AdaIN's decoder: an unbounded RGB image
+            out = gen(torch.randn(2, gen.in_channels, 4, 4), labels)
+            assert out.shape == (2, 3, 4 * gen.upscale, 4 * gen.upscale)
+            return
         else:
             side = gen.size_multiple * max(1, 16 // gen.size_multiple)
             x = torch.rand(2, gen.in_channels or 3, side, side) * 2 - 1
@@ -204,8 +208,9 @@ def _objective_class(name: str) -> type:
 def test_objective_declares_what_gst_train_reads(name):
     cls = _objective_class(name)
     assert isinstance(cls.cli_options, Mapping)
-    for flag, (key, help_text) in cls.cli_options.items():
+    for flag, (key, help_text, *value_type) in cls.cli_options.items():
         assert flag and not flag.startswith("-") and "." in key and help_text
+        assert all(callable(t) for t in value_type) and len(value_type) <= 1  # (type,)
     assert isinstance(cls.default_data, Mapping)
     if cls.default_data:
         assert cls.default_data["name"] in registry("dataset").names()

@@ -34,6 +34,8 @@ def _inputs_for(gen, batch: int):
     labels = torch.arange(batch) % gen.num_classes if gen.num_classes else None
     if gen.input_kind == "latent":
         return gen.sample_latent(batch), labels
+    if gen.input_kind == "features":  # a decoder of an extractor's feature maps (AdaIN)
+        return torch.randn(batch, gen.in_channels, 4, 4), labels
     c, h, w = gen.image_shape
     side = max(16, getattr(gen, "size_multiple", 1))  # a U-Net needs 2**num_downs
     c = getattr(gen, "in_channels", c)
@@ -48,7 +50,10 @@ def test_generator_contract(name):
     out = gen(x, labels)
     if gen.input_kind == "latent":
         assert out.shape == (4, *gen.image_shape)
-    assert out.min() >= -1 and out.max() <= 1
+    if gen.input_kind == "features":  # an unbounded RGB image, upscale times larger
+        assert out.shape == (4, 3, 4 * gen.upscale, 4 * gen.upscale)
+    else:
+        assert out.min() >= -1 and out.max() <= 1
     out.square().mean().backward()
     grads = [p.grad for p in gen.parameters() if p.requires_grad]
     assert grads and all(g is not None and torch.isfinite(g).all() for g in grads)

@@ -68,7 +68,8 @@ def test_pix2pix_data_without_config_is_the_reference_recipe(tmp_path, captured)
 
     data = trainer.data
     assert type(data).__name__ == "PairedFolder" and len(data) == 3
-    assert data.flip and tuple(data.a.shape[-2:]) == (286, 286)  # load 286 ...
+    loaded, _ = data._sources(0, None)  # the A image as read, before crop and flip
+    assert data.flip and tuple(loaded.shape[-2:]) == (286, 286)  # load 286 ...
     assert tuple(data[0]["A"].shape) == (3, 256, 256)  # ... random crop 256
 
     c = trainer.config
@@ -123,7 +124,7 @@ def test_steps_replace_the_recipes_epochs_and_both_in_a_file_is_an_error(
     assert main([*argv, "--steps", "10"]) == 0
     trainer = captured["trainer"]
     assert (trainer.config.steps, trainer.config.epochs) == (10, None)
-    assert tuple(trainer.data.a.shape[-2:]) == (36, 36)
+    assert tuple(trainer.data._sources(0, None)[0].shape[-2:]) == (36, 36)
     assert tuple(trainer.data[0]["A"].shape[-2:]) == (32, 32)
     # The linear schedule without options decays over the second half of the run.
     assert [trainer.schedulers["generator"].lr_lambdas[0](s) for s in (4, 5, 6, 9)] == [
@@ -225,4 +226,5 @@ def test_direction_flag_swaps_the_pairs(tmp_path, captured):
     forward = captured["trainer"].data
     assert main([*base, "--direction", "b2a"]) == 0
     backward = captured["trainer"].data
-    assert torch.equal(forward.a, backward.b) and torch.equal(forward.b, backward.a)
+    (fa, fb), (ba, bb) = forward._sources(0, None), backward._sources(0, None)
+    assert torch.equal(fa, bb) and torch.equal(fb, ba)
