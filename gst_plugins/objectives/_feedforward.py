@@ -19,7 +19,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from gst_core.errors import DataError
+from gst_core.errors import DataError, TrainingSetupError
 from gst_core.images import ImageReadError, find_images, load_image, pil_to_tensor
 
 __all__ = [
@@ -100,3 +100,20 @@ def content_preview(dataset: Any, count: int) -> Tensor:
     n = len(dataset)
     picks = sorted({round(i * (n - 1) / max(1, count - 1)) for i in range(min(count, n))})
     return torch.stack([dataset[i][0] for i in picks])
+
+
+def check_rgb_content(dataset: Any, method: str) -> Tensor:
+    """Refuse empty or non-RGB content data before training (adain, gan_style); returns the
+    first content image."""
+    from gst_plugins.objectives.gan import split_batch
+
+    try:
+        first = dataset[0]
+    except IndexError:
+        raise TrainingSetupError("the content data is empty") from None
+    images, _ = split_batch(first)
+    if images.dim() != 3 or images.shape[0] != 3:
+        raise TrainingSetupError(
+            f"{method} needs RGB content images; the data gives {tuple(images.shape)}"
+        )
+    return images

@@ -43,7 +43,12 @@ from gst_core.config import options as config_options
 from gst_core.errors import TrainingSetupError
 from gst_core.feature_stats import adain, mean_std
 from gst_core.interfaces import FeatureExtractor, Objective, Preview, StepContext
-from gst_plugins.objectives._feedforward import content_preview, load_style_images, to_unit
+from gst_plugins.objectives._feedforward import (
+    check_rgb_content,
+    content_preview,
+    load_style_images,
+    to_unit,
+)
 from gst_plugins.objectives.gan import split_batch
 
 __all__ = ["ADAIN_LAYERS", "OFFLINE_ENCODER", "AdaINObjective", "adain_losses", "encoder_spec"]
@@ -184,15 +189,7 @@ class AdaINObjective(Objective):
             self.rng.set_state(state["rng"])
 
     def check_data(self, dataset: Any) -> None:
-        try:
-            first = dataset[0]
-        except IndexError:
-            raise TrainingSetupError("the content data is empty") from None
-        images, _ = split_batch(first)
-        if images.dim() != 3 or images.shape[0] != 3:
-            raise TrainingSetupError(
-                f"adain needs RGB content images; the data gives {tuple(images.shape)}"
-            )
+        check_rgb_content(dataset, "adain")
         self.preview_images = content_preview(dataset, self.preview_count)
 
     def style_batch(self, count: int, size: int, generator: torch.Generator) -> Tensor:

@@ -52,6 +52,7 @@ from gst_core.interfaces import (
     StepContext,
 )
 from gst_plugins.objectives._feedforward import (
+    check_rgb_content,
     content_preview,
     default_extractor,
     load_style_images,
@@ -186,15 +187,7 @@ class GANStyleObjective(Objective):
             self.rng.set_state(state["rng"])
 
     def check_data(self, dataset: Any) -> None:
-        try:
-            first = dataset[0]
-        except IndexError:
-            raise TrainingSetupError("the content data is empty") from None
-        images, _ = split_batch(first)
-        if images.dim() != 3 or images.shape[0] != 3:
-            raise TrainingSetupError(
-                f"gan_style needs RGB content images; the data gives {tuple(images.shape)}"
-            )
+        images = check_rgb_content(dataset, "gan_style")
         small = min(min(s.shape[-2:]) for s in self.style_images)
         if small < images.shape[-1]:
             raise TrainingSetupError(
