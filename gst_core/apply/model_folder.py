@@ -76,12 +76,10 @@ def is_hub_name(source: object) -> bool:
     return isinstance(source, str) and bool(_HUB_REPO.match(source)) and not Path(source).exists()
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
+def sha256_of(path: Path) -> str:
+    """The file's SHA-256, read in blocks by the standard library."""
     with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def write_model_folder(
@@ -135,7 +133,7 @@ def write_model_folder(
         "gst_version": __version__,
         **dict(meta),
         "networks": records,
-        "weights_sha256": _sha256(weights),
+        "weights_sha256": sha256_of(weights),
     }
     with atomic_write(out / CONFIG_FILE) as f:
         f.write((json.dumps(config, indent=2, default=str) + "\n").encode())
@@ -195,7 +193,7 @@ def read_model_config(folder: str | os.PathLike[str]) -> dict[str, Any]:
             "it was damaged or edited by hand: restore it from the published copy"
         )
     expected = config.get("weights_sha256")
-    if expected != _sha256(folder / WEIGHTS_FILE):
+    if expected != sha256_of(folder / WEIGHTS_FILE):
         raise ModelFolderError(
             f"{where}/{WEIGHTS_FILE} does not match the checksum in {CONFIG_FILE}: the weights "
             "were changed or damaged after publishing; download or copy the folder again"

@@ -21,7 +21,6 @@ checkpoint format, plus ``config.json``) that ``gst translate``, ``gst stylize
 
 from __future__ import annotations
 
-import hashlib
 import json
 import pickle
 import re
@@ -34,6 +33,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from gst_core.apply.model_folder import sha256_of
 from gst_core.atomic_file import atomic_write
 from gst_core.checkpoint import CHECKPOINT_FORMAT, save_checkpoint
 from gst_core.errors import GstError
@@ -292,14 +292,6 @@ def _load_into_gst(model: PeerModel, where: str) -> dict[str, Tensor]:
     return {k: v.detach().clone() for k, v in net.state_dict().items()}
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def import_peer(
     path: str | Path,
     out: str | Path,
@@ -329,7 +321,7 @@ def import_peer(
         found = model if file == path else recognise(read_peer(file), str(file))
         networks[name] = _load_into_gst(found, str(file))
         specs[name] = {"kind": "generator", **found.spec}
-        sources[name] = {"file": str(file.resolve()), "sha256": _sha256(file), "arch": found.arch}
+        sources[name] = {"file": str(file.resolve()), "sha256": sha256_of(file), "arch": found.arch}
     objective = PROJECTS[project]
     record = {"project": project, "networks": sources}
     state = {
