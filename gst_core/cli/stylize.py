@@ -82,7 +82,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         dest="masks",
         action="append",
         metavar="MASK.png",
-        help="adain: one grey/binary mask per style, each region gets its style",
+        help="one grey/binary mask per style (Gatys or adain): each region gets its style",
     )
     add_tiling_arguments(g)
     g = p.add_argument_group("size and optimisation")
@@ -164,7 +164,7 @@ def run(args: argparse.Namespace) -> int:
         return run_model(args)
     from gst_core.cli.stylize_adain import reject_adain_flags
 
-    reject_adain_flags(args)
+    reject_adain_flags(args, gatys=True)
     given = [o for o in ("tile", "overlap", "max_memory") if getattr(args, o) is not None]
     if given:
         raise GstError(
@@ -213,6 +213,7 @@ def run(args: argparse.Namespace) -> int:
         raise GstError(f"--size must be an integer of at least 16 pixels, got {size!r}")
 
     content, styles = _images(args, settings, demo, size)
+    masks = _masks(args.masks, len(styles), content)
     extractor, content_loss, style_loss, tv_loss = _components(args, config)
     check_feature_loss("content", content_loss)
     check_feature_loss("style", style_loss)
@@ -224,7 +225,7 @@ def run(args: argparse.Namespace) -> int:
     opts = StylizeOptions.from_mapping(options, source="stylize options")
     transfer = StyleTransfer(extractor, content_loss, style_loss, tv_loss, options=opts)
     try:
-        image = transfer.run(content, styles)
+        image = transfer.run(content, styles, masks=masks)
     except NonFiniteLossError as exc:
         save_image(exc.image, output)
         raise GstError(f"{exc} The last good image is in {output}.") from exc
@@ -257,7 +258,23 @@ def _check_file_keys(settings: dict[str, Any], source: str | None) -> None:
 def _input_paths(args: argparse.Namespace, settings: dict[str, Any]) -> list[str]:
     content = args.content or settings.get("content")
     styles = args.styles or settings.get("styles", [])
-    return [p for p in [content, *styles] if isinstance(p, str)]
+    return [p for p in [content, *styles, *(args.masks or [])] if isinstance(p, str)]
+
+
+def _masks(paths: list[str] | None, count: int, content: Any) -> list[Any] | None:
+    """The --mask images, read and checked (count, format, aspect ratio) before any work."""
+    if not paths:
+        return None
+    from gst_core.pipelines.masked_style import check_masks
+
+    if len(paths) != count:
+        raise GstError(
+            f"{len(paths)} --mask for {count} style image(s); give one mask per style, "
+            "in the same order"
+        )
+    masks = [load_image(p) for p in paths]
+    check_masks(masks, count, content.shape[-2:])
+    return masks
 
 
 def _check_intermediates(output: Path, overwrite: bool) -> None:

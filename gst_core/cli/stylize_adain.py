@@ -18,10 +18,15 @@ from gst_core.errors import GstError
 __all__ = ["reject_adain_flags", "run_if_adain"]
 
 
-def reject_adain_flags(args: argparse.Namespace) -> None:
-    """--style/--alpha/--mask without an adain --model: say what they need."""
-    given = [f for f, v in (("--style", args.adain_styles), ("--alpha", args.alpha),
-                            ("--mask", args.masks)) if v]  # fmt: skip
+def reject_adain_flags(args: argparse.Namespace, *, gatys: bool = False) -> None:
+    """--style/--alpha/--mask without an adain --model: say what they need.
+
+    ``gatys``: the optimisation path, which takes ``--mask`` (one per style) itself.
+    """
+    flags = [("--style", args.adain_styles), ("--alpha", args.alpha)]
+    if not gatys:
+        flags.append(("--mask", args.masks))
+    given = [f for f, v in flags if v]
     if given:
         raise GstError(
             f"{', '.join(given)} need(s) an adain model: gst stylize --model RUN CONTENT... "

@@ -30,6 +30,7 @@ from gst_core.interfaces import FeatureExtractor, Loss
 from gst_core.perceptual import PerceptualLoss
 
 from .color import match_color_histogram, transfer_luminance
+from .masked_style import MaskedStyleLoss, check_masks, resize_mask
 from .memory import available_memory_bytes, check_fits
 from .stylize_options import StyleTransferError, StylizeOptions
 
@@ -78,10 +79,14 @@ class StyleTransfer:
         content: Tensor,
         styles: Tensor | Sequence[Tensor],
         *,
+        masks: Sequence[Tensor] | None = None,
         callback: Callable[[int, Tensor], None] | None = None,
     ) -> Tensor:
         """Stylize ``content`` ``(1, 3, H, W)`` with ``styles`` (each ``(1, 3, h, w)``, any size).
 
+        ``masks``: spatial control, one grey or binary image per style (any size with
+        the content's aspect ratio, resized to it): region ``k`` gets style ``k``
+        through masked Gram matrices (:mod:`.masked_style`).
         Returns ``(1, 3, H, W)`` in [0, 1] on the CPU. ``callback(step, image)``
         is called after every step with the current image.
         """
@@ -98,6 +103,15 @@ class StyleTransfer:
                 f"{len(blend)} style blend weight(s) for {len(styles)} style image(s); "
                 "give one weight per style"
             )
+        region_masks = None
+        if masks is not None:
+            if blend is not None:
+                raise StyleTransferError(
+                    "style_blend_weights mix the styles everywhere, masks give each its own "
+                    "region; use one or the other"
+                )
+            self._check_masked_loss()
+            region_masks = check_masks(masks, len(styles), content.shape[-2:])
         device = torch.device(opts.device)
         torch.manual_seed(opts.seed)
         generator = torch.Generator().manual_seed(opts.seed)
@@ -132,10 +146,15 @@ class StyleTransfer:
                 image = self._initial_image(content_l, styles_l, generator)
             else:
                 image = _resize(image, size)
-            content_targets, style_targets = self._targets(content_l, styles_l)
-            image = self._optimise(
-                image, content_l, content_targets, style_targets, level, total_steps, callback
-            )
+            if region_masks is None:
+                content_targets, style_targets = self._targets(content_l, styles_l)
+                image = self._optimise(
+                    image, content_l, content_targets, style_targets, level, total_steps, callback
+                )
+            else:
+                image = self._optimise_masked(
+                    image, content_l, styles_l, region_masks, level, total_steps, callback
+                )
             total_steps += opts.steps
         return self._finish(image, content).cpu()
 
@@ -145,6 +164,41 @@ class StyleTransfer:
         content_targets = self.perceptual.content_targets(content)
         style_targets = self.perceptual.style_targets(styles, self.options.style_blend_weights)
         return content_targets, style_targets
+
+    def _check_masked_loss(self) -> None:
+        from gst_core.kinds import losses
+
+        builtin = losses.get("style")
+        if not isinstance(self.perceptual.style_loss, builtin):
+            raise StyleTransferError(
+                f"masks need the built-in style loss ({builtin.__name__}), got "
+                f"{type(self.perceptual.style_loss).__name__}; its Gram convention is the one "
+                "masked per region"
+            )
+
+    def _optimise_masked(
+        self,
+        image: Tensor,
+        content: Tensor,
+        styles: Sequence[Tensor],
+        masks: Tensor,
+        level: int,
+        step_offset: int,
+        callback: Callable[[int, Tensor], None] | None,
+    ) -> Tensor:
+        """One level with one Gram per masked region: the style loss is swapped for the level."""
+        perceptual = self.perceptual
+        plain = perceptual.style_loss
+        masked = MaskedStyleLoss(plain, resize_mask(masks, content.shape[-2:]).to(content))
+        content_targets = perceptual.content_targets(content)
+        style_targets = masked.stack_targets([perceptual.style_targets(s) for s in styles])
+        perceptual.style_loss = masked
+        try:
+            return self._optimise(
+                image, content, content_targets, style_targets, level, step_offset, callback
+            )
+        finally:
+            perceptual.style_loss = plain
 
     def _initial_image(
         self, content: Tensor, styles: Sequence[Tensor], generator: torch.Generator
@@ -332,9 +386,13 @@ def stylize(
     *,
     size: int | None = None,
     extractor: FeatureExtractor | None = None,
+    masks: Sequence[Tensor | str | Path] | None = None,
     **options: Any,
 ) -> Tensor:
     """Stylize in one call; images may be tensors or file paths (read at ``size``).
+
+    ``masks``: one grey/binary image per style (tensors or paths, resized to the
+    content): each region gets its own style (see :meth:`StyleTransfer.run`).
 
     Without ``extractor`` the registered ``auto`` extractor is used: VGG19 when its
     weights can be found, else an offline one. ``options`` are :class:`StylizeOptions`
@@ -350,4 +408,7 @@ def stylize(
         styles = [styles]
     extractor = extractor or feature_extractors.build("auto")
     transfer = StyleTransfer(extractor, options=StylizeOptions(**options))
-    return transfer.run(read(content), [read(s) for s in styles])
+    mask_images = (
+        None if masks is None else [m if isinstance(m, Tensor) else load_image(m) for m in masks]
+    )
+    return transfer.run(read(content), [read(s) for s in styles], masks=mask_images)
