@@ -107,7 +107,11 @@ def adain_stylize(
     style_size: int | None = None,
     device: str | torch.device = "cpu",
 ) -> Tensor:
-    """``content`` stylised with ``styles``; a ``(1, 3, H, W)`` image in ``[0, 1]``.
+    """``content`` stylised with ``styles``; a ``(B, 3, H, W)`` image in ``[0, 1]``.
+
+    ``content`` is a file or a tensor ``(3, H, W)`` or ``(B, 3, H, W)``: a batch of
+    same-size images goes through the network in one pass (``gst stylize --model
+    --batch-size``); each gets what it would get alone.
 
     ``weights`` interpolate several styles; ``masks`` (grey images, one per style,
     resized to the content) give each region its own style instead;
@@ -135,11 +139,20 @@ def adain_stylize(
         raise GstError(f"preserve_color must be histogram or luminance, got {preserve_color!r}")
     image = _image(content, size).to(device)
     loaded = [_image(s, style_size or size).to(device) for s in style_list]
-    if preserve_color == "histogram":
-        loaded = [match_color_histogram(s, image) for s in loaded]
     padded, (h, w) = pad_to_multiple(image, 8)
     features = model.encode(padded)
-    stats = [mean_std(model.encode(s)) for s in loaded]
+    if preserve_color == "histogram":
+        # The styles recoloured with each content's colours: statistics per batch item.
+        per_item = [
+            [mean_std(model.encode(match_color_histogram(s, item))) for s in loaded]
+            for item in image.split(1)
+        ]
+        stats = [
+            (torch.cat([p[k][0] for p in per_item]), torch.cat([p[k][1] for p in per_item]))
+            for k in range(len(loaded))
+        ]
+    else:
+        stats = [mean_std(model.encode(s)) for s in loaded]
     mask_tensor = None
     if masks is not None:
         grey = [_image(m, None).mean(dim=1, keepdim=True) for m in masks]

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import torch
+from torch import Tensor
 
 from gst_core.errors import GstError
+from gst_core.runtime.option_checks import check_option
 
-__all__ = ["reject_adain_flags", "run_if_adain"]
+__all__ = ["reject_adain_flags", "run_if_adain", "same_size_batches"]
 
 
 def reject_adain_flags(args: argparse.Namespace, *, gatys: bool = False) -> None:
@@ -32,6 +35,26 @@ def reject_adain_flags(args: argparse.Namespace, *, gatys: bool = False) -> None
             f"{', '.join(given)} need(s) an adain model: gst stylize --model RUN CONTENT... "
             "--style STYLE (train one with `gst train adain`)"
         )
+
+
+def same_size_batches(
+    paths: list[str], size: int | None, batch: int
+) -> Iterator[list[tuple[int, Tensor]]]:
+    """``(index, image)`` lists of at most ``batch`` same-size images, read at ``size``.
+
+    Images are grouped by size as they are read; a group is yielded once full, and
+    the rest at the end, so at most one partial group per size is held.
+    """
+    from gst_core.images import load_image
+
+    pending: dict[tuple[int, int], list[tuple[int, Tensor]]] = {}
+    for i, path in enumerate(paths):
+        image = load_image(path, size)
+        group = pending.setdefault(tuple(image.shape[-2:]), [])
+        group.append((i, image))
+        if len(group) == batch:
+            yield pending.pop(tuple(image.shape[-2:]))
+    yield from pending.values()
 
 
 def run_if_adain(args: argparse.Namespace) -> bool:
@@ -76,13 +99,15 @@ def run_if_adain(args: argparse.Namespace) -> bool:
         check_output_file(out_dir / n, inputs=inputs, overwrite=args.overwrite, image=True)
         for n in names
     ]
+    if args.batch_size is not None:
+        check_option(args.batch_size, "an integer", "--batch-size", source="gst stylize", minimum=1)
     device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
     model = load_adain(args.model, device=device)
     out_dir.mkdir(parents=True, exist_ok=True)
-    for content, output in zip(contents, outputs, strict=True):
-        image = adain_stylize(
+    for chunk in same_size_batches(contents, args.size, args.batch_size or 8):
+        images = adain_stylize(
             model,
-            content,
+            torch.cat([image for _, image in chunk]),
             styles,
             alpha=alpha,
             weights=args.style_blend_weights,
@@ -91,7 +116,8 @@ def run_if_adain(args: argparse.Namespace) -> bool:
             size=args.size,
             device=device,
         )
-        save_image(image.cpu(), output)
+        for (i, _), image in zip(chunk, images.split(1), strict=True):
+            save_image(image.cpu(), outputs[i])
     if not args.quiet:
         print(f"gst: wrote {len(contents)} image(s) to {args.output}", file=sys.stderr)
     return True

@@ -136,8 +136,11 @@ def test_train_resume_and_stylize_from_the_command_line(tmp_path) -> None:
                  str(tmp_path / "m1.png"), "--mask", str(tmp_path / "m2.png"), "--alpha", "0.5",
                  "-o", str(out)]) == 0  # fmt: skip
     assert Image.open(out / "c.png").size == (40, 24)
-    assert main(["stylize", str(tmp_path / "c.png"), str(tmp_path / "s1.png"), "--mask",
-                 str(tmp_path / "m1.png")]) == 2  # fmt: skip
+    # Gatys takes --mask too, one per style: a count mismatch is refused before any work.
+    assert main(["stylize", str(tmp_path / "c.png"), str(tmp_path / "s1.png"),
+                 str(tmp_path / "s2.png"), "--mask", str(tmp_path / "m1.png"), "-o",
+                 str(tmp_path / "gatys.png")]) == 2  # fmt: skip
+    assert not (tmp_path / "gatys.png").exists()
 
 
 def test_export_to_onnx_with_two_images_and_alpha(tmp_path) -> None:
@@ -152,3 +155,53 @@ def test_export_to_onnx_with_two_images_and_alpha(tmp_path) -> None:
                  "data.image_size=32", "--set", "data.count=2", "--set", "train.batch_size=2",
                  "--set", "objective.style_size=40", "--threads", "1"]) == 0  # fmt: skip
     assert main(["export", str(run), "-o", str(tmp_path / "a.onnx")]) == 0
+
+
+def test_a_batch_of_same_size_contents_equals_one_by_one(tmp_path) -> None:
+    """`gst stylize --model --batch-size`: batching changes nothing (1e-5), any options."""
+    import numpy as np
+    from PIL import Image
+
+    from gst_core.apply.adain_model import adain_stylize, load_adain
+    from gst_core.cli import main
+    from gst_core.cli.stylize_adain import same_size_batches
+
+    run = tmp_path / "run"
+    assert main(["train", "adain", "--run-dir", str(run), "--set", "train.steps=1", "--set",
+                 "data.image_size=32", "--set", "data.count=2", "--set", "train.batch_size=2",
+                 "--set", "objective.style_size=40", "--threads", "1"]) == 0  # fmt: skip
+    model = load_adain(run)
+    rng = torch.Generator().manual_seed(1)
+    contents = torch.rand(3, 3, 20, 28, generator=rng)
+    styles = [torch.rand(1, 3, 24, 24, generator=rng), torch.rand(1, 3, 16, 32, generator=rng)]
+    mask = torch.zeros(1, 3, 20, 28)
+    mask[..., :14] = 1
+    cases = [
+        {"alpha": 0.7},
+        {"weights": [0.3, 0.7], "preserve_color": "histogram"},
+        {"masks": [mask, 1 - mask], "preserve_color": "luminance"},
+    ]
+    for options in cases:
+        batched = adain_stylize(model, contents, styles, **options)
+        alone = torch.cat([adain_stylize(model, c, styles, **options) for c in contents.split(1)])
+        assert batched.shape == (3, 3, 20, 28)
+        assert (batched - alone).abs().max() <= 1e-5, options
+
+    # Through the CLI: two sizes, batches of 2; each file as `--batch-size 1` writes it.
+    names = []
+    for i, (h, w) in enumerate([(20, 28), (24, 24), (20, 28), (20, 28)]):
+        pixels = (torch.rand(h, w, 3, generator=rng) * 255).byte().numpy()
+        Image.fromarray(pixels).save(tmp_path / f"c{i}.png")
+        names.append(str(tmp_path / f"c{i}.png"))
+    Image.fromarray((torch.rand(24, 24, 3, generator=rng) * 255).byte().numpy()).save(
+        tmp_path / "s.png"
+    )
+    for batch in ("2", "1"):
+        assert main(["stylize", "--model", str(run), *names, "--style", str(tmp_path / "s.png"),
+                     "--batch-size", batch, "-o", str(tmp_path / f"out{batch}"),
+                     "--quiet"]) == 0  # fmt: skip
+    for i in range(4):
+        a, b = (np.asarray(Image.open(tmp_path / o / f"c{i}.png"), int) for o in ("out2", "out1"))
+        assert np.abs(a - b).max() <= 1, i  # PNG rounding of values equal to 1e-5
+    groups = same_size_batches(names, None, 2)
+    assert [[i for i, _ in chunk] for chunk in groups] == [[0, 2], [1], [3]]
