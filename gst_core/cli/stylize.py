@@ -68,7 +68,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="a fast_style/gan_style (or any image-to-image) checkpoint, run folder or model "
         "folder (gst publish); -o is then a folder",
     )
-    g.add_argument("--batch-size", type=int, help="same-size images per forward pass (8; also with an adain --model)")
+    g.add_argument(
+        "--batch-size",
+        type=int,
+        help="same-size images per forward pass (8; also with an adain --model)",
+    )
     g.add_argument(
         "--style",
         dest="adain_styles",
