@@ -123,8 +123,15 @@ class RandomMultiscale(FeatureExtractor):
         for level in range(1, deepest + 1):
             if level > 1:
                 # Pooling can't shrink below one pixel; tiny images just stop shrinking.
+                # ceil_mode: with floor an odd-sized level dropped its last row/column,
+                # which then reached no coarser level (nor the content tap): under
+                # Gatys those pixels were held by the finest level alone and saturated
+                # into a band along the bottom/right edge. ceil_mode averages them
+                # alone instead, weighting them more; measured on chelsea 256 px that
+                # band went from 77% to 32% saturated pixels (33% on the top rows),
+                # against 59% when zero-padding to an even size (equal weights).
                 if min(x.shape[-2:]) >= 2:
-                    x = F.avg_pool2d(x, 2)
+                    x = F.avg_pool2d(x, 2, ceil_mode=True)
             name = f"scale{level}"
             if name in wanted:
                 yield name, F.relu(self.banks[level - 1](x), inplace=True)

@@ -127,7 +127,12 @@ class VGG(FeatureExtractor):
                 modules.append(nn.ReLU(inplace=False))
             else:
                 pool = nn.MaxPool2d if pooling == "max" else nn.AvgPool2d
-                modules.append(pool(kernel_size=2, stride=2))
+                # ceil_mode, as Caffe's VGG that neural-style optimises through: with
+                # floor an odd-sized map drops its last row/column, and those pixels
+                # reach deeper layers only through the convolutions' borders (half the
+                # gradient of the first row, measured at 37×45), so they drift under
+                # Gatys. Even sizes (224, 256) are unchanged.
+                modules.append(pool(kernel_size=2, stride=2, ceil_mode=True))
         self.features = nn.Sequential(*modules)
         self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
         self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
