@@ -1,15 +1,16 @@
 """AdaIN stylisation speed: gst's ``adain_stylize`` vs pytorch-AdaIN's ``test.py`` forward.
 
-The reference is written out from pytorch-AdaIN (naoto0804/pytorch-AdaIN): ``net.vgg``
-cut at relu4_1 (``children()[:31]``: a 1×1 conv, then VGG19 with reflection padding),
-``net.decoder``, and ``test.py``'s ``style_transfer`` (encode content and style,
-``adaptive_instance_normalization`` from ``function.py``, ``alpha`` mix, decode) under
-``torch.no_grad()``. gst runs the same weights: the reference's state dicts are saved
-and loaded through ``vgg_normalised`` and ``load_reference_decoder``, as a user with
-pytorch-AdaIN's files would. gst's time includes what it adds per call (padding to a
-multiple of 8, the crop, the clamp). Both get the same content and style photo
-(scikit-image's astronaut and chelsea) at SIZE²; the runs alternate in one process so
-load affects both alike. The weights are random: speed does not depend on them.
+The reference (``tests/adain/pytorch_adain_reference.py``) is written out from
+pytorch-AdaIN (naoto0804/pytorch-AdaIN): ``net.vgg`` cut at relu4_1 (a 1×1 conv,
+then VGG19 with reflection padding), ``net.decoder`` and ``test.py``'s
+``style_transfer`` (encode content and style, ``adaptive_instance_normalization``,
+``alpha`` mix, decode) under ``torch.no_grad()``. gst runs the same weights: the
+reference's state dicts are saved and loaded through ``vgg_normalised`` and
+``load_reference_decoder``, as a user with pytorch-AdaIN's files would. gst's time
+includes what it adds per call (padding to a multiple of 8, the crop, the clamp).
+Both get the same content and style photo (scikit-image's astronaut and chelsea)
+at SIZE²; the runs alternate in one process so load affects both alike. The
+weights are random: speed does not depend on them.
 
     .venv/bin/python benchmarks/adain/bench_speed.py --threads 1 --repeats 3
 """
@@ -20,6 +21,7 @@ import argparse
 import json
 import platform
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -27,67 +29,20 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 from skimage import data
-from torch import nn
 
 from gst_core.apply.adain_model import AdaINModel, adain_stylize
 from gst_core.kinds import feature_extractors
 from gst_plugins.generators.adain_decoder import load_reference_decoder
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tests"))
+from adain.pytorch_adain_reference import (  # noqa: E402  (the tests' reference)
+    reference_decoder,
+    reference_vgg,
+    style_transfer,
+)
 
 
-# ---- pytorch-AdaIN, written out from net.py, function.py and test.py -------------------
-def reference_vgg() -> nn.Sequential:
-    layers: list[nn.Module] = [nn.Conv2d(3, 3, 1)]
-    cin = 3
-    for widths, pool in (((64, 64), True), ((128, 128), True), ((256,) * 4, True), ((512,), False)):
-        for w in widths:
-            layers += [nn.ReflectionPad2d((1, 1, 1, 1)), nn.Conv2d(cin, w, (3, 3)), nn.ReLU()]
-            cin = w
-        if pool:
-            layers.append(nn.MaxPool2d((2, 2), (2, 2), (0, 0), ceil_mode=True))
-    return nn.Sequential(*layers)  # net.vgg's first 31 children
-
-
-def reference_decoder() -> nn.Sequential:
-    spec = [(512, 256), "up", (256, 256), (256, 256), (256, 256), (256, 128), "up",
-            (128, 128), (128, 64), "up", (64, 64), (64, 3)]  # fmt: skip
-    layers: list[nn.Module] = []
-    for i, item in enumerate(spec):
-        if item == "up":
-            layers.append(nn.Upsample(scale_factor=2, mode="nearest"))
-            continue
-        layers += [nn.ReflectionPad2d((1, 1, 1, 1)), nn.Conv2d(*item, (3, 3))]
-        if i < len(spec) - 1:
-            layers.append(nn.ReLU())
-    return nn.Sequential(*layers)
-
-
-def calc_mean_std(feat: torch.Tensor, eps: float = 1e-5):
-    n, c = feat.size()[:2]
-    feat_var = feat.view(n, c, -1).var(dim=2) + eps
-    feat_std = feat_var.sqrt().view(n, c, 1, 1)
-    feat_mean = feat.view(n, c, -1).mean(dim=2).view(n, c, 1, 1)
-    return feat_mean, feat_std
-
-
-def adaptive_instance_normalization(content_feat, style_feat):
-    size = content_feat.size()
-    style_mean, style_std = calc_mean_std(style_feat)
-    content_mean, content_std = calc_mean_std(content_feat)
-    normalized_feat = (content_feat - content_mean.expand(size)) / content_std.expand(size)
-    return normalized_feat * style_std.expand(size) + style_mean.expand(size)
-
-
-def style_transfer(vgg, decoder, content, style, alpha=1.0):
-    content_f = vgg(content)
-    style_f = vgg(style)
-    feat = adaptive_instance_normalization(content_f, style_f)
-    feat = feat * alpha + content_f * (1 - alpha)
-    return decoder(feat)
-
-
-# -----------------------------------------------------------------------------------------
 def photo(array, size: int) -> torch.Tensor:
     image = torch.from_numpy(array).permute(2, 0, 1).float().div(255).unsqueeze(0)
     return F.interpolate(image, size=(size, size), mode="bilinear", antialias=True).clamp(0, 1)

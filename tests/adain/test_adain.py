@@ -7,6 +7,8 @@ from torch import nn
 
 from gst_core.feature_stats import adain, blend_adain, mean_std
 
+from .pytorch_adain_reference import reference_decoder, reference_vgg
+
 
 def _stats64(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     flat = x.double().flatten(2)
@@ -49,39 +51,12 @@ def test_a_full_mask_is_the_unmasked_statistics_and_masks_split_regions() -> Non
     assert torch.allclose(sb, style_b[1].double().flatten(1), atol=1e-4)
 
 
-def _reference_vgg() -> nn.Sequential:
-    """pytorch-AdaIN's net.vgg up to relu4_1, written out from its net.py."""
-    layers: list[nn.Module] = [nn.Conv2d(3, 3, 1)]
-    cin = 3
-    for widths, pool in (((64, 64), True), ((128, 128), True), ((256,) * 4, True), ((512,), False)):
-        for w in widths:
-            layers += [nn.ReflectionPad2d((1, 1, 1, 1)), nn.Conv2d(cin, w, (3, 3)), nn.ReLU()]
-            cin = w
-        if pool:
-            layers.append(nn.MaxPool2d((2, 2), (2, 2), (0, 0), ceil_mode=True))
-    return nn.Sequential(*layers)
-
-
-def _reference_decoder() -> nn.Sequential:
-    spec = [(512, 256), "up", (256, 256), (256, 256), (256, 256), (256, 128), "up",
-            (128, 128), (128, 64), "up", (64, 64), (64, 3)]  # fmt: skip
-    layers: list[nn.Module] = []
-    for i, item in enumerate(spec):
-        if item == "up":
-            layers.append(nn.Upsample(scale_factor=2, mode="nearest"))
-            continue
-        layers += [nn.ReflectionPad2d((1, 1, 1, 1)), nn.Conv2d(*item, (3, 3))]
-        if i < len(spec) - 1:
-            layers.append(nn.ReLU())
-    return nn.Sequential(*layers)
-
-
 def test_vgg_normalised_and_decoder_files_match_the_reference_forward(tmp_path) -> None:
     from gst_core.kinds import feature_extractors
     from gst_plugins.generators.adain_decoder import load_reference_decoder
 
     torch.manual_seed(0)
-    vgg, decoder = _reference_vgg().eval(), _reference_decoder().eval()
+    vgg, decoder = reference_vgg().eval(), reference_decoder().eval()
     with torch.no_grad():
         for m in vgg:
             if isinstance(m, nn.Conv2d):
