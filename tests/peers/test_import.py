@@ -230,6 +230,15 @@ def test_fast_neural_style_as_a_model_folder_for_stylize(tmp_path):
         want = peer(x * 255).clamp(0, 255)[0].permute(1, 2, 0)
     assert _max_diff(_read_png(tmp_path / "out" / "photo.png"), want) <= 0.5 + 1e-3
 
+    # Tiled (instance-norm statistics from a thumbnail): close to the reference, not equal.
+    x = _png(tmp_path, "big.png", 72, 96, seed=2)
+    argv = ["stylize", "--model", str(folder), str(tmp_path / "big.png"), "-o"]
+    assert main([*argv, str(tmp_path / "tiled"), "--tile", "48", "--overlap", "16"]) == 0
+    with torch.no_grad():
+        want = peer(x * 255).clamp(0, 255)[0].permute(1, 2, 0)
+    tiled = _read_png(tmp_path / "tiled" / "big.png")
+    assert tiled.shape == want.shape and 0 < float((tiled - want).abs().mean()) / 255 < 0.02
+
 
 def test_model_folder_refusals_leave_nothing_behind(tmp_path):
     peer = PeerResnetGenerator(3, 3, 4, 1)
