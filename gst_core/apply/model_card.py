@@ -42,7 +42,8 @@ def _training(config: dict[str, Any]) -> list[str]:
     if imported:
         files = config["imported_from"].get("networks", {})
         lines = [
-            f"- trained by `{imported.get('project')}` (not by gst); imported with `gst import`"
+            f"- trained by {imported.get('source', imported.get('project'))} (not by gst); "
+            "imported with `gst import`"
         ]
         lines += [f"- `{n}` from `{r.get('file')}`, sha256 `{r.get('sha256')}`"
                   for n, r in files.items()]  # fmt: skip

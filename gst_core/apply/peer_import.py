@@ -46,7 +46,15 @@ from gst_core.atomic_file import atomic_write
 from gst_core.checkpoint import CHECKPOINT_FORMAT, save_checkpoint
 from gst_core.errors import GstError
 
-__all__ = ["PROJECTS", "PeerImportError", "PeerModel", "import_peer", "read_peer", "recognise"]
+__all__ = [
+    "PROJECTS",
+    "SOURCES",
+    "PeerImportError",
+    "PeerModel",
+    "import_peer",
+    "read_peer",
+    "recognise",
+]
 
 #: ``--from`` values → the gst objective the imported run is recorded as.
 PROJECTS = {
@@ -54,6 +62,13 @@ PROJECTS = {
     "pix2pix": "pix2pix",
     "fast_neural_style": "fast_style",
     "adain": "adain",
+}
+#: Where each ``--from`` value's files come from (for the run's record and the model card).
+SOURCES = {
+    "cyclegan": "junyanz/pytorch-CycleGAN-and-pix2pix (CycleGAN)",
+    "pix2pix": "junyanz/pytorch-CycleGAN-and-pix2pix (pix2pix)",
+    "fast_neural_style": "pytorch/examples fast_neural_style",
+    "adain": "naoto0804/pytorch-AdaIN",
 }
 #: What each project's file is, for messages (None: a pix2pix/CycleGAN generator).
 _KIND = {
@@ -377,7 +392,8 @@ def import_peer(
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.import.", dir=out.parent))
     try:
         _write_run(model, path, project, staging / "run", encoder)
-        return publish(staging / "run", out, title=f"{path.stem} (imported from {project})")
+        title = f"{path.stem} (imported from {SOURCES[project]})"
+        return publish(staging / "run", out, title=title)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
@@ -402,7 +418,7 @@ def _write_run(
         if encoder is not None:
             sources["encoder"] = {"file": spec["weights"], "sha256": sha256_of(Path(encoder))}
     objective = PROJECTS[project]
-    record = {"project": project, "networks": sources}
+    record = {"project": project, "source": SOURCES[project], "networks": sources}
     state = {
         "objective": objective,
         "objective_config": objective_config,

@@ -95,6 +95,7 @@ def test_model_folder_is_self_contained_and_taken_by_stylize(peer, tmp_path):
     ]
     card = (out / "README.md").read_text()
     assert "imported with `gst import`" in card and "gst stylize --model MODEL_DIR" in card
+    assert "# decoder (imported from naoto0804/pytorch-AdaIN)" in card
     assert not list(tmp_path.glob(".model.import.*"))  # the staging run is gone
 
     content, style = _images()

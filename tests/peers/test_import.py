@@ -202,6 +202,7 @@ def test_cyclegan_pair_as_a_model_folder_for_translate_and_export(tmp_path, caps
     ]
     card = (folder / "README.md").read_text()
     assert "imported with `gst import`" in card and "latest_net_G_B.pth" in card
+    assert "junyanz/pytorch-CycleGAN-and-pix2pix (CycleGAN)" in card
     nets = gst_core.load_pretrained(folder)  # readable without gst's pickles
     assert set(nets) == {"g_ab", "g_ba"} and nets.config["objective"] == "cyclegan"
 
