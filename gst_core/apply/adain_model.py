@@ -26,7 +26,7 @@ import torch
 from torch import Tensor, nn
 
 from gst_core.apply.apply_generator import pad_to_multiple
-from gst_core.apply.model_folder import CONFIG_FILE, is_model_folder, load_pretrained
+from gst_core.apply.model_folder import CONFIG_FILE, is_hub_name, is_model_folder, load_pretrained
 from gst_core.checkpoint import load_checkpoint, load_network
 from gst_core.errors import GstError
 from gst_core.feature_stats import adain, blend_adain, mean_std
@@ -63,8 +63,15 @@ class AdaINModel(nn.Module):
 
 
 def is_adain_checkpoint(path: str | os.PathLike[str]) -> bool:
-    """Whether ``path`` (a checkpoint, run folder or model folder) holds an AdaIN model;
-    False if unreadable."""
+    """Whether ``path`` (a checkpoint, run folder, model folder or Hub name ``user/repo``)
+    holds an AdaIN model; False if unreadable."""
+    if is_hub_name(path):
+        from gst_core.apply.hub import download
+
+        try:  # cached by huggingface_hub: loading it afterwards does not fetch it again
+            path = download(str(path))
+        except GstError:
+            return False  # the command's own loading says why
     if is_model_folder(path):
         try:  # the objective only; load_pretrained checks the folder when it is loaded
             config = json.loads((Path(path).expanduser() / CONFIG_FILE).read_text())
@@ -102,7 +109,9 @@ def load_adain(
     """The AdaIN model of an ``adain`` checkpoint (file, run folder or model folder)."""
     from gst_core.kinds import feature_extractors
 
-    if not isinstance(checkpoint, Mapping) and is_model_folder(checkpoint):
+    if not isinstance(checkpoint, Mapping) and (
+        is_model_folder(checkpoint) or is_hub_name(checkpoint)
+    ):
         return _from_folder(checkpoint, device)
     state = (
         checkpoint

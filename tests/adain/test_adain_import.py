@@ -169,3 +169,34 @@ def test_refusals_say_what_the_file_looked_like(peer, tmp_path):
         with pytest.raises(PeerImportError, match=f"--from {project}, but .*AdaIN's decoder"):
             import_peer(folder / "decoder.pth", tmp_path / "d", project=project)
     assert not any((tmp_path / n).exists() for n in "abcd")
+
+
+def test_an_adain_model_folder_from_the_hub_cache(peer, tmp_path):
+    """`gst stylize --model user/repo --style`: the folder comes from huggingface_hub's
+    cache (offline here), as for the other model folders."""
+    import os
+    import subprocess
+    import sys
+
+    pytest.importorskip("huggingface_hub", reason="the hub extra is not installed")
+    folder, _, _ = peer
+    repo = tmp_path / "hf" / "hub" / "models--alice--adain"
+    snapshot = repo / "snapshots" / "0123abcd"
+    import_peer(folder / "decoder.pth", snapshot, encoder=folder / "vgg_normalised.pth",
+                model_folder=True)  # fmt: skip
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text("0123abcd")
+    content, style = _images()
+    for name, image in (("c.png", content[0]), ("s.png", style[0])):
+        pixels = (image.permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
+        Image.fromarray(pixels).save(tmp_path / name)
+    local = ["stylize", "--model", str(snapshot), str(tmp_path / "c.png"), "--style",
+             str(tmp_path / "s.png"), "-o"]  # fmt: skip
+    assert main([*local, str(tmp_path / "local")]) == 0
+    env = {**os.environ, "HF_HOME": str(tmp_path / "hf"), "HF_HUB_OFFLINE": "1"}
+    argv = [sys.executable, "-m", "gst_core.cli", *local[:2], "alice/adain", *local[3:]]
+    done = subprocess.run([*argv, str(tmp_path / "hub")], env=env, capture_output=True,
+                          text=True, timeout=300)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    a, b = (np.asarray(Image.open(tmp_path / d / "c.png")) for d in ("local", "hub"))
+    assert np.array_equal(a, b)
