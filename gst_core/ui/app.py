@@ -71,8 +71,16 @@ def on_page(fn: Callable[..., Any]) -> Callable[..., Any]:
     return call
 
 
-def _optional(value: float | None) -> float | None:
-    return None if value is None or value == "" else float(value)
+def _optional(text: str | None, what: str) -> float | None:
+    """A number typed in a text box; empty: None (the default)."""
+    if text is None or not str(text).strip():
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        raise GstError(
+            f"{what} must be a number (or empty for the default), got {text!r}"
+        ) from None
 
 
 def _run_choices(root: str) -> list[str]:
@@ -80,6 +88,30 @@ def _run_choices(root: str) -> list[str]:
         return [str(p) for p in runs_.find_runs(root)]
     except GstError:
         return []
+
+
+def loss_figure(points: list[tuple[float, str, float]]) -> Any:
+    """The logged curves, one line per name, as a matplotlib figure (None: nothing logged).
+
+    A picture rather than Gradio's LinePlot: in Gradio 6.31 a LinePlot given another run's
+    data keeps the first run's legend and does not draw the new names' lines.
+    """
+    if not points:
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")  # no display; the page gets a PNG
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(6, 3.4), layout="constrained")
+    axes = figure.add_subplot()
+    for name in dict.fromkeys(n for _, n, _ in points):
+        steps, values = zip(*[(s, v) for s, n, v in points if n == name], strict=True)
+        axes.plot(steps, values, label=name, marker="." if len(steps) < 20 else None)
+    axes.set_xlabel("step")
+    axes.legend(fontsize="small")
+    axes.grid(alpha=0.3)
+    return figure
 
 
 def build_app(workspace: Workspace, runs_root: str = "runs", device: str = "cpu") -> gr.Blocks:
@@ -114,9 +146,9 @@ def build_app(workspace: Workspace, runs_root: str = "runs", device: str = "cpu"
         alpha: float,
         size: float,
         steps: float,
-        content_weight: float | None,
-        style_weight: float | None,
-        tv_weight: float | None,
+        content_weight: str,
+        style_weight: str,
+        tv_weight: str,
         weights: str,
         preserve: str,
         preview_every: float,
@@ -128,9 +160,9 @@ def build_app(workspace: Workspace, runs_root: str = "runs", device: str = "cpu"
             settings = GatysSettings(
                 size=size,
                 steps=steps,
-                content_weight=_optional(content_weight),
-                style_weight=_optional(style_weight),
-                tv_weight=_optional(tv_weight),
+                content_weight=_optional(content_weight, "the content weight"),
+                style_weight=_optional(style_weight, "the style weight"),
+                tv_weight=_optional(tv_weight, "the TV weight"),
                 preserve_color=preserve,
                 weights=(weights or "").strip() or None,
                 preview_every=int(preview_every) if preview_every else 10,
@@ -181,7 +213,7 @@ def build_app(workspace: Workspace, runs_root: str = "runs", device: str = "cpu"
             workspace,
             run,
             count,
-            label=None if label is None or label == "" else label,
+            label=None if label is None or label < 0 else label,
             seed=seed,
             device=device,
         )
@@ -196,15 +228,12 @@ def build_app(workspace: Workspace, runs_root: str = "runs", device: str = "cpu"
 
     @on_page
     def show_run(run: str | None) -> Any:
-        import pandas as pd
-
         if not run:
             return None, None, ""
-        curves = pd.DataFrame(runs_.loss_curves(run), columns=["step", "loss", "value"])
         # As pixels, not a path: a run folder is outside what the page may serve from disk.
         preview = runs_.latest_preview(run)
         image = None if preview is None else open_image(preview)
-        return curves, image, runs_.run_summary(run)
+        return loss_figure(runs_.loss_curves(run)), image, runs_.run_summary(run)
 
     with gr.Blocks(title="gst", analytics_enabled=False) as app:
         gr.Markdown("## gst: style transfer, image translation and GANs")
@@ -220,7 +249,13 @@ def build_app(workspace: Workspace, runs_root: str = "runs", device: str = "cpu"
                         file_types=["image"],
                         elem_id="stylize-styles",
                     )
-                    inputs = gr.Gallery(label="Inputs", columns=4, height=160, format="png")
+                    inputs = gr.Gallery(
+                        label="Inputs",
+                        columns=4,
+                        height=160,
+                        format="png",
+                        elem_id="stylize-inputs",
+                    )
                     method = gr.Radio([GATYS, MODEL, ADAIN], value=GATYS, label="Method")
                     model = model_box("Model (trained or AdaIN)", "stylize-model")
                     alpha = gr.Slider(
@@ -239,9 +274,11 @@ def build_app(workspace: Workspace, runs_root: str = "runs", device: str = "cpu"
                     )
                     with gr.Accordion("Weights", open=False):
                         with gr.Row():
-                            content_weight = gr.Number(None, label="Content weight")
-                            style_weight = gr.Number(None, label="Style weight")
-                            tv_weight = gr.Number(None, label="TV weight")
+                            content_weight = gr.Textbox(
+                                label="Content weight", placeholder="default"
+                            )
+                            style_weight = gr.Textbox(label="Style weight", placeholder="default")
+                            tv_weight = gr.Textbox(label="TV weight", placeholder="default")
                         weights = gr.Textbox(
                             label="VGG weights file (empty: auto, offline when none is found)"
                         )
@@ -250,7 +287,11 @@ def build_app(workspace: Workspace, runs_root: str = "runs", device: str = "cpu"
                         stop = gr.Button("Stop", elem_id="stylize-stop")
                 with gr.Column():
                     output = gr.Image(
-                        label="Result", format="png", elem_id="stylize-output", interactive=False
+                        label="Result",
+                        format="png",
+                        elem_id="stylize-output",
+                        interactive=False,
+                        height=360,
                     )
                     info = gr.Markdown(elem_id="stylize-info")
                     download = gr.File(label="Download", elem_id="stylize-download")
@@ -288,15 +329,19 @@ def build_app(workspace: Workspace, runs_root: str = "runs", device: str = "cpu"
                         file_types=["image"],
                         elem_id="translate-images",
                     )
-                    t_inputs = gr.Gallery(label="Inputs", columns=4, height=160, format="png")
+                    t_inputs = gr.Gallery(
+                        label="Inputs",
+                        columns=4,
+                        height=160,
+                        format="png",
+                        elem_id="stylize-inputs",
+                    )
                     direction = gr.Radio(
                         [("A → B", "a2b"), ("B → A (CycleGAN)", "b2a")],
                         value="a2b",
                         label="Direction",
                     )
-                    t_size = gr.Number(
-                        None, precision=0, label="Resize longer side to (empty: keep)"
-                    )
+                    t_size = gr.Number(0, precision=0, label="Resize longer side to (0: keep)")
                     with gr.Row():
                         t_go = gr.Button("Translate", variant="primary", elem_id="translate-run")
                         t_stop = gr.Button("Stop")
@@ -319,14 +364,18 @@ def build_app(workspace: Workspace, runs_root: str = "runs", device: str = "cpu"
                     s_run = model_box("GAN run", "sample-run")
                     with gr.Row():
                         s_count = gr.Number(16, precision=0, label="Images")
-                        s_label = gr.Number(None, precision=0, label="Class (empty: one row each)")
+                        s_label = gr.Number(-1, precision=0, label="Class (-1: one row per class)")
                         s_seed = gr.Number(0, precision=0, label="Seed")
                     with gr.Row():
                         s_go = gr.Button("Sample", variant="primary", elem_id="sample-run-button")
                         s_stop = gr.Button("Stop")
                 with gr.Column():
                     s_output = gr.Image(
-                        label="Samples", format="png", interactive=False, elem_id="sample-output"
+                        label="Samples",
+                        format="png",
+                        interactive=False,
+                        elem_id="sample-output",
+                        height=360,
                     )
                     s_download = gr.File(label="Download")
             s_job = s_go.click(
@@ -346,10 +395,10 @@ def build_app(workspace: Workspace, runs_root: str = "runs", device: str = "cpu"
             )
             r_info = gr.Markdown(elem_id="runs-info")
             with gr.Row():
-                curves = gr.LinePlot(
-                    x="step", y="value", color="loss", title="Losses", elem_id="runs-curves"
+                curves = gr.Plot(label="Losses (metrics.jsonl)", elem_id="runs-curves")
+                preview = gr.Image(
+                    label="Latest preview", format="png", interactive=False, height=300
                 )
-                preview = gr.Image(label="Latest preview", format="png", interactive=False)
             listed = refresh.click(list_runs, root, [found, model, t_model, s_run, r_info])
             listed.then(show_run, found, [curves, preview, r_info])
             found.change(show_run, found, [curves, preview, r_info])

@@ -14,7 +14,8 @@ from PIL import Image
 
 from gst_core.cli import main
 
-# A class-conditional GAN on 16-pixel shapes (tests/gan/test_cli.py's), previews every step.
+# A class-conditional GAN on 16-pixel shapes (tests/gan/test_cli.py's), logged and previewed
+# every step.
 GAN_CONFIG = """
 [generator]
 name = "dcgan_conditional"
@@ -36,10 +37,11 @@ num_classes = 3
 per_class = 8
 
 [train]
-steps = 2
+steps = 6
 batch_size = 8
 progress = false
 sample_every = 1
+log_every = 1
 """
 
 # fast_style small enough for a few seconds (tests/faststyle/conftest.py's).

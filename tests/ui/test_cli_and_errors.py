@@ -61,3 +61,20 @@ def test_errors_become_page_messages_for_functions_and_streams(capsys):
     assert next(stream) == 1
     with pytest.raises(gr.Error, match="stopped: lower the weights"):
         next(stream)
+
+
+def test_the_loss_figure_draws_each_logged_name_as_one_line():
+    pytest.importorskip("gradio", reason="the ui extra is not installed")
+    pytest.importorskip("matplotlib", reason="the ui extra is not installed")
+    from gst_core.ui.app import loss_figure
+
+    points = [
+        (1.0, "loss_g", 2.0),
+        (1.0, "loss_d", 1.5),
+        (2.0, "loss_g", 1.0),
+        (3.0, "loss_g", 0.5),
+    ]
+    (axes,) = loss_figure(points).axes
+    lines = {line.get_label(): line.get_xydata().tolist() for line in axes.get_lines()}
+    assert lines == {"loss_g": [[1, 2], [2, 1], [3, 0.5]], "loss_d": [[1, 1.5]]}
+    assert loss_figure([]) is None

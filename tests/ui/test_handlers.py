@@ -202,7 +202,7 @@ def test_runs_are_listed_with_their_curves_and_latest_preview(runs_root, tmp_pat
     found = runs.find_runs(runs_root)
     assert sorted(p.name for p in found) == ["adain", "cyclegan", "fast_style", "gan", "pix2pix"]
     gan = runs_root / "gan"
-    assert runs.latest_preview(gan) == gan / "samples" / "step_0000002.png"
+    assert runs.latest_preview(gan) == gan / "samples" / "step_0000006.png"
     assert _tree(runs_root) == before  # reading changes nothing
     with pytest.raises(Exception, match="runs folder .* does not exist"):
         runs.find_runs(tmp_path / "missing")
