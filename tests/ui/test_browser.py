@@ -58,42 +58,61 @@ def _wait_for_server(url: str, process: subprocess.Popen, log: Path) -> None:
     pytest.fail(f"gst ui did not answer at {url}:\n{log.read_text()}")
 
 
+class Server:
+    """`gst ui` in a child process, started in an empty folder of its own."""
+
+    def __init__(self, runs_root: Path, folder: Path) -> None:
+        self.cwd = folder / "cwd"
+        self.cwd.mkdir()
+        self.log = folder / "server.log"
+        port = _free_port()
+        self.url = f"http://127.0.0.1:{port}/"
+        env = {**os.environ, "OMP_NUM_THREADS": "1", "GRADIO_ANALYTICS_ENABLED": "False"}
+        with self.log.open("w") as out:
+            self.process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "gst_core.cli",
+                    "ui",
+                    "--port",
+                    str(port),
+                    "--runs",
+                    str(runs_root),
+                    "--device",
+                    "cpu",
+                    "--threads",
+                    "1",
+                ],  # fmt: skip
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                cwd=self.cwd,
+                env=env,
+            )
+
+    def workspace(self) -> Path:
+        """The temporary folder the app said it keeps uploads and results in."""
+        line = next(x for x in self.log.read_text().splitlines() if "uploads and results in" in x)
+        return Path(line.rsplit(" in ", 1)[1])
+
+    def stop(self) -> int | None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+        return self.process.returncode
+
+
 @pytest.fixture
 def server(runs_root, tmp_path):
-    port = _free_port()
-    log = tmp_path / "server.log"
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "GRADIO_ANALYTICS_ENABLED": "False"}
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gst_core.cli",
-                "ui",
-                "--port",
-                str(port),
-                "--runs",
-                str(runs_root),
-                "--device",
-                "cpu",
-                "--threads",
-                "1",
-            ],  # fmt: skip
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            cwd=tmp_path,
-            env=env,
-        )
-    url = f"http://127.0.0.1:{port}/"
+    started = Server(runs_root, tmp_path)
     try:
-        _wait_for_server(url, process, log)
-        yield url, log
+        _wait_for_server(started.url, started.process, started.log)
+        yield started
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        started.stop()
 
 
 @pytest.fixture
@@ -195,7 +214,7 @@ def _shot(driver, folder: Path, name: str) -> Path:
 
 
 def test_every_tab_in_a_browser(server, browser, runs_root, pictures, tmp_path):
-    url, log = server
+    url, log = server.url, server.log
     shots = Path(os.environ.get("GST_UI_SCREENSHOTS") or tmp_path / "shots")
     shots.mkdir(parents=True, exist_ok=True)
     driver = browser
@@ -251,3 +270,10 @@ def test_every_tab_in_a_browser(server, browser, runs_root, pictures, tmp_path):
     )
     _shot(driver, shots, "runs")
     assert "Traceback" not in log.read_text()
+
+    # Everything the app wrote was in its temporary folder, and that is gone once it stops.
+    workspace = server.workspace()
+    assert (workspace / "uploads").is_dir()
+    server.stop()
+    assert not workspace.exists()
+    assert list(server.cwd.iterdir()) == []
