@@ -56,6 +56,12 @@ def run(args: argparse.Namespace) -> int:
         from gst_core.ui.app import launch
 
         print(f"gst: ui on {device}; uploads and results in {workspace.root}", file=sys.stderr)
+        if args.host not in ("127.0.0.1", "localhost", "::1"):
+            print(
+                f"gst: warning: listening on {args.host}: anyone who can reach this machine "
+                "can use the page (and its --runs folder)",
+                file=sys.stderr,
+            )
         launch(
             workspace,
             host=args.host,

@@ -98,7 +98,13 @@ def loss_figure(points: list[tuple[float, str, float]]) -> Any:
     """
     if not points:
         return None
-    import matplotlib
+    try:
+        import matplotlib
+    except ImportError:
+        raise GstError(
+            "the Runs tab plots with matplotlib, which is not installed: "
+            "pip install 'gst-toolkit[ui]'"
+        ) from None
 
     matplotlib.use("Agg")  # no display; the page gets a PNG
     from matplotlib.figure import Figure
