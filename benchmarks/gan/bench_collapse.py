@@ -234,7 +234,7 @@ def run(data: str, name: str, seed: int, seconds: float, real, held_out, judge) 
     method = METHODS[name]
     objective = objective_for(data, method, seed)
     batch = 256 if data == "ring" else 64
-    every = 200 if data == "ring" else 50
+    every = 250 if data == "ring" else 100
     # Recall and coverage against held-out reals, as many samples as reals: coverage of a
     # generator that matches the data is then 1 - 2^-k (0.97 at k = 5), so it reads as the
     # share of the data covered.
@@ -362,18 +362,22 @@ def merge(parts: list[Path], out: Path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=float, default=20, help="CPU seconds per run")
+    parser.add_argument("--seconds", type=float, default=20, help="training CPU seconds per run")
     parser.add_argument("--data", nargs="+", default=["ring", "shapes"])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--methods", nargs="+", default=list(METHODS))
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/gan_collapse.json"))
+    parser.add_argument("--merge", type=Path, nargs="+", help="part result files to merge")
     args = parser.parse_args()
+    if args.merge:
+        merge(args.merge, args.out)
+        return
     torch.set_num_threads(1)
     results = []
     start = time.time()
     for data in args.data:
         if data == "ring":
-            real, held_out, judge = Ring(20_000, seed=0), Ring(2000, seed=1), None
+            real, held_out, judge = Ring(20_000, seed=0), Ring(1000, seed=1), None
         else:
             real = ProceduralShapes(image_size=16, num_classes=10, per_class=200, seed=0)
             held_out = ProceduralShapes(image_size=16, num_classes=10, per_class=50, seed=1)

@@ -33,6 +33,11 @@ So the callback warns in one line naming the step and what to try, and records
   far at two measurements in a row: the generator no longer covers a quarter of the data
   it once covered (3 of 8 dropped modes leave 5/8 of it), and one noisy measurement is
   not enough; or
+* precision is at least 0.5 but coverage is below ``collapse_floor`` (default 0.5) of the
+  coverage of a generator that matches the data (:func:`~gst_core.metrics.prdc.
+  expected_coverage`), at two measurements in a row: most samples look real, yet they
+  cover under half the data, so modes are missing even if they never were covered (the
+  rule above sees only losses); or
 * a class of a conditional generator is not covered at all.
 
 Coverage (Naeem et al.), not recall, because a few stray samples between the modes have
@@ -73,7 +78,12 @@ from gst_core.metrics.extract import (
 )
 from gst_core.metrics.frechet import FeatureStats, frechet_distance
 from gst_core.metrics.kernel import SmallSampleWarning, kernel_distance
-from gst_core.metrics.prdc import feature_spread, per_class_recall, prdc
+from gst_core.metrics.prdc import (
+    expected_coverage,
+    feature_spread,
+    per_class_recall,
+    prdc,
+)
 from gst_core.training.callbacks import Callback, ProgressBar, TensorBoardLogger, TrainerView
 
 if TYPE_CHECKING:
@@ -153,6 +163,8 @@ class MetricCallback(Callback):
         collapse_spread: warn when the samples' spread falls below this share of the reals'.
         collapse_coverage: warn when coverage stays below this share of its best so far
             (with ``"prdc"``; see the module docstring).
+        collapse_floor: warn when coverage stays below this share of a matching
+            generator's while precision is at least 0.5.
         collapse_warmup: steps before any collapse warning (``None``: a tenth of the run).
     """
 
@@ -174,6 +186,7 @@ class MetricCallback(Callback):
         prdc_k: int = 5,
         collapse_spread: float = 0.5,
         collapse_coverage: float = 0.75,
+        collapse_floor: float = 0.5,
         collapse_warmup: int | None = None,
     ) -> None:
         unknown = [m for m in metrics if m not in METRICS]
@@ -194,6 +207,8 @@ class MetricCallback(Callback):
             raise MetricError(f"collapse_spread must be in (0, 1), got {collapse_spread!r}")
         if not 0 < collapse_coverage < 1:
             raise MetricError(f"collapse_coverage must be in (0, 1), got {collapse_coverage!r}")
+        if not 0 < collapse_floor < 1:
+            raise MetricError(f"collapse_floor must be in (0, 1), got {collapse_floor!r}")
         self.real = real
         self.every = every
         self.metrics = tuple(metrics)
@@ -209,11 +224,14 @@ class MetricCallback(Callback):
         self.prdc_k = prdc_k
         self.collapse_spread = collapse_spread
         self.collapse_coverage = collapse_coverage
+        self.collapse_floor = collapse_floor
         self.collapse_warmup = collapse_warmup
         self.real_labels: Tensor | None = None
         self.real_spread = 0.0
         self.best_coverage = 0.0
         self.coverage_was_low = False
+        self.matched_coverage: float | None = None  # set from the sample counts at the start
+        self.coverage_was_under_floor = False
         self.previous_spread: float | None = None
         self.extractor: FeatureExtractor | None = None
         self.real_features: Tensor | None = None
@@ -292,6 +310,9 @@ class MetricCallback(Callback):
             self.real_spread = feature_spread(features)
             if not isinstance(self.real, str | Path):
                 self.real_labels = _real_labels(self.real)
+        if "prdc" in self.metrics:
+            n_real = self.real_features.shape[0]
+            self.matched_coverage = expected_coverage(n_real, self.count, self.prdc_k)
         if "kid" in self.metrics:
             available = min(self.count, self.real_features.shape[0])
             if available < self.kid_subset_size:
@@ -400,6 +421,19 @@ class MetricCallback(Callback):
                 )
             self.coverage_was_low = low
             self.best_coverage = max(self.best_coverage, coverage)
+            matched = self.matched_coverage
+            under = (
+                matched is not None
+                and values.get("precision", 0.0) >= 0.5
+                and coverage < self.collapse_floor * matched
+            )
+            if under and self.coverage_was_under_floor:
+                reasons.append(
+                    f"its samples look real (precision {values['precision']:.2f}) but cover "
+                    f"only {coverage:.2f} of the held-out data, under {self.collapse_floor} of "
+                    f"the {matched:.2f} a generator matching the data covers (twice running)"
+                )
+            self.coverage_was_under_floor = under
         dropped = [
             k.removeprefix("recall_class_")
             for k, v in values.items()

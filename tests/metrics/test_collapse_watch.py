@@ -14,7 +14,7 @@ from gst_core.cli import main
 from gst_core.interfaces import Discriminator, FeatureExtractor, ImageGenerator
 from gst_core.kinds import discriminators, losses
 from gst_core.metrics.errors import MetricError
-from gst_core.metrics.prdc import feature_spread, prdc
+from gst_core.metrics.prdc import expected_coverage, feature_spread, prdc
 from gst_core.training import Callback, Trainer
 from gst_core.training.metric_callback import CollapseWarning, MetricCallback
 from gst_plugins._shared.minibatch_std import MinibatchStdDev
@@ -314,10 +314,10 @@ def ring_points(z, modes, stray=0.0):
 class RingGenerator(ImageGenerator):
     """Ring points as (2, 1, 1) images, from the modes in ``self.modes``."""
 
-    def __init__(self, stray=0.0):
+    def __init__(self, stray=0.0, modes=tuple(range(8))):
         super().__init__()
         self.latent_dim, self.num_classes, self.image_shape = 5, 0, (2, 1, 1)
-        self.modes, self.stray = list(range(8)), stray
+        self.modes, self.stray = list(modes), stray
         self.scale = nn.Parameter(torch.ones(()))
 
     def forward(self, z, labels=None):
@@ -366,11 +366,11 @@ class RingData(torch.utils.data.Dataset):
         return self.points[i].reshape(2, 1, 1)
 
 
-def ring_run(drop_at, stray=0.0):
+def ring_run(drop_at, stray=0.0, modes=tuple(range(8))):
     held_out = ring_points(
         torch.randn(400, 5, generator=torch.Generator().manual_seed(1)), list(range(8))
     )
-    generator = RingGenerator(stray)
+    generator = RingGenerator(stray, modes)
     objective = GANObjective(generator, PointDiscriminator(), losses.build("hinge"))
     watch = MetricCallback(
         held_out.reshape(-1, 2, 1, 1),
@@ -413,3 +413,48 @@ def test_dropping_three_of_eight_ring_modes_warns_and_full_coverage_does_not():
     assert len(said) == 1 and said[0].startswith(
         "step 8: the generator may be collapsing: coverage of the held-out data fell to 0.6"
     )
+
+
+def test_samples_that_look_real_but_cover_under_half_the_data_warn():
+    """Against a matching generator's coverage: catches modes that never were covered."""
+
+    class Stub:
+        class config:
+            steps = 100
+
+    def verdicts(values):
+        watch = MetricCallback(torch.zeros(3, 3, 4, 4), every=1, collapse_warmup=0)
+        watch.matched_coverage = 0.96  # what on_fit_start sets from the sample counts
+        return [
+            bool(watch._collapsing(Stub, step + 1, {"spread": 1.0, "precision": p, "coverage": c}))
+            for step, (p, c) in enumerate(values)
+        ]
+
+    assert verdicts([(0.95, 0.47), (0.95, 0.47), (0.9, 0.46)]) == [False, True, True]
+    assert verdicts([(0.95, 0.48), (0.95, 0.48)]) == [False, False]  # 0.48 = 0.5 * 0.96
+    assert verdicts([(0.49, 0.1), (0.49, 0.1)]) == [False, False]  # samples not yet real
+    assert verdicts([(0.95, 0.3), (0.95, 0.9), (0.95, 0.3)]) == [False, False, False]
+
+
+def test_a_generator_that_never_covered_five_of_eight_modes_is_named():
+    history, said = ring_run(drop_at=None, modes=(0, 3, 6))
+    # 3 of 8 modes from the start: coverage ~3/8 of a matching generator's, never a loss.
+    assert all(0.3 < h["coverage"] < 0.42 and h["precision"] > 0.9 for h in history)
+    assert [h["collapse"] for h in history] == [False, True, True, True]
+    assert said[0].startswith("step 4: the generator may be collapsing: its samples look real")
+
+
+def test_expected_coverage_by_hand_and_by_simulation():
+    # N = 2 reals, 1 fake, k = 1: the fake is nearer to a than b is, half the time.
+    assert expected_coverage(2, 1, 1) == 0.5
+    assert expected_coverage(3, 1, 1) == pytest.approx(1 / 3, abs=1e-15)  # nearest of 3
+    # 4 reals, 2 fakes, k = 2: the 2 nearest of the 5 others are both real: C(3,2)/C(5,2).
+    assert expected_coverage(4, 2, 2) == pytest.approx(1 - 3 / 10, abs=1e-15)
+    g = torch.Generator().manual_seed(0)
+    runs = [
+        prdc(torch.randn(120, 3, generator=g), torch.randn(60, 3, generator=g), k=3).coverage
+        for _ in range(200)
+    ]
+    mean = sum(runs) / len(runs)
+    se = (sum((r - mean) ** 2 for r in runs) / (len(runs) - 1) / len(runs)) ** 0.5
+    assert abs(mean - expected_coverage(120, 60, 3)) < 4 * se
