@@ -14,14 +14,25 @@ Two data sets whose modes are known exactly:
   high-quality samples of it.
 
 Methods: the plain GAN loss (non_saturating), hinge, WGAN-GP (wasserstein +
-gradient_penalty, n_critic 5), non_saturating + instance noise (0.1, annealed over
-the run), non_saturating + minibatch standard deviation in D. Each runs 3 seeds for
-the same CPU-time budget (process CPU time, one torch thread). MetricCallback runs
-in every run with its default threshold (spread < 0.5) and a warm-up of 10% of
-the steps: the benchmark records whether its collapse warning fired, so one can
-check it fires on the runs that collapse and stays quiet on the others.
+gradient_penalty, n_critic 5), non_saturating + instance noise (0.1, annealed to 0
+over the first 1,000 steps), non_saturating + minibatch standard deviation in D. Each
+runs the same training CPU time per seed (process CPU time, one torch thread; the
+time spent measuring is left out, and a run stops at the first measuring step past
+the budget, so its last measurement is the final model).
 
-    python benchmarks/gan/bench_collapse.py --seconds 20 --out benchmarks/results/gan_collapse.json
+Every ``every`` steps (400 on the ring, 100 on shapes) the benchmark counts the modes
+covered with its own counter above, and MetricCallback measures ``"prdc"`` against
+held-out reals (1,000 ring points / 500 shapes, as many samples as reals; features:
+the point itself / ``random_pool``) with its default collapse rules (spread, coverage
+against its best, coverage against a matching generator's). Warnings count after a
+warm-up of a tenth of the steps the run made. Each run's ``trajectory`` holds both
+per measuring step, so one can check that the warning fires on the runs that lose or
+miss modes and stays quiet on the others; ``plot_collapse.py`` draws modes against steps.
+
+    python benchmarks/gan/bench_collapse.py --seconds 40 --data ring --out ring.json
+    # or one process per seed, then one file:
+    python benchmarks/gan/bench_collapse.py --seconds 40 --data ring --seeds 0 --out r0.json
+    python benchmarks/gan/bench_collapse.py --merge r0.json r1.json r2.json --out ring.json
 """
 
 from __future__ import annotations
@@ -234,7 +245,7 @@ def run(data: str, name: str, seed: int, seconds: float, real, held_out, judge) 
     method = METHODS[name]
     objective = objective_for(data, method, seed)
     batch = 256 if data == "ring" else 64
-    every = 250 if data == "ring" else 100
+    every = 400 if data == "ring" else 100
     # Recall and coverage against held-out reals, as many samples as reals: coverage of a
     # generator that matches the data is then 1 - 2^-k (0.97 at k = 5), so it reads as the
     # share of the data covered.
