@@ -2,7 +2,8 @@
 
 One panel per data set and method, one line per seed (the benchmark's own mode count
 at every measuring step); a cross marks each measurement at which MetricCallback's
-collapse watch warned (after the warm-up).
+collapse watch warned (after the warm-up). It also prints how often the watch's
+verdicts agree with the mode count.
 
     python benchmarks/gan/plot_collapse.py benchmarks/results/gan_collapse_ring.json \\
         benchmarks/results/gan_collapse_shapes.json -o docs/gan_collapse_modes.png
@@ -33,12 +34,39 @@ LABELS = {
 COLOURS = ("tab:blue", "tab:orange", "tab:green")
 
 
+def agreement(runs: list[dict]) -> None:
+    """Print, per data set, how the watch's verdicts match the independent mode count.
+
+    Every measurement after a run's warm-up counts once: warned or not, all modes
+    covered or not (so a run that loses modes and recovers counts as it went).
+    """
+    for data, total in TOTAL.items():
+        cells = {(w, full): 0 for w in (True, False) for full in (True, False)}
+        ends = {(w, full): 0 for w in (True, False) for full in (True, False)}
+        for r in (r for r in runs if r["data"] == data):
+            late = [t for t in r["trajectory"] if t["step"] > r["warmup_steps"]]
+            for t in late:
+                cells[t["collapse"], t["modes_covered"] == total] += 1
+            last = r["trajectory"][-1]
+            ends[last["collapse"], last["modes_covered"] == total] += 1
+        if not any(cells.values()):
+            continue
+        for name, table in (("measurements after warm-up", cells), ("last measurements", ends)):
+            print(
+                f"{data}, {name}: warned with a mode missing {table[True, False]}, "
+                f"quiet with a mode missing {table[False, False]}, "
+                f"warned with all {total} {table[True, True]}, "
+                f"quiet with all {total} {table[False, True]}"
+            )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("results", nargs="+", type=Path, help="bench_collapse.py JSON files")
     parser.add_argument("-o", "--out", type=Path, default=Path("docs/gan_collapse_modes.png"))
     args = parser.parse_args()
     runs = [r for path in args.results for r in json.loads(path.read_text())["runs"]]
+    agreement(runs)
     datasets = [d for d in TOTAL if any(r["data"] == d for r in runs)]
     methods = [m for m in LABELS if any(r["method"] == m for r in runs)]
     fig, axes = plt.subplots(
