@@ -317,6 +317,8 @@ def main() -> None:
         # Columns: input | without | with; rows: three consecutive frames.
         order = [r * len(picks) + i for i in range(len(picks)) for r in range(len(rows))]
         save_image(make_grid(images[order], nrow=len(rows), padding=2), args.strip)
+        small = Image.open(args.strip).convert("RGB").quantize(256)  # a small file for docs/
+        small.save(args.strip, optimize=True)
 
 
 if __name__ == "__main__":
