@@ -19,7 +19,11 @@ sized to the encoder), ``[data]`` (content; default the built-in
 ``content_photos``) and ``[objective]``: ``style_dir`` (a folder of style
 images; default the built-in ``drawn_styles``), ``style_size`` (longer side the
 styles are loaded at, 160), ``layers``, ``content_weight``, ``style_weight``,
-``seed`` (the style crops' random stream, checkpointed), ``preview_count``.
+``seed`` (the style crops' random stream, checkpointed), ``preview_count`` and
+``temporal_weight`` / ``temporal_shift`` / ``temporal_noise`` (default off: the compound
+temporal regularisation of ``fast_style``, for video, on the whole stylisation
+``decoder(AdaIN(encoder(x), style))`` with each sample's style held fixed; images on
+[-1, 1] as for the other objectives, flows from the ``seed`` stream).
 
 Offline encoder: no VGG weights can be downloaded, so without them the encoder
 is ``vgg19`` with seeded random weights at a quarter of the width
@@ -43,6 +47,7 @@ from gst_core.config import options as config_options
 from gst_core.errors import TrainingSetupError
 from gst_core.feature_stats import adain, mean_std
 from gst_core.interfaces import FeatureExtractor, Objective, Preview, StepContext
+from gst_plugins._shared.temporal import TemporalTerm
 from gst_plugins.objectives._feedforward import (
     check_rgb_content,
     content_preview,
@@ -133,6 +138,9 @@ class AdaINObjective(Objective):
         style_weight: float = 10.0,
         seed: int = 0,
         preview_count: int = 4,
+        temporal_weight: float = 0.0,
+        temporal_shift: float = 8.0,
+        temporal_noise: float = 0.02,
     ) -> None:
         if not style_images:
             raise TrainingSetupError("adain needs at least one style image")
@@ -144,6 +152,9 @@ class AdaINObjective(Objective):
         self.preview_count = preview_count
         self.preview_images: Tensor | None = None
         self._options: dict[str, Any] = {}
+        self.temporal = TemporalTerm.checked(
+            "adain", temporal_weight, temporal_shift, temporal_noise
+        )
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any], *, source: str = "<config>") -> AdaINObjective:
@@ -223,12 +234,32 @@ class AdaINObjective(Objective):
         content_loss, style_loss = adain_losses(self.encoder(decoded.float()), target, stats,
                                                 self.layers)  # fmt: skip
         total = self.content_weight * content_loss + self.style_weight * style_loss
+        metrics = {"loss_content": content_loss.detach(), "loss_style": style_loss.detach()}
+        if self.temporal:  # compound regularisation (Wang et al. 2020): stable on video
+            with ctx.autocast():
+                temporal = self.temporal_term(nets["decoder"], images, decoded, stats)
+            total = total + self.temporal.weight * temporal
+            metrics["loss_temporal"] = temporal.detach()
         ctx.optimize("decoder", total)
-        return {
-            "loss_content": content_loss.detach(),
-            "loss_style": style_loss.detach(),
-            "loss_total": total.detach(),
-        }
+        return {**metrics, "loss_total": total.detach()}
+
+    def temporal_term(
+        self,
+        decoder: nn.Module,
+        images: Tensor,
+        decoded: Tensor,
+        stats: Mapping[str, tuple[Tensor, Tensor]],
+    ) -> Tensor:
+        """The temporal term of the whole stylisation, on [-1, 1] like the other objectives';
+        each sample keeps its style, so only the content moves."""
+        last = self.layers[-1]
+
+        def stylise(moved: Tensor) -> Tensor:
+            with torch.no_grad():  # the encoder is frozen and the input is no parameter
+                target = adain(self.encoder(to_unit(moved))[last], *stats[last])
+            return decoder(target).float() * 2 - 1
+
+        return self.temporal.loss(stylise, images, decoded.float() * 2 - 1, self.rng)
 
     @torch.no_grad()
     def preview(self, networks: Mapping[str, nn.Module], count: int) -> Preview:

@@ -26,7 +26,9 @@ adversarial loss), ``[feature_extractor]`` (defaults as ``fast_style``),
 ``[objective]``: ``style_dir`` (default: crops of the built-in drawn style),
 ``adversarial_weight``, ``content_weight``, ``style_weight``, ``color_weight``,
 ``tv_weight``, ``warmup_steps``, ``edge_smooth``, ``grayscale``, ``seed``,
-``preview_count``.
+``preview_count`` and ``temporal_weight`` / ``temporal_shift`` / ``temporal_noise``
+(default off: the compound temporal regularisation of ``fast_style``, for video; its
+flows drawn from the ``seed`` stream).
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ from gst_core.interfaces import (
     Preview,
     StepContext,
 )
+from gst_plugins._shared.temporal import TemporalTerm
 from gst_plugins.objectives._feedforward import (
     check_rgb_content,
     content_preview,
@@ -120,6 +123,9 @@ class GANStyleObjective(Objective):
         seed: int = 0,
         preview_count: int = 4,
         augment: str | Sequence[str] | None = None,
+        temporal_weight: float = 0.0,
+        temporal_shift: float = 8.0,
+        temporal_noise: float = 0.02,
     ) -> None:
         require_image_generator(generator, "gan_style", "transformer_net")
         if not isinstance(loss, AdversarialLoss):
@@ -151,6 +157,9 @@ class GANStyleObjective(Objective):
         self.preview_images: Tensor | None = None
         self._options: dict[str, Any] = {}
         self.augment = DiffAugment(augment)  # DiffAugment before every D call
+        self.temporal = TemporalTerm.checked(
+            "gan_style", temporal_weight, temporal_shift, temporal_noise
+        )
 
     @classmethod
     def from_config(
@@ -284,6 +293,11 @@ class GANStyleObjective(Objective):
                 color = F.l1_loss(F.avg_pool2d(fake01, 4), F.avg_pool2d(content, 4))
                 g_loss = g_loss + self.color_weight * color
                 metrics["loss_color"] = color.detach()
+        if self.temporal:  # compound regularisation (Wang et al. 2020): stable on video
+            with ctx.autocast():
+                temporal = self.temporal.loss(g, images, fake, self.rng)
+            g_loss = g_loss + self.temporal.weight * temporal
+            metrics["loss_temporal"] = temporal.detach()
         ctx.optimize("generator", g_loss)
         metrics["loss_g"] = g_loss.detach()
         return metrics
