@@ -28,6 +28,7 @@ __all__ = [
     "load_image",
     "load_image_array",
     "open_resized",
+    "resized",
     "make_grid",
     "open_image",
     "pil_to_tensor",
@@ -139,7 +140,11 @@ def load_image_array(path: str | Path, size: int | tuple[int, int] | None = None
 
 def open_resized(path: str | Path, size: int | tuple[int, int] | None = None) -> Image.Image:
     """:func:`open_image`, resized as :func:`load_image` describes."""
-    image = open_image(path)
+    return resized(open_image(path), size, str(path))
+
+
+def resized(image: Image.Image, size: int | tuple[int, int] | None, name: str) -> Image.Image:
+    """``image`` (opened, named ``name`` in errors) resized as :func:`load_image` describes."""
     if size is not None:
         if isinstance(size, int):
             scale = size / max(image.size)
@@ -147,7 +152,7 @@ def open_resized(path: str | Path, size: int | tuple[int, int] | None = None) ->
         else:
             target = (int(size[1]), int(size[0]))
         if target != image.size:
-            check_pixel_count(target, f"{str(path)!r} resized to {size}")
+            check_pixel_count(target, f"{name!r} resized to {size}")
             image = to_rgb(image).resize(target, Image.Resampling.LANCZOS)
     return image
 

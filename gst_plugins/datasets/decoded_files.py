@@ -104,8 +104,12 @@ class DecodedFiles:
         max_unreadable: float,
         where: str,
         owner: str,
+        stack: bool = True,
     ) -> None:
         self.records = list(records)
+        # False for records whose tensors differ in shape (style images keep their aspect
+        # ratio): a cache then holds one list of tensors per part instead of one tensor.
+        self.stack = bool(stack)
         self.convert = convert
         self.cached = bool(cache)
         self.max_unreadable = float(max_unreadable)
@@ -113,7 +117,7 @@ class DecodedFiles:
         # Per record: 0 readable (or not met yet); k > 0: its k-th file could not be read.
         # In shared memory, so a DataLoader worker's finding reaches the trainer.
         self._bad = torch.zeros(len(self.records), dtype=torch.uint8).share_memory_()
-        self._parts: tuple[Tensor, ...] = ()
+        self._parts: tuple[Tensor | list[Tensor], ...] = ()
         self.kept = list(range(len(self.records)))
         if self.cached:
             self._decode_all()
@@ -161,14 +165,16 @@ class DecodedFiles:
                 f"(first: {first.name}: {self.reason(first)})"
             )
         self.check_unreadable()
-        self._parts = tuple(torch.stack(part) for part in zip(*decoded, strict=True))
+        parts = zip(*decoded, strict=True)
+        self._parts = tuple(torch.stack(p) if self.stack else list(p) for p in parts)
 
     def __len__(self) -> int:
         return len(self.kept)
 
     @property
-    def parts(self) -> tuple[Tensor, ...]:
-        """The cached uint8 tensors, one per part of a record (empty when streamed)."""
+    def parts(self) -> tuple[Tensor | list[Tensor], ...]:
+        """The cached uint8 tensors, one per part of a record (empty when streamed); a list of
+        tensors per part when built with ``stack=False``."""
         return self._parts
 
     def get(self, index: int) -> tuple[int, tuple[Tensor, ...]]:
