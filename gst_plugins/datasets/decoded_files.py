@@ -38,6 +38,7 @@ from gst_core.images import ImageReadError, open_image
 
 __all__ = [
     "CACHE_BUDGET_MB",
+    "REDUCING_GAP",
     "MAX_UNREADABLE",
     "DecodedFiles",
     "check_store_options",
@@ -50,8 +51,14 @@ MAX_UNREADABLE = 0.5
 # bombs included; ValueError/SyntaxError come from damaged files some decoders let through.
 UNREADABLE = (ImageReadError, OSError, ValueError, SyntaxError)
 
-#: Turns the opened images of one record into its tensors (uint8, one per part).
+#: Turns the opened images of one record into its tensors (uint8, one per part). A convert
+#: that shrinks the images may declare ``draft = (width, height)``: the size it needs at
+#: least, twice its output per side (Pillow's thumbnail reducing gap), so a JPEG may be
+#: decoded at a reduced scale (gst_core.images.open_image).
 Convert = Callable[[list[Image.Image], Sequence[Path]], tuple[Tensor, ...]]
+
+#: How much larger than its output a decoded draft stays (Pillow's Image.thumbnail default).
+REDUCING_GAP = 2
 
 
 def check_store_options(
@@ -128,9 +135,11 @@ class DecodedFiles:
         """Record ``i``'s tensors, or raise after marking it unreadable."""
         record = self.records[i]
         images = []
+        # The smallest decode the conversion can use (JPEGs only; see open_image).
+        draft = getattr(self.convert, "draft", None)
         for k, path in enumerate(record):
             try:
-                images.append(open_image(path))
+                images.append(open_image(path, draft))
             except UNREADABLE:
                 self._bad[i] = k + 1
                 raise

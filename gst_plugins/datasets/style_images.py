@@ -29,6 +29,7 @@ from gst_core.images import find_images, load_image, pil_to_tensor, resized
 from .decoded_files import (
     CACHE_BUDGET_MB,
     MAX_UNREADABLE,
+    REDUCING_GAP,
     DecodedFiles,
     FileBacked,
     check_store_options,
@@ -43,6 +44,8 @@ class StyleConvert:
 
     def __init__(self, size: int | None) -> None:
         self.size = size
+        # Square: conservative for any aspect ratio (the longer side becomes `size`).
+        self.draft = (REDUCING_GAP * size,) * 2 if size else None
 
     def __call__(self, images: list[Image.Image], paths: Sequence[Path]) -> tuple[Tensor, ...]:
         image = pil_to_tensor(resized(images[0], self.size, str(paths[0])))[0]

@@ -46,9 +46,9 @@ def decodes(monkeypatch):
     opened = []
     real = decoded_files.open_image
 
-    def counting(path):
+    def counting(path, *args):
         opened.append(path.name)
-        return real(path)
+        return real(path, *args)
 
     monkeypatch.setattr(decoded_files, "open_image", counting)
     return opened
