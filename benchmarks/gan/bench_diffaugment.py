@@ -108,8 +108,13 @@ def main() -> None:
             f = features(fake)
             kid = kernel_distance(real, f, subsets=50, subset_size=100)
             kid = kid[0] if isinstance(kid, tuple) else kid
-            row = {"seed": seed, "augment": augment or "none", "steps": steps,
-                   "fid": frechet_distance(real, f), "kid": float(kid)}
+            row = {
+                "seed": seed,
+                "augment": augment or "none",
+                "steps": steps,
+                "fid": frechet_distance(real, f),
+                "kid": float(kid),
+            }
             print(json.dumps(row))
             rows.append(row)
     result = {
