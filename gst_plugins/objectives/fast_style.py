@@ -54,6 +54,7 @@ from gst_plugins.objectives._feedforward import (
     content_preview,
     default_extractor,
     load_style_images,
+    style_images,
     to_unit,
 )
 from gst_plugins.objectives._generator_kind import require_image_generator
@@ -170,13 +171,15 @@ class FastStyleObjective(Objective):
         extractor, x_spec = component(config, "feature_extractor", default_extractor, source)
         options = config_options(config)
         style_path, style_size = options.pop("style", None), options.pop("style_size", 256)
-        style = load_style_images(style_path, style_size)
-        if len(style) != 1:
+        # A folder is listed, not decoded: one of many is refused before any is read.
+        styles = style_images(style_path, style_size, cache=False)
+        if len(styles) != 1:
             raise TrainingSetupError(
                 f"{source}: [objective] style must be one image for fast_style, got a folder "
-                f"of {len(style)}; pick one (gan_style learns from a folder)"
+                f"of {len(styles)}; pick one (gan_style learns from a folder)"
             )
-        objective = construct(cls, generator, extractor, style[0], options=options, source=source)
+        style = next(iter(styles))
+        objective = construct(cls, generator, extractor, style, options=options, source=source)
         objective.network_specs = {"generator": {"kind": "generator", **g_spec}}
         objective._options = {"style": style_path, "style_size": style_size, **options}
         if "feature_extractor" not in config:  # else the config (in the checkpoint) names it

@@ -1,6 +1,6 @@
 """``[objective] temporal_weight`` on every objective that offers it (fast_style, gan_style,
 adain, cyclegan): logged and in the gradient, linearly in the weight, when on; never computed
-when off; exact resume, the flows coming from the objective's checkpointed generator."""
+when off; exact resume, the flows coming from a checkpointed or (seed, step)-keyed generator."""
 
 from __future__ import annotations
 
