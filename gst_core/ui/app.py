@@ -146,6 +146,10 @@ def build_app(workspace: Workspace, runs_root: str = "runs", device: str = "cpu"
             elem_id=elem_id,
         )
 
+    def input_gallery(elem_id: str) -> gr.Gallery:
+        # The uploads shown back, so the user sees what was read (and a bad file is named).
+        return gr.Gallery(label="Inputs", columns=4, height=160, format="png", elem_id=elem_id)
+
     @on_page
     def show_uploads(files: Any) -> list[str]:
         return [str(p) for p in check_uploads(files, "an image", required=False)]
@@ -278,13 +282,7 @@ def build_app(workspace: Workspace, runs_root: str = "runs", device: str = "cpu"
                         file_types=["image"],
                         elem_id="stylize-styles",
                     )
-                    inputs = gr.Gallery(
-                        label="Inputs",
-                        columns=4,
-                        height=160,
-                        format="png",
-                        elem_id="stylize-inputs",
-                    )
+                    inputs = input_gallery("stylize-inputs")
                     method = gr.Radio([GATYS, MODEL, ADAIN], value=GATYS, label="Method")
                     model = model_box("Model (trained or AdaIN)", "stylize-model")
                     alpha = gr.Slider(
@@ -373,13 +371,7 @@ def build_app(workspace: Workspace, runs_root: str = "runs", device: str = "cpu"
                         file_types=["image"],
                         elem_id="translate-images",
                     )
-                    t_inputs = gr.Gallery(
-                        label="Inputs",
-                        columns=4,
-                        height=160,
-                        format="png",
-                        elem_id="stylize-inputs",
-                    )
+                    t_inputs = input_gallery("translate-inputs")
                     direction = gr.Radio(
                         [("A → B", "a2b"), ("B → A (CycleGAN)", "b2a")],
                         value="a2b",
