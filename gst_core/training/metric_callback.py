@@ -330,6 +330,23 @@ class MetricCallback(Callback):
             saved = json.loads(best_json.read_text())
             if saved.get("metric") == self.best_metric:
                 self.best = saved
+        self._replay_watch(trainer)
+
+    def _replay_watch(self, trainer: TrainerView) -> None:
+        """A resumed run's collapse watch as it stood at the checkpoint: the measurements
+        metrics.jsonl holds up to the resumed step are fed through the watch again (without
+        warning), so its best coverage and twice-running flags carry over the restart."""
+        path = trainer.run_dir / "metrics.jsonl" if trainer.run_dir is not None else None
+        if not trainer.step or path is None or not path.is_file():
+            return
+        for line in path.read_text().splitlines():
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue  # a line cut short by a kill: the measurement after it is not lost
+            step = record.get("step") if isinstance(record, dict) else None
+            if isinstance(step, int) and step <= trainer.step and "spread" in record:
+                self._collapsing(trainer, 0, record)  # step 0: inside any warm-up, no verdict
 
     # -- measuring ----------------------------------------------------------
 

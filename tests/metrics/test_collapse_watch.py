@@ -291,6 +291,31 @@ def test_coverage_below_three_quarters_of_its_best_twice_running_warns():
         MetricCallback(torch.zeros(3, 3, 4, 4), collapse_coverage=1.5)
 
 
+def test_a_resumed_run_keeps_its_watch(tmp_path):
+    """The watch's state (best coverage, "low at the last measurement") is rebuilt from
+    metrics.jsonl up to the resumed step: a loss that began before a restart still warns at
+    the second low measurement, and lines after the checkpoint's step are not replayed."""
+
+    class Stub:
+        class config:
+            steps = 100
+
+        run_dir = tmp_path
+        step = 20
+
+    lines = [{"step": 10, "spread": 1.0, "coverage": 0.9}, {"step": 20, "spread": 1.0,
+             "coverage": 0.5}, {"step": 30, "spread": 1.0, "coverage": 0.1}]  # fmt: skip
+    (tmp_path / "metrics.jsonl").write_text(
+        "".join(json.dumps(x) + "\n" for x in lines) + '{"step": 4'  # cut by a kill
+    )
+    watch = MetricCallback(torch.zeros(3, 3, 4, 4), every=1, collapse_warmup=0)
+    watch._replay_watch(Stub)
+    assert (watch.best_coverage, watch.coverage_was_low) == (0.9, True)  # step 30 not replayed
+    assert watch._collapsing(Stub, 30, {"spread": 1.0, "coverage": 0.5})
+    fresh = MetricCallback(torch.zeros(3, 3, 4, 4), every=1, collapse_warmup=0)
+    assert not fresh._collapsing(Stub, 30, {"spread": 1.0, "coverage": 0.5})  # what it was
+
+
 RING = torch.tensor(
     [[0.8 * math.cos(2 * math.pi * k / 8), 0.8 * math.sin(2 * math.pi * k / 8)] for k in range(8)]
 )
