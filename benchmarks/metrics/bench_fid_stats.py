@@ -4,10 +4,10 @@ pytorch-fid computes its statistics as ``np.mean(X, 0)`` and ``np.cov(X, rowvar=
 of the float32 activations its network returns; gst's accumulator must be at least as fast.
 The features here are 2048 = 32x64 grey pixels of random crops of scikit-image's photos
 (float32, correlated as real features are; the timing depends on the shape only). Each
-round times both in alternating order, one thread each; the result is the ratio per round
-(numpy time / gst time, > 1: gst faster) with its median and min-max, so load from other
-jobs on a shared machine hits both alike. ``X.T @ X`` in torch (a general GEMM) and numpy's
-bare syrk of the uncentred matrix are timed once per round beside them, for scale.
+round times them in the order gst, numpy, numpy, gst (one thread each); the result is the
+ratio per round (numpy time / gst time, > 1: gst faster) with its median and min-max, so
+load from other jobs on a shared machine hits both alike. ``X.T @ X`` in torch (a general
+GEMM) and numpy's bare syrk of the uncentred matrix are timed once per round, for scale.
 
     python benchmarks/metrics/bench_fid_stats.py   # sets one BLAS/OpenMP thread itself
 
@@ -73,13 +73,18 @@ def run(n: int, rounds: int) -> dict:
     for f in methods.values():
         f()  # warm-up: BLAS buffers, first-touch of the allocator's pages
     times: dict[str, list[float]] = {k: [] for k in (*methods, *context)}
-    for r in range(rounds):
-        order = list(methods) if r % 2 == 0 else list(methods)[::-1]
-        for name in order:
-            times[name].append(timed(methods[name]))
+    ratios = []
+    for _ in range(rounds):
+        # gst, numpy, numpy, gst: a call's place in the round (which mattered by up to 1.5x
+        # on the loaded machine, whoever went first) weighs on both sides alike.
+        spent = {"gst": 0.0, "numpy_cov": 0.0}
+        for name in ("gst", "numpy_cov", "numpy_cov", "gst"):
+            t = timed(methods[name])
+            times[name].append(t)
+            spent[name] += t
+        ratios.append(spent["numpy_cov"] / spent["gst"])
         for name, f in context.items():
             times[name].append(timed(f))
-    ratios = [ref / ours for ours, ref in zip(times["gst"], times["numpy_cov"], strict=True)]
     ours, (ref_mean, ref_cov) = FeatureStats().update(x), methods["numpy_cov"]()
     rel = float(np.abs(ours.covariance().numpy() - ref_cov).max() / np.abs(ref_cov).max())
     return {
@@ -99,7 +104,7 @@ def run(n: int, rounds: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, nargs="+", default=[10_000, 50_000])
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument(
         "--json", type=Path, default=Path("benchmarks/results/metrics_fid_stats.json")
     )
