@@ -31,6 +31,7 @@ from PIL import Image
 from torch import nn
 from tqdm.auto import tqdm
 
+from gst_core.apply.compiled import compile_generator
 from gst_core.apply.network_source import NetworkSource, open_networks
 from gst_core.apply.tiling import Tiling, apply_tiled, choose_tile
 from gst_core.apply.video import apply_to_video, is_video
@@ -214,6 +215,7 @@ def translate(
     overlap: int | None = None,
     max_memory: int | str | None = None,
     batch_size: int = 8,
+    compile: bool = False,
 ) -> TranslateResult:
     """Translate image files (or folders of them) into ``output_dir``, one PNG each.
 
@@ -225,7 +227,9 @@ def translate(
     file ``output_dir`` names (:func:`gst_core.apply.video.apply_to_video`). Images of the
     same size go through the network ``batch_size`` at a time (the outputs equal one-by-one
     ones to float rounding: the generators are in eval mode). Returns the files written and
-    those skipped.
+    those skipped. ``compile=True`` runs the network through ``torch.compile``
+    (:func:`gst_core.apply.compiled.compile_generator`; eager, with a warning, where it
+    cannot be compiled).
     """
     if isinstance(inputs, str | os.PathLike):
         inputs = [inputs]
@@ -244,6 +248,8 @@ def translate(
     elif getattr(generator, "input_kind", "image") != "image":  # any nn.Module may be given
         raise TranslateError(f"{type(generator).__name__} is not an image-to-image generator")
     generator.eval()
+    if compile:
+        compile_generator(generator)
     if video:
         out = apply_to_video(
             generator, inputs[0], output_dir, tiling=tiling, overwrite=overwrite, progress=progress

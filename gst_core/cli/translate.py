@@ -43,6 +43,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         metavar="N",
         help="images of the same size go through the network N at a time (default 8)",
     )
+    parser.add_argument(
+        "--compile",
+        action="store_true",
+        help="run the network through torch.compile (the first image of each size compiles "
+        "it; on a CPU it needs g++; eager, with a warning, where it cannot)",
+    )
     parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, ...")
     add_threads_option(parser)
     add_tiling_arguments(parser)
@@ -75,6 +81,7 @@ def run(args: argparse.Namespace) -> int:
             overlap=args.overlap,
             max_memory=args.max_memory,
             batch_size=args.batch_size,
+            compile=args.compile,
         )
     for w in caught:
         print(f"gst: warning: {w.message}")
