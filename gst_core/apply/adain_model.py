@@ -16,6 +16,7 @@ and cropped back.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -25,12 +26,19 @@ import torch
 from torch import Tensor, nn
 
 from gst_core.apply.apply_generator import pad_to_multiple
+from gst_core.apply.model_folder import CONFIG_FILE, is_hub_name, is_model_folder, load_pretrained
 from gst_core.checkpoint import load_checkpoint, load_network
 from gst_core.errors import GstError
 from gst_core.feature_stats import adain, blend_adain, mean_std
 from gst_core.images import load_image
 
-__all__ = ["AdaINModel", "adain_stylize", "is_adain_checkpoint", "load_adain"]
+__all__ = [
+    "AdaINModel",
+    "adain_stylize",
+    "encoder_for_folder",
+    "is_adain_checkpoint",
+    "load_adain",
+]
 
 ImageLike = str | os.PathLike[str] | Tensor
 
@@ -55,19 +63,56 @@ class AdaINModel(nn.Module):
 
 
 def is_adain_checkpoint(path: str | os.PathLike[str]) -> bool:
-    """Whether ``path`` (a checkpoint or run folder) holds an AdaIN model; False if unreadable."""
+    """Whether ``path`` (a checkpoint, run folder, model folder or Hub name ``user/repo``)
+    holds an AdaIN model; False if unreadable."""
+    if is_hub_name(path):
+        from gst_core.apply.hub import download
+
+        try:  # cached by huggingface_hub: loading it afterwards does not fetch it again
+            path = download(str(path))
+        except GstError:
+            return False  # the command's own loading says why
+    if is_model_folder(path):
+        try:  # the objective only; load_pretrained checks the folder when it is loaded
+            config = json.loads((Path(path).expanduser() / CONFIG_FILE).read_text())
+        except (ValueError, OSError, UnicodeDecodeError):
+            return False
+        return isinstance(config, dict) and config.get("objective") == "adain"
     try:
         return load_checkpoint(path).get("objective") == "adain"
     except GstError:
         return False
 
 
+def _tap(options: Mapping[str, Any]) -> str:
+    return options.get("layers", ["relu4_1"])[-1]
+
+
+def encoder_for_folder(state: Mapping[str, Any]) -> tuple[nn.Module, dict[str, Any]]:
+    """An adain checkpoint's encoder and its spec for a model folder.
+
+    The folder holds the encoder's weights itself, so it works without the file the
+    run read them from (vgg_normalised.pth, vgg19.pth); the spec builds the same layout
+    with ``weights = "random"``, which the folder's weights then replace."""
+    from gst_core.kinds import feature_extractors
+
+    options = state.get("objective_config", {})
+    tap = _tap(options)
+    encoder = feature_extractors.build({**options["encoder"], "layers": [tap]})
+    spec = {"kind": "feature_extractor", **options["encoder"], "weights": "random"}
+    return encoder, {**spec, "layers": [tap]}
+
+
 def load_adain(
     checkpoint: str | os.PathLike[str] | Mapping[str, Any], *, device: str | torch.device = "cpu"
 ) -> AdaINModel:
-    """The AdaIN model of an ``adain`` training checkpoint (file or run folder)."""
+    """The AdaIN model of an ``adain`` checkpoint (file, run folder or model folder)."""
     from gst_core.kinds import feature_extractors
 
+    if not isinstance(checkpoint, Mapping) and (
+        is_model_folder(checkpoint) or is_hub_name(checkpoint)
+    ):
+        return _from_folder(checkpoint, device)
     state = (
         checkpoint
         if isinstance(checkpoint, Mapping)
@@ -79,10 +124,27 @@ def load_adain(
             "adain; --style works with `gst train adain` models"
         )
     options = state.get("objective_config", {})
-    tap = options.get("layers", ["relu4_1"])[-1]
+    tap = _tap(options)
     encoder = feature_extractors.build({**options["encoder"], "layers": [tap]})
     decoder = load_network(state, "decoder", device=device)
     return AdaINModel(encoder, decoder, tap).to(device)
+
+
+def _from_folder(folder: str | os.PathLike[str], device: str | torch.device) -> AdaINModel:
+    from gst_core.kinds import feature_extractors
+
+    nets = load_pretrained(folder, device=device)
+    if nets.config.get("objective") != "adain" or "decoder" not in nets:
+        raise GstError(
+            f"{nets.where} is a {nets.config.get('objective')!r} model folder, not adain; "
+            "--style works with AdaIN models (gst train adain, gst import --from adain)"
+        )
+    options = nets.config.get("objective_config", {})
+    tap = _tap(options)
+    encoder = nets.get("encoder")
+    if encoder is None:  # a folder published before encoders were stored in it
+        encoder = feature_extractors.build({**options["encoder"], "layers": [tap]})
+    return AdaINModel(encoder, nets["decoder"], tap).to(device)
 
 
 def _image(item: ImageLike, size: int | None) -> Tensor:

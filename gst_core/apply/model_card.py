@@ -23,6 +23,8 @@ _WHAT = {
     "(fast neural style transfer)",
     "gan_style": "stylises photos in one forward pass with a style learnt from a set of "
     "artworks (adversarial style transfer)",
+    "adain": "stylises any photo with any style image given when it is applied, in one "
+    "forward pass (AdaIN arbitrary style transfer)",
 }
 
 
@@ -36,11 +38,22 @@ def _what(config: dict[str, Any]) -> str:
 def _training(config: dict[str, Any]) -> list[str]:
     data = config.get("training_data", {})
     size = data.get("size")
-    lines = [
-        f"- objective: `{config.get('objective')}`, {config.get('steps')} steps, batch size "
-        f"{config.get('batch_size')}",
-        f"- data: `{data.get('name')}`" + (f", {size} items" if size is not None else ""),
-    ]
+    imported = config.get("imported_from")
+    if imported:
+        files = config["imported_from"].get("networks", {})
+        lines = [
+            f"- trained by {imported.get('source', imported.get('project'))} (not by gst); "
+            "imported with `gst import`"
+        ]
+        lines += [f"- `{n}` from `{r.get('file')}`, sha256 `{r.get('sha256')}`"
+                  for n, r in files.items()]  # fmt: skip
+        lines.append(f"- runs as gst's `{config.get('objective')}` model")
+    else:
+        lines = [
+            f"- objective: `{config.get('objective')}`, {config.get('steps')} steps, batch "
+            f"size {config.get('batch_size')}",
+            f"- data: `{data.get('name')}`" + (f", {size} items" if size is not None else ""),
+        ]
     for name, record in config["networks"].items():
         spec = {k: v for k, v in record["spec"].items() if k != "kind"}
         weights = config.get("weights", {}).get(name, "raw")
@@ -74,6 +87,21 @@ def _usage(config: dict[str, Any]) -> list[str]:
     name = next(iter(config["networks"]))
     conventions = config.get("image_conventions", {}).get(name, {})
     first = "import gst_core"
+    if config.get("objective") == "adain":
+        return [
+            "`MODEL_DIR` is this folder:",
+            "",
+            "```python",
+            "from gst_core.apply.adain_model import adain_stylize",
+            'images = adain_stylize("MODEL_DIR", "photo.jpg", ["style.jpg"], alpha=1.0)',
+            "```",
+            "",
+            "From the command line:",
+            "",
+            "```bash",
+            "gst stylize --model MODEL_DIR photo.jpg --style style.jpg -o out/",
+            "```",
+        ]
     if conventions.get("input") == "latent":
         classes = conventions.get("num_classes", 0)
         labels = ""
@@ -105,6 +133,14 @@ def _usage(config: dict[str, Any]) -> list[str]:
     ]
 
 
+def _no_sample(config: dict[str, Any]) -> str:
+    if config.get("imported_from"):
+        return "No sample: the model was imported (`gst import`), with no training data at hand."
+    if config.get("objective") == "adain":
+        return "No sample: an AdaIN model needs a style image; see Use it."
+    return "No sample could be made (the training data was not found when publishing)."
+
+
 def model_card(config: dict[str, Any], *, title: str, sample: str | None) -> str:
     """The Markdown model card; ``sample`` is the strip image's path relative to the folder."""
     licence = config.get("license", "other")
@@ -131,9 +167,7 @@ def model_card(config: dict[str, Any], *, title: str, sample: str | None) -> str
         "",
         "## Sample",
         "",
-        f"![samples]({sample})"
-        if sample
-        else "No sample could be made (the training data was not found when publishing).",
+        f"![samples]({sample})" if sample else _no_sample(config),
         "",
         "## Licence",
         "",

@@ -12,11 +12,15 @@ only (a file that needs arbitrary unpickling is refused, never run):
 * ``fast_neural_style``: pytorch/examples' saved style models (a state dict of
   its ``TransformerNet``, 0..255 in and out), renamed onto gst's
   ``transformer_net`` with ``scale_255 = True``.
+* ``adain``: naoto0804/pytorch-AdaIN's ``decoder.pth`` onto gst's ``adain_decoder``,
+  behind its ``vgg_normalised.pth`` encoder (``encoder``; see :mod:`.peer_adain`).
 
 The architecture is read from the weights' names and shapes; ``arch`` only
 checks it. The result is a run folder (``checkpoints/last.pt`` in gst's
 checkpoint format, plus ``config.json``) that ``gst translate``, ``gst stylize
---model`` and ``gst export`` take like a trained one.
+--model`` and ``gst export`` take like a trained one, or with ``model_folder``
+a published model folder (safetensors + config.json + model card, as ``gst
+publish`` writes) that the same commands take.
 """
 
 from __future__ import annotations
@@ -24,6 +28,9 @@ from __future__ import annotations
 import json
 import pickle
 import re
+import shutil
+import sys
+import tempfile
 import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -33,15 +40,42 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from gst_core.apply import peer_adain
 from gst_core.apply.model_folder import sha256_of
 from gst_core.atomic_file import atomic_write
 from gst_core.checkpoint import CHECKPOINT_FORMAT, save_checkpoint
 from gst_core.errors import GstError
 
-__all__ = ["PROJECTS", "PeerImportError", "PeerModel", "import_peer", "read_peer", "recognise"]
+__all__ = [
+    "PROJECTS",
+    "SOURCES",
+    "PeerImportError",
+    "PeerModel",
+    "import_peer",
+    "read_peer",
+    "recognise",
+]
 
 #: ``--from`` values → the gst objective the imported run is recorded as.
-PROJECTS = {"cyclegan": "cyclegan", "pix2pix": "pix2pix", "fast_neural_style": "fast_style"}
+PROJECTS = {
+    "cyclegan": "cyclegan",
+    "pix2pix": "pix2pix",
+    "fast_neural_style": "fast_style",
+    "adain": "adain",
+}
+#: Where each ``--from`` value's files come from (for the run's record and the model card).
+SOURCES = {
+    "cyclegan": "junyanz/pytorch-CycleGAN-and-pix2pix (CycleGAN)",
+    "pix2pix": "junyanz/pytorch-CycleGAN-and-pix2pix (pix2pix)",
+    "fast_neural_style": "pytorch/examples fast_neural_style",
+    "adain": "naoto0804/pytorch-AdaIN",
+}
+#: What each project's file is, for messages (None: a pix2pix/CycleGAN generator).
+_KIND = {
+    "fast_neural_style": "a fast_neural_style model",
+    "adain": "pytorch-AdaIN's decoder",
+    None: "a pix2pix/CycleGAN generator",
+}
 
 _INSTANCE_STATS = re.compile(r"(running_mean|running_var|num_batches_tracked)$")
 
@@ -61,6 +95,11 @@ class PeerModel:
 
     def describe(self) -> str:
         s = self.spec
+        if s["name"] == "adain_decoder":
+            return (
+                f"pytorch-AdaIN decoder (width x{s['width_multiplier']:g}, "
+                f"{s['in_channels']} feature channels in)"
+            )
         if s["name"] == "transformer_net":
             return (
                 f"transformer_net (width {s['channels']}, {s['residual_blocks']} residual blocks)"
@@ -198,8 +237,22 @@ def _transformer_net(state: Mapping[str, Tensor]) -> PeerModel:
     return PeerModel("fast_neural_style", "transformer_net", spec, {k: kept[k] for k in ordered})
 
 
+def _adain_decoder(state: Mapping[str, Tensor]) -> PeerModel:
+    spec = peer_adain.decoder_spec(state)
+    weights = {f"layers.{k}": v for k, v in state.items()}
+    return PeerModel("adain", "adain_decoder", spec, weights)
+
+
 def recognise(state: Mapping[str, Tensor], where: str) -> PeerModel:
     """Which peer generator ``state`` is, from its keys and shapes."""
+    if peer_adain.is_reference_decoder(state):
+        return _adain_decoder(state)
+    if peer_adain.is_reference_vgg(state):
+        raise PeerImportError(
+            f"{where} looks like pytorch-AdaIN's encoder vgg_normalised.pth (0.weight (3, 3, 1, "
+            "1), the colour conv), not a model; import its decoder.pth and pass this file as "
+            "--encoder"
+        )
     if "conv1.conv2d.weight" in state and "deconv3.conv2d.weight" in state:
         return _transformer_net(state)
     if "model.model.0.weight" in state and "model.model.3.weight" in state:
@@ -216,8 +269,8 @@ def recognise(state: Mapping[str, Tensor], where: str) -> PeerModel:
         )
     raise PeerImportError(
         f"{where} is not a generator gst can import (it holds {layout(state)}); gst import "
-        "reads pytorch-CycleGAN-and-pix2pix's resnet/unet generators (latest_net_G*.pth) and "
-        "pytorch/examples' fast_neural_style models"
+        "reads pytorch-CycleGAN-and-pix2pix's resnet/unet generators (latest_net_G*.pth), "
+        "pytorch/examples' fast_neural_style models and pytorch-AdaIN's decoder.pth"
     )
 
 
@@ -234,10 +287,10 @@ def _project(model: PeerModel, project: str | None, path: Path) -> str:
     if project is not None:
         if project not in PROJECTS:
             raise PeerImportError(f"--from {project!r}: choose one of {', '.join(PROJECTS)}")
-        if (project == "fast_neural_style") != (model.project == "fast_neural_style"):
-            kind = "a fast_neural_style model" if model.project else "a pix2pix/CycleGAN generator"
+        expected = project if project in ("fast_neural_style", "adain") else None
+        if model.project != expected:
             raise PeerImportError(
-                f"--from {project}, but {path} holds a {model.describe()}: {kind}"
+                f"--from {project}, but {path} holds a {model.describe()}: {_KIND[model.project]}"
             )
         return project
     if model.project is not None:
@@ -262,6 +315,8 @@ def _sibling(path: Path) -> tuple[str, Path] | None:
 
 
 def _network_name(project: str, path: Path) -> str:
+    if project == "adain":
+        return "decoder"  # the adain objective's name for it
     if project != "cyclegan":
         return "generator"
     return "g_ba" if "G_B" in path.name else "g_ab"
@@ -276,7 +331,7 @@ def _load_into_gst(model: PeerModel, where: str) -> dict[str, Tensor]:
     source = model.weights
     if model.spec["name"] == "transformer_net":
         source = dict(zip(target, source.values(), strict=True))  # same order, gst's names
-    elif model.spec["norm"] == "instance":
+    elif model.spec.get("norm") == "instance":
         source = {k: v for k, v in source.items() if k in target or not _INSTANCE_STATS.search(k)}
     for key, value in target.items():
         # Saved by torch < 0.4.1: batch norm without its (unused at test time) counter.
@@ -298,21 +353,55 @@ def import_peer(
     *,
     project: str | None = None,
     arch: str | None = None,
+    encoder: str | Path | None = None,
+    model_folder: bool = False,
 ) -> Path:
     """Turn the peer model file ``path`` into the run folder ``out``; returns its checkpoint.
 
     For CycleGAN a ``..._G_A.pth`` / ``..._G_B.pth`` file next to ``path`` is imported
-    with it (both directions). ``out`` must not exist yet, or be an empty folder.
+    with it (both directions). For AdaIN ``encoder`` is pytorch-AdaIN's
+    ``vgg_normalised.pth``. ``out`` must not exist yet, or be an empty folder. With
+    ``model_folder`` ``out`` becomes a model folder (as ``gst publish`` writes) and is
+    returned.
     """
     path, out = Path(path).expanduser(), Path(out).expanduser()
+    what = "model folder" if model_folder else "run folder"
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise PeerImportError(
             f"the output {str(out)!r} already exists and is not an empty folder; gst import "
-            "writes a new run folder and never replaces one: give another -o"
+            f"writes a new {what} and never replaces one: give another -o"
         )
     model = recognise(read_peer(path), str(path))
     _check_arch(model, arch, str(path))
+    detected = project is None
     project = _project(model, project, path)
+    if detected:  # said, so a wrong guess is seen before the model is used
+        print(f"gst: {path.name} is a {model.describe()} ({project})", file=sys.stderr)
+    if encoder is not None and project != "adain":
+        raise PeerImportError(
+            f"--encoder is the encoder of a pytorch-AdaIN decoder, but {path} holds a "
+            f"{model.describe()}; leave --encoder out"
+        )
+    if not model_folder:
+        return _write_run(model, path, project, out, encoder)
+    from gst_core.apply.publish import publish
+
+    # Imported into a run folder next to the output, then published from it: one writer
+    # of model folders (publish), and a failure leaves neither folder behind.
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.import.", dir=out.parent))
+    try:
+        _write_run(model, path, project, staging / "run", encoder)
+        title = f"{path.stem} (imported from {SOURCES[project]})"
+        return publish(staging / "run", out, title=title)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _write_run(
+    model: PeerModel, path: Path, project: str, out: Path, encoder: str | Path | None
+) -> Path:
+    """The run folder ``out`` of the recognised ``model``; returns its checkpoint."""
     files = {_network_name(project, path): path}
     if project == "cyclegan" and (other := _sibling(path)) is not None:
         files.setdefault(*other)
@@ -322,11 +411,17 @@ def import_peer(
         networks[name] = _load_into_gst(found, str(file))
         specs[name] = {"kind": "generator", **found.spec}
         sources[name] = {"file": str(file.resolve()), "sha256": sha256_of(file), "arch": found.arch}
+    objective_config: dict[str, Any] = {}
+    if project == "adain":
+        spec = peer_adain.adain_encoder_spec(encoder, model.spec["in_channels"])
+        objective_config = {"layers": list(peer_adain.TAPS), "encoder": spec}
+        if encoder is not None:
+            sources["encoder"] = {"file": spec["weights"], "sha256": sha256_of(Path(encoder))}
     objective = PROJECTS[project]
-    record = {"project": project, "networks": sources}
+    record = {"project": project, "source": SOURCES[project], "networks": sources}
     state = {
         "objective": objective,
-        "objective_config": {},
+        "objective_config": objective_config,
         "objective_state": {},
         "network_specs": specs,
         "networks": networks,

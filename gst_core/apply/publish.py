@@ -2,9 +2,10 @@
 
 The published networks are the run's generators (``kind = "generator"`` in its
 network specs; a discriminator is training-only), EMA weights where the run
-kept them. The card shows a sample strip made here from the published
-networks (noise for a GAN, the first training images for image-to-image),
-and the metrics ``gst eval --json`` wrote into the run folder, if any.
+kept them; an AdaIN run adds its frozen encoder, so the folder needs no other
+file. The card shows a sample strip made here from the published networks
+(noise for a GAN, the first training images for image-to-image), and the metrics
+``gst eval --json`` wrote into the run folder, if any.
 """
 
 from __future__ import annotations
@@ -88,6 +89,8 @@ def _sample_strip(nets: dict[str, nn.Module], dataset: Any) -> Tensor | None:
     """One row per generator: latent ones from seed 0; image ones below their inputs."""
     rows: list[Tensor] = []
     for name, net in nets.items():
+        if getattr(net, "input_kind", "latent") == "features":
+            continue  # AdaIN's decoder: its input is an encoder's features, not an image
         if getattr(net, "input_kind", "latent") == "latent":
             rng = torch.Generator().manual_seed(0)
             classes = int(getattr(net, "num_classes", 0) or 0)
@@ -139,6 +142,16 @@ def publish(
     chosen = [n for n, s in specs_all.items() if s.get("kind") == "generator"] or list(specs_all)
     nets = {n: load_network(state, n, ema=ema) for n in chosen}
     weights = {n: "ema" if ema and n in state.get("ema", {}) else "raw" for n in chosen}
+    conventions = {n: image_conventions(net) for n, net in nets.items()}
+    specs = {n: specs_all[n] for n in chosen}
+    if state.get("objective") == "adain":
+        from gst_core.apply.adain_model import encoder_for_folder
+
+        nets["encoder"], specs["encoder"] = encoder_for_folder(state)
+        weights["encoder"] = "raw"
+        # The AdaIN model takes and gives images in [0, 1] (the encoder's convention).
+        conventions["decoder"] = {**conventions["decoder"], "value_range": [0, 1]}
+        conventions["encoder"] = {"input": "image", "value_range": [0, 1], "layout": "NCHW"}
     data, dataset = _training_data(state)
     try:
         size = len(dataset) if dataset is not None else None
@@ -156,11 +169,13 @@ def publish(
             "size": size,
         },
         "weights": weights,
-        "image_conventions": {n: image_conventions(net) for n, net in nets.items()},
+        "image_conventions": conventions,
         "metrics": _eval_results(run_dir),
         "license": license,
     }
-    strip = _sample_strip(nets, dataset)
+    if "imported_from" in state:  # gst import: the peer's file, for the card
+        meta["imported_from"] = state["imported_from"]
+    strip = _sample_strip({n: nets[n] for n in chosen}, dataset)
     # Written next to the target, then renamed: a failure leaves no half folder behind.
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
@@ -170,7 +185,6 @@ def publish(
     try:
         if strip is not None:
             save_image(strip, staging / SAMPLE_FILE)
-        specs = {n: specs_all[n] for n in chosen}
         write_model_folder(nets, specs, meta, staging)
         config = json.loads((staging / "config.json").read_text())
         card = model_card(

@@ -138,6 +138,14 @@ def _collect(inputs: Iterable[str | os.PathLike[str]]) -> list[tuple[Path, Path]
     for item in inputs:
         path = Path(item).expanduser()
         if path.is_dir():
+            if (path / "checkpoints").is_dir() or (path / "config.json").is_file():
+                # A second run folder among the images (a shell glob matching two runs) would
+                # otherwise be read as a folder of images: its preview grids.
+                raise TranslateError(
+                    f"input {str(path)!r} is a gst run or model folder, not a folder of images; "
+                    "give one model (gst translate RUN ..., gst stylize --model RUN ...) and "
+                    "images or image folders after it"
+                )
             images = find_images(path)
             if not images:
                 raise TranslateError(

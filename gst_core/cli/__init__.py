@@ -32,6 +32,7 @@ SUBCOMMANDS = [
     "publish",
     "import_model",
     "eval",
+    "ui",
 ]
 
 

@@ -87,6 +87,11 @@ def _plan(inputs: list[str], output: str, overwrite: bool) -> tuple[list[Path], 
     if single and not target.is_dir() and target.suffix.lower() in writable_image_suffixes():
         checked = check_output_file(target, inputs=inputs, overwrite=overwrite, image=True)
         return [Path(inputs[0])], [checked]
+    if not single and not target.is_dir() and target.suffix.lower() in writable_image_suffixes():
+        raise GstError(
+            f"-o {output!r} names one image, but the inputs are {len(inputs)} files or a "
+            "folder; give one input image for -o FILE, or an output folder (-o out/)"
+        )
     planned = plan_outputs(inputs, output, overwrite=overwrite)
     return [s for s, _ in planned], [t for _, t in planned]
 

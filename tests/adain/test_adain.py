@@ -180,3 +180,30 @@ def test_a_batch_of_same_size_contents_equals_one_by_one(tmp_path) -> None:
         assert np.abs(a - b).max() <= 1, i  # PNG rounding of values equal to 1e-5
     groups = same_size_batches(names, None, 2)
     assert [[i for i, _ in chunk] for chunk in groups] == [[0, 2], [1], [3]]
+
+
+def test_a_published_adain_run_carries_its_encoder_and_stylizes_the_same(tmp_path) -> None:
+    """gst publish of an adain run: the folder holds the encoder too (no weights file needed
+    beside it), and adain_stylize (what gst stylize --style runs) gives the run's output."""
+    import json
+
+    from gst_core.apply.adain_model import adain_stylize
+    from gst_core.cli import main
+
+    run = tmp_path / "run"
+    assert main(["train", "adain", "--run-dir", str(run), "--set", "train.steps=1", "--set",
+                 "data.image_size=32", "--set", "data.count=2", "--set", "train.batch_size=2",
+                 "--set", "objective.style_size=40", "--threads", "1"]) == 0  # fmt: skip
+    assert main(["publish", str(run), "-o", str(tmp_path / "model")]) == 0
+    config = json.loads((tmp_path / "model" / "config.json").read_text())
+    assert set(config["networks"]) == {"decoder", "encoder"}
+    assert config["networks"]["encoder"]["spec"]["kind"] == "feature_extractor"
+    assert "gst stylize --model MODEL_DIR" in (tmp_path / "model" / "README.md").read_text()
+    rng = torch.Generator().manual_seed(4)
+    content, style = (
+        torch.rand(1, 3, 24, 40, generator=rng),
+        torch.rand(1, 3, 32, 32, generator=rng),
+    )
+    want = adain_stylize(run, content, [style], alpha=0.7)
+    got = adain_stylize(tmp_path / "model", content, [style], alpha=0.7)
+    assert float((got - want).abs().max()) <= 1e-6

@@ -7,7 +7,13 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-MACHINERY = ("gst_core.training", "gst_core.pipelines", "gst_core.metrics", "gst_core.cli")
+MACHINERY = (
+    "gst_core.training",
+    "gst_core.pipelines",
+    "gst_core.metrics",
+    "gst_core.cli",
+    "gst_core.ui",
+)
 
 
 def _module_name(path: Path) -> str:

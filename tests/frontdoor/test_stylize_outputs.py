@@ -37,6 +37,24 @@ def test_model_one_input_and_a_file_name_writes_that_file(tiny_checkpoint, tmp_p
     assert main(["stylize", "--model", str(tiny_checkpoint), str(photo), "-o", str(one)]) == 2
 
 
+def test_several_inputs_and_a_file_name_is_refused(tiny_checkpoint, tmp_path, capsys):  # noqa: F811
+    a, b = _write(tmp_path / "a.png", 20, 16), _write(tmp_path / "b.png", 20, 16, seed=1)
+    one = tmp_path / "one.png"
+    assert main(["stylize", "--model", str(tiny_checkpoint), str(a), str(b), "-o", str(one)]) == 2
+    assert "names one image, but the inputs are 2" in capsys.readouterr().err
+    assert not one.exists()  # no folder named one.png
+
+
+def test_a_run_folder_among_the_inputs_is_refused(tiny_checkpoint, tmp_path, capsys):  # noqa: F811
+    # `--model runs/fast_style-* photo.jpg` with two runs: the second is not an image folder.
+    photo = _write(tmp_path / "photo.png", 20, 16)
+    run_folder = tiny_checkpoint.parent.parent
+    args = ["stylize", "--model", str(tiny_checkpoint), str(run_folder), str(photo)]
+    assert main([*args, "-o", str(tmp_path / "out")]) == 2
+    assert "is a gst run or model folder, not a folder of images" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
 def test_save_every_snapshots_keep_the_content_colours(tmp_path):
     content = _write(tmp_path / "grey.png", 32, 32, grey=True)
     style = _write(tmp_path / "colour.png", 32, 32, seed=3)

@@ -14,9 +14,13 @@ from gst_core.cli import main
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
-def test_a_checkpoint_written_by_gst_0_1_resumes_bit_for_bit(tmp_path):
+def test_a_checkpoint_written_by_gst_0_1_resumes_to_its_weights(tmp_path):
     """gan_v0_1_step3.pt was written by gst 0.1 (before objectives became plugins) from
-    fixtures/gan_v0_1.toml; gst 0.1 resumed it to step 5 giving gan_v0_1_resumed_to_5.pt."""
+    fixtures/gan_v0_1.toml; gst 0.1 resumed it to step 5 giving gan_v0_1_resumed_to_5.pt.
+
+    Equal to float32 rounding, not bit for bit: the fixture was written on another CPU, and
+    torch's kernels round differently on other vector units (seen: 1 ulp on an AVX-512
+    Xeon). Bit-exact resume on one machine: tests/gan/test_trainer.py, tests/reliability."""
     old = shutil.copy(FIXTURES / "gan_v0_1_step3.pt", tmp_path / "old.pt")
     run_dir = tmp_path / "run"
     args = ["train", "gan", "--resume", str(old), "--steps", "5", "--run-dir", str(run_dir)]
@@ -27,7 +31,9 @@ def test_a_checkpoint_written_by_gst_0_1_resumes_bit_for_bit(tmp_path):
     for part in ("networks", "ema"):
         for net, weights in then[part].items():
             for key, value in weights.items():
-                assert torch.equal(now[part][net][key], value), (part, net, key)
+                torch.testing.assert_close(
+                    now[part][net][key], value, rtol=1e-6, atol=1e-8, msg=f"{part}.{net}.{key}"
+                )
     # The old file is untouched, and `gst sample` reads it (no network_specs in it).
     assert "network_specs" not in load_checkpoint(old)
     assert load_network(old).latent_dim == 8

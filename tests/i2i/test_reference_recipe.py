@@ -209,6 +209,50 @@ def test_pix2pix_losses_are_on_the_reference_scale(loss_name):
     assert float(metrics["loss_g"]) == pytest.approx(float(loss_G), rel=1e-6)
 
 
+@pytest.mark.parametrize("loss_name", ["lsgan", "non_saturating"])
+def test_cyclegan_losses_are_on_the_reference_scale(loss_name):
+    """The reference's cycle_gan_model.py, written out: loss_G = GAN(D(fake)) both ways +
+    λ·cycle L1 both ways + λ·λ_idt·identity L1 both ways; each D: ½ (real + fake)."""
+    torch.manual_seed(1)
+    nets = {
+        name: generators.build("unet", num_downs=5, width=2, norm="none", dropout=0.0)
+        for name in ("g_ab", "g_ba")
+    }
+    for name in ("d_a", "d_b"):
+        nets[name] = discriminators.build("patchgan", channels=3, width=2, num_layers=1,
+                                          norm="none")  # fmt: skip
+    objective = objectives.build("cyclegan", **nets, loss=losses.build(loss_name))
+    a, b = torch.rand(2, 3, 32, 32) * 2 - 1, torch.rand(2, 3, 32, 32) * 2 - 1
+    ctx = _NoOptimise()
+    metrics = objective.train_step(nets, {"A": a, "B": b}, ctx)
+    with torch.no_grad():
+        if loss_name == "lsgan":  # GANLoss('lsgan'): MSE to 1 / 0
+            crit = lambda s, t: F.mse_loss(s, torch.full_like(s, t))  # noqa: E731
+        else:  # GANLoss('vanilla')
+            crit = lambda s, t: F.binary_cross_entropy_with_logits(s, torch.full_like(s, t))  # noqa: E731
+        l1 = lambda x, y: (x - y).abs().mean()  # noqa: E731
+        g_ab, g_ba, d_a, d_b = (nets[n] for n in ("g_ab", "g_ba", "d_a", "d_b"))
+        fake_b, fake_a = g_ab(a), g_ba(b)
+        # The reference names the discriminators after the generator they judge; gst's d_b
+        # judges domain B (its netD_A), d_a domain A (its netD_B).
+        loss_g = (
+            crit(d_b(fake_b), 1.0)
+            + crit(d_a(fake_a), 1.0)
+            + 10 * l1(g_ba(fake_b), a)
+            + 10 * l1(g_ab(fake_a), b)
+            + 10 * 0.5 * l1(g_ab(b), b)
+            + 10 * 0.5 * l1(g_ba(a), a)
+        )
+        # The pools are empty at the first step: they return the fakes themselves.
+        loss_d_b = (crit(d_b(b), 1.0) + crit(d_b(fake_b), 0.0)) * 0.5
+        loss_d_a = (crit(d_a(a), 1.0) + crit(d_a(fake_a), 0.0)) * 0.5
+    assert float(metrics["loss_g"]) == pytest.approx(float(loss_g), rel=1e-6)
+    assert float(ctx.losses["generator"]) == pytest.approx(float(loss_g), rel=1e-6)
+    assert float(metrics["loss_d_a"]) == pytest.approx(float(loss_d_a), rel=1e-6)
+    assert float(metrics["loss_d_b"]) == pytest.approx(float(loss_d_b), rel=1e-6)
+    assert float(ctx.losses["discriminator"]) == pytest.approx(float(loss_d_a + loss_d_b), rel=1e-6)
+
+
 def test_gan_trains_with_no_config(tmp_path):
     code = main(
         ["train", "gan", "--steps", "2", "--batch-size", "4", "--run-dir", str(tmp_path / "r")]

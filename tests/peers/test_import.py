@@ -3,6 +3,8 @@ forward pass of the peer's layout (tests/peers/reference_layouts.py) on the same
 
 from __future__ import annotations
 
+import importlib.util
+
 import numpy as np
 import pytest
 import torch
@@ -171,3 +173,85 @@ def test_imported_run_cannot_be_resumed(tmp_path):
     import_peer(tmp_path / "latest_net_G_A.pth", tmp_path / "run")
     code = main(["train", "cyclegan", "--resume", str(tmp_path / "run"), "--steps", "1"])
     assert code == 2
+
+
+def _png(tmp_path, name, h, w, seed):
+    pixels = (np.random.default_rng(seed).random((h, w, 3)) * 255).astype(np.uint8)
+    Image.fromarray(pixels).save(tmp_path / name)
+    return torch.from_numpy(pixels).permute(2, 0, 1)[None].float() / 255
+
+
+def _read_png(path) -> torch.Tensor:
+    return torch.from_numpy(np.asarray(Image.open(path).convert("RGB"), dtype=np.float32))
+
+
+def test_cyclegan_pair_as_a_model_folder_for_translate_and_export(tmp_path, capsys):
+    import gst_core
+
+    g_a = randomise(PeerResnetGenerator(3, 3, 8, 2, "instance"), seed=11)
+    g_b = randomise(PeerResnetGenerator(3, 3, 8, 2, "instance"), seed=12)
+    _save(g_a, tmp_path / "latest_net_G_A.pth")
+    _save(g_b, tmp_path / "latest_net_G_B.pth")
+    folder = tmp_path / "horse2zebra"
+    argv = ["import", str(tmp_path / "latest_net_G_A.pth"), "-o", str(folder), "--model-folder"]
+    assert main(argv) == 0
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "README.md",
+        "config.json",
+        "model.safetensors",
+    ]
+    card = (folder / "README.md").read_text()
+    assert "imported with `gst import`" in card and "latest_net_G_B.pth" in card
+    assert "junyanz/pytorch-CycleGAN-and-pix2pix (CycleGAN)" in card
+    nets = gst_core.load_pretrained(folder)  # readable without gst's pickles
+    assert set(nets) == {"g_ab", "g_ba"} and nets.config["objective"] == "cyclegan"
+
+    x = _png(tmp_path, "photo.png", 24, 32, seed=0)
+    for direction, peer in (("a2b", g_a), ("b2a", g_b)):
+        out = tmp_path / direction
+        argv = ["translate", str(folder), str(tmp_path / "photo.png"), "-o", str(out)]
+        assert main([*argv, "--direction", direction]) == 0
+        with torch.no_grad():
+            want = ((peer(x * 2 - 1) + 1) * 127.5).clamp(0, 255)[0].permute(1, 2, 0)
+        assert _max_diff(_read_png(out / "photo.png"), want) <= 0.5 + 1e-3  # 8-bit rounding
+
+    if importlib.util.find_spec("onnxruntime") and importlib.util.find_spec("onnxscript"):
+        assert main(["export", str(folder), "-o", str(tmp_path / "g.onnx")]) == 0
+
+
+def test_fast_neural_style_as_a_model_folder_for_stylize(tmp_path):
+    peer = randomise(PeerTransformerNet(), seed=13)
+    torch.save(peer.state_dict(), tmp_path / "candy.pth")
+    folder = tmp_path / "candy"
+    import_peer(tmp_path / "candy.pth", folder, model_folder=True)
+    x = _png(tmp_path, "photo.png", 20, 36, seed=1)
+    argv = ["stylize", "--model", str(folder), str(tmp_path / "photo.png"), "-o"]
+    assert main([*argv, str(tmp_path / "out")]) == 0
+    with torch.no_grad():
+        want = peer(x * 255).clamp(0, 255)[0].permute(1, 2, 0)
+    assert _max_diff(_read_png(tmp_path / "out" / "photo.png"), want) <= 0.5 + 1e-3
+
+    # Tiled (instance-norm statistics from a thumbnail): close to the reference, not equal.
+    x = _png(tmp_path, "big.png", 72, 96, seed=2)
+    argv = ["stylize", "--model", str(folder), str(tmp_path / "big.png"), "-o"]
+    assert main([*argv, str(tmp_path / "tiled"), "--tile", "48", "--overlap", "16"]) == 0
+    with torch.no_grad():
+        want = peer(x * 255).clamp(0, 255)[0].permute(1, 2, 0)
+    tiled = _read_png(tmp_path / "tiled" / "big.png")
+    assert tiled.shape == want.shape and 0 < float((tiled - want).abs().mean()) / 255 < 0.02
+
+
+def test_model_folder_refusals_leave_nothing_behind(tmp_path):
+    peer = PeerResnetGenerator(3, 3, 4, 1)
+    _save(peer, tmp_path / "latest_net_G.pth")
+    with pytest.raises(PeerImportError, match="--encoder is the encoder of a pytorch-AdaIN"):
+        import_peer(tmp_path / "latest_net_G.pth", tmp_path / "m", project="pix2pix",
+                    encoder=tmp_path / "latest_net_G.pth", model_folder=True)  # fmt: skip
+    with pytest.raises(PeerImportError, match="--from adain, but .*pix2pix/CycleGAN generator"):
+        import_peer(tmp_path / "latest_net_G.pth", tmp_path / "m", project="adain")
+    (tmp_path / "taken").mkdir()
+    (tmp_path / "taken" / "keep.txt").write_text("mine")
+    with pytest.raises(PeerImportError, match="new model folder and never replaces"):
+        import_peer(tmp_path / "latest_net_G.pth", tmp_path / "taken", project="pix2pix",
+                    model_folder=True)  # fmt: skip
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["latest_net_G.pth", "taken"]
