@@ -104,6 +104,7 @@ def run(tree: Path, args: list[str], prefix: list[str] | None = None) -> dict:
     done = subprocess.run(
         [sys.executable, *(prefix or ["-m", "gst_core.cli"]), *args],
         env=env,
+        cwd=tree.parent,  # not a source tree: -m and -c put the working folder first on sys.path
         capture_output=True,
         text=True,
     )
