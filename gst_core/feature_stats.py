@@ -67,9 +67,11 @@ def resize_masks(masks: Tensor, size: Sequence[int]) -> Tensor:
     Area interpolation keeps soft borders; where every mask is 0 the weight is
     shared evenly, so no feature is left without a style.
     """
-    resized = F.interpolate(masks, size=tuple(size), mode="area") if masks.shape[-2:] != tuple(
-        size
-    ) else masks
+    resized = (
+        F.interpolate(masks, size=tuple(size), mode="area")
+        if masks.shape[-2:] != tuple(size)
+        else masks
+    )
     total = resized.sum(dim=0, keepdim=True)
     even = torch.full_like(resized, 1.0 / resized.shape[0])
     return torch.where(total > 1e-6, resized / total.clamp_min(1e-6), even)

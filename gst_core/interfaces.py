@@ -428,6 +428,13 @@ class Objective(ABC):
     def check_data(self, dataset: Any) -> None:  # noqa: B027 - optional hook
         """Raise a :class:`~gst_core.errors.GstError` if ``dataset`` cannot feed this objective."""
 
+    def training_data(self, dataset: Any) -> Any:
+        """The data the trainer streams, given the ``[data]`` dataset (after :meth:`check_data`).
+        Default: ``dataset`` itself. An objective that needs a second source per sample (the
+        style crops of ``gan_style``/``adain``) returns a dataset pairing the two, so both are
+        read in the same DataLoader workers with the same per-sample keys."""
+        return dataset
+
     @abstractmethod
     def train_step(
         self, nets: Mapping[str, nn.Module], batch: Any, ctx: StepContext

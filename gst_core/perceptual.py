@@ -13,7 +13,7 @@ image layer by layer as the extractor streams its taps::
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence, Sized
 from typing import Any
 
 import torch
@@ -143,10 +143,19 @@ class PerceptualLoss(nn.Module):
 
     @torch.no_grad()
     def style_targets(
-        self, styles: Tensor | Sequence[Tensor], blend: Sequence[float] | None = None
+        self, styles: Tensor | Iterable[Tensor], blend: Sequence[float] | None = None
     ) -> dict[str, Tensor]:
-        """The style loss's targets for one or several style images, blended by ``blend``."""
-        styles = [styles] if isinstance(styles, Tensor) else list(styles)
+        """The style loss's targets for one or several style images, blended by ``blend``.
+        The images are taken one at a time, so ``styles`` may decode them in turn (a folder)."""
+        styles = [styles] if isinstance(styles, Tensor) else styles
+        if blend is None and isinstance(styles, Sized):
+            # The equal-weight mean as a running sum (the same operations as blend_grams), so
+            # a folder of styles holds one Gram set at a time, not one per image.
+            share, mean = 1.0 / len(styles), {}
+            for s in styles:
+                for name, gram in self.style_loss.targets(self.extractor(s)).items():
+                    mean[name] = mean.get(name, 0) + share * gram
+            return mean
         grams = [self.style_loss.targets(self.extractor(s)) for s in styles]
         return blend_grams(grams, blend)
 

@@ -27,11 +27,13 @@ class SampleKey(NamedTuple):
     seed: int
 
 
-def sample_generator(key: SampleKey) -> torch.Generator:
-    """A CPU generator seeded from ``key`` alone (a hash, so neighbouring keys are unrelated)."""
-    digest = hashlib.blake2b(
-        f"gst-sample/{key.seed}/{key.epoch}/{key.index}".encode(), digest_size=8
-    )
+def sample_generator(key: SampleKey, stream: str = "") -> torch.Generator:
+    """A CPU generator seeded from ``key`` alone (a hash, so neighbouring keys are unrelated).
+
+    ``stream`` names an independent stream for the same sample (e.g. ``"style"``: the style
+    crop paired with a content image), so a second kind of draw never shifts the first."""
+    name = f"gst-sample/{key.seed}/{key.epoch}/{key.index}" + (f"/{stream}" if stream else "")
+    digest = hashlib.blake2b(name.encode(), digest_size=8)
     return torch.Generator().manual_seed(int.from_bytes(digest.digest(), "little") >> 1)
 
 

@@ -14,14 +14,25 @@ Two data sets whose modes are known exactly:
   high-quality samples of it.
 
 Methods: the plain GAN loss (non_saturating), hinge, WGAN-GP (wasserstein +
-gradient_penalty, n_critic 5), non_saturating + instance noise (0.1, annealed over
-the run), non_saturating + minibatch standard deviation in D. Each runs 3 seeds for
-the same CPU-time budget (process CPU time, one torch thread). MetricCallback runs
-in every run with its default threshold (spread < 0.5) and a warm-up of 10% of
-the steps: the benchmark records whether its collapse warning fired, so one can
-check it fires on the runs that collapse and stays quiet on the others.
+gradient_penalty, n_critic 5), non_saturating + instance noise (0.1, annealed to 0
+over the first 1,000 steps), non_saturating + minibatch standard deviation in D. Each
+runs the same training CPU time per seed (process CPU time, one torch thread; the
+time spent measuring is left out, and a run stops at the first measuring step past
+the budget, so its last measurement is the final model).
 
-    python benchmarks/gan/bench_collapse.py --seconds 20 --out benchmarks/results/gan_collapse.json
+Every ``every`` steps (400 on the ring, 100 on shapes) the benchmark counts the modes
+covered with its own counter above, and MetricCallback measures ``"prdc"`` against
+held-out reals (1,000 ring points / 500 shapes, as many samples as reals; features:
+the point itself / ``random_pool``) with its default collapse rules (spread, coverage
+against its best, coverage against a matching generator's). Warnings count after a
+warm-up of a tenth of the steps the run made. Each run's ``trajectory`` holds both
+per measuring step, so one can check that the warning fires on the runs that lose or
+miss modes and stays quiet on the others; ``plot_collapse.py`` draws modes against steps.
+
+    python benchmarks/gan/bench_collapse.py --seconds 40 --data ring --out ring.json
+    # or one process per seed, then one file:
+    python benchmarks/gan/bench_collapse.py --seconds 40 --data ring --seeds 0 --out r0.json
+    python benchmarks/gan/bench_collapse.py --merge r0.json r1.json r2.json --out ring.json
 """
 
 from __future__ import annotations
@@ -29,18 +40,19 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import platform
 import time
 import warnings
 from pathlib import Path
 
 import torch
-from bench_conditional import TimeLimit, train_classifier
+from bench_conditional import train_classifier
 from torch import Tensor, nn
 
 from gst_core.interfaces import Discriminator, FeatureExtractor, ImageGenerator
 from gst_core.kinds import discriminators, generators, losses
-from gst_core.training import Trainer
+from gst_core.training import Callback, Trainer
 from gst_core.training.metric_callback import CollapseWarning, MetricCallback
 from gst_plugins._shared.minibatch_std import MinibatchStdDev
 from gst_plugins.datasets.shapes import ProceduralShapes
@@ -48,8 +60,10 @@ from gst_plugins.objectives.gan import GANObjective
 
 RADIUS, STD, MODES = 0.8, 0.02, 8
 CENTRES = torch.tensor(
-    [[RADIUS * math.cos(2 * math.pi * k / MODES), RADIUS * math.sin(2 * math.pi * k / MODES)]
-     for k in range(MODES)]
+    [
+        [RADIUS * math.cos(2 * math.pi * k / MODES), RADIUS * math.sin(2 * math.pi * k / MODES)]
+        for k in range(MODES)
+    ]
 )
 METHODS = {
     "non_saturating": {"loss": "non_saturating"},
@@ -80,8 +94,14 @@ class MLPGenerator(ImageGenerator):
         super().__init__()
         self.latent_dim, self.image_shape = latent_dim, (2, 1, 1)
         self.net = nn.Sequential(
-            nn.Linear(latent_dim, width), nn.ReLU(), nn.Linear(width, width), nn.ReLU(),
-            nn.Linear(width, width), nn.ReLU(), nn.Linear(width, 2), nn.Tanh(),
+            nn.Linear(latent_dim, width),
+            nn.ReLU(),
+            nn.Linear(width, width),
+            nn.ReLU(),
+            nn.Linear(width, width),
+            nn.ReLU(),
+            nn.Linear(width, 2),
+            nn.Tanh(),
         )
 
     def forward(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
@@ -123,13 +143,18 @@ def objective_for(data: str, method: dict, seed: int) -> GANObjective:
     else:
         g = generators.build("dcgan", image_size=16, latent_dim=64, width=32)
         d = discriminators.build(
-            "dcgan", image_size=16, width=32,
+            "dcgan",
+            image_size=16,
+            width=32,
             minibatch_std=method.get("minibatch_std", False),
             batch_norm=False if method.get("penalty") else None,
         )
     penalties = [losses.build("gradient_penalty")] if method.get("penalty") else []
     return GANObjective(
-        g, d, losses.build(method["loss"]), penalties,
+        g,
+        d,
+        losses.build(method["loss"]),
+        penalties,
         n_critic=method.get("n_critic", 1),
         instance_noise=method.get("instance_noise", 0.0),
         instance_noise_steps=method.get("noise_steps", 1000),
@@ -165,95 +190,234 @@ def shapes_scores(generator: nn.Module, judge: nn.Module, count: int = 1000) -> 
     }
 
 
+class TimedWatch(MetricCallback):
+    """The collapse watch, keeping the CPU time it spends so the budget counts training only."""
+
+    cpu_seconds = 0.0
+
+    def on_step_end(self, trainer: Trainer, step: int, metrics) -> None:
+        start = time.process_time()
+        super().on_step_end(trainer, step, metrics)
+        self.cpu_seconds += time.process_time() - start
+
+
+class ModeCounter(Callback):
+    """The benchmark's own mode count every ``every`` steps: independent of the watch."""
+
+    def __init__(self, every: int, score) -> None:
+        self.every, self.score = every, score
+        self.history: list[dict] = []
+        self.cpu_seconds = 0.0
+
+    def on_step_end(self, trainer: Trainer, step: int, metrics) -> None:
+        if step % self.every:
+            return
+        start = time.process_time()
+        self.history.append({"step": step, **self.score(trainer.networks["generator"])})
+        self.cpu_seconds += time.process_time() - start
+
+
+class TrainingBudget(Callback):
+    """Stops at the first measuring step after ``seconds`` of CPU time spent training.
+
+    Process CPU time, not wall time, because the machine is shared; the time the
+    measuring callbacks spend is left out, so every method gets the same training time.
+    Stopping on a measuring step (this callback runs first) makes the last measurement
+    the final model.
+    """
+
+    def __init__(self, seconds: float, every: int, measuring: list) -> None:
+        self.seconds, self.every, self.measuring = seconds, every, measuring
+        self.start = 0.0
+
+    def training_seconds(self) -> float:
+        return time.process_time() - self.start - sum(c.cpu_seconds for c in self.measuring)
+
+    def on_fit_start(self, trainer: Trainer) -> None:
+        self.start = time.process_time()
+
+    def on_step_end(self, trainer: Trainer, step: int, metrics) -> None:
+        if step % self.every == 0 and self.training_seconds() > self.seconds:
+            trainer.should_stop = True
+
+
 def run(data: str, name: str, seed: int, seconds: float, real, held_out, judge) -> dict:
     method = METHODS[name]
     objective = objective_for(data, method, seed)
     batch = 256 if data == "ring" else 64
-    max_steps = 100_000
-    limit = TimeLimit(seconds)
-    every = 100 if data == "ring" else 50
-    watch = MetricCallback(
-        held_out, every=every, metrics=("fid",), count=500 if data == "ring" else 300,
-        extractor=Points() if data == "ring" else "random_pool", best_metric=None,
-        batch_size=250, collapse_warmup=0,
+    every = 400 if data == "ring" else 100
+    # Recall and coverage against held-out reals, as many samples as reals: coverage of a
+    # generator that matches the data is then 1 - 2^-k (0.97 at k = 5), so it reads as the
+    # share of the data covered.
+    watch = TimedWatch(
+        held_out,
+        every=every,
+        metrics=("prdc",),
+        count=len(held_out),
+        prdc_k=5,
+        extractor=Points() if data == "ring" else "random_pool",
+        best_metric=None,
+        batch_size=500,
+        collapse_warmup=0,
     )
+    counter = ModeCounter(
+        every, ring_scores if data == "ring" else lambda g: shapes_scores(g, judge)
+    )
+    budget = TrainingBudget(seconds, every, [watch, counter])
     lr = 1e-3 if data == "ring" else 2e-4
     betas = [0.0, 0.9] if method.get("penalty") else [0.5, 0.999]
     config = {
-        "steps": max_steps, "batch_size": batch, "seed": seed, "progress": False,
-        "sample_every": 0, "log_every": 0, "checkpoint_every": 0,
+        "steps": 1_000_000,
+        "batch_size": batch,
+        "seed": seed,
+        "progress": False,
+        "sample_every": 0,
+        "log_every": 0,
+        "checkpoint_every": 0,
         "optimizer": {"name": "Adam", "lr": lr, "betas": betas},
     }
-    trainer = Trainer(objective, real, config, callbacks=[limit, watch])
+    trainer = Trainer(objective, real, config, callbacks=[budget, watch, counter])
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         trainer.fit()
     steps = trainer.step
     fired = [w for w in caught if issubclass(w.category, CollapseWarning)]
-    generator = trainer.networks["generator"]
-    scores = ring_scores(generator) if data == "ring" else shapes_scores(generator, judge)
-    # The warm-up is a tenth of the steps the run actually made: a warning before it is ignored.
+    # The warm-up is a tenth of the steps the run made (the run's length is not known in
+    # advance): the callback's verdicts after it are the ones a run of this length gives.
     warmup = steps // 10
-    late = [h for h in watch.history if h["step"] > warmup]
+    watched = {h["step"]: h for h in watch.history}
+    trajectory = [
+        {
+            **c,
+            **{
+                k: round(float(watched[c["step"]][k]), 4)
+                for k in ("precision", "recall", "coverage", "spread")
+            },
+            "collapse": bool(watched[c["step"]]["collapse"]) and c["step"] > warmup,
+        }
+        for c in counter.history
+    ]
+    final = trajectory[-1]
+    warned_at = [t["step"] for t in trajectory if t["collapse"]]
     return {
-        "data": data, "method": name, "seed": seed, "steps": steps,
-        **scores,
-        "collapse_warned": any(h["collapse"] for h in late),
-        "spread_last": round(watch.history[-1]["spread"], 4) if watch.history else None,
-        "spread_min_after_warmup": round(min(h["spread"] for h in late), 4) if late else None,
+        "data": data,
+        "method": name,
+        "seed": seed,
+        "steps": steps,
+        "training_cpu_seconds": round(budget.training_seconds(), 1),
+        "modes_covered": final["modes_covered"],
+        "high_quality": final["high_quality"],
+        "best_modes_covered": max(t["modes_covered"] for t in trajectory),
+        "recall_last": final["recall"],
+        "coverage_last": final["coverage"],
+        "collapse_warned": bool(warned_at),
+        "first_warning_step": warned_at[0] if warned_at else None,
+        "warnings_after_warmup": len(warned_at),
         "warnings_raw": len(fired),
+        "warmup_steps": warmup,
+        "measuring_cpu_seconds": round(watch.cpu_seconds + counter.cpu_seconds, 1),
+        "trajectory": trajectory,
     }
+
+
+def summarize(results: list[dict]) -> dict:
+    summary = {}
+    for data in dict.fromkeys(r["data"] for r in results):
+        for name in dict.fromkeys(r["method"] for r in results if r["data"] == data):
+            rows = sorted(
+                (r for r in results if r["data"] == data and r["method"] == name),
+                key=lambda r: r["seed"],
+            )
+            summary[f"{data}/{name}"] = {
+                "seeds": [r["seed"] for r in rows],
+                "modes_covered": [r["modes_covered"] for r in rows],
+                "best_modes_covered": [r["best_modes_covered"] for r in rows],
+                "high_quality": [round(r["high_quality"], 3) for r in rows],
+                "coverage_last": [r["coverage_last"] for r in rows],
+                "warned": [r["collapse_warned"] for r in rows],
+                "first_warning_step": [r["first_warning_step"] for r in rows],
+                "steps": [r["steps"] for r in rows],
+            }
+    return summary
+
+
+def merge(parts: list[Path], out: Path) -> None:
+    """One result file from runs made in several processes (same budget, other seeds)."""
+    loaded = [json.loads(p.read_text()) for p in parts]
+    budgets = {d["conditions"]["training_cpu_seconds_per_run"] for d in loaded}
+    if len(budgets) != 1:
+        raise SystemExit(f"the parts have different budgets: {sorted(budgets)}")
+    runs = [r for d in loaded for r in d["runs"]]
+    runs.sort(key=lambda r: (r["data"], list(METHODS).index(r["method"]), r["seed"]))
+    conditions = {
+        **loaded[0]["conditions"],
+        "seeds": sorted({r["seed"] for r in runs}),
+        "processes": len(parts),
+        "wall_seconds": max(d["conditions"]["wall_seconds"] for d in loaded),
+        "load_average_at_end": [d["conditions"]["load_average_at_end"] for d in loaded],
+    }
+    out.write_text(
+        json.dumps(
+            {
+                "benchmark": "gan_collapse",
+                "conditions": conditions,
+                "summary": summarize(runs),
+                "runs": runs,
+            },
+            indent=2,
+        )
+        + "\n"
+    )
+    print(json.dumps(summarize(runs), indent=1))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=float, default=20, help="CPU seconds per run")
+    parser.add_argument("--seconds", type=float, default=20, help="training CPU seconds per run")
     parser.add_argument("--data", nargs="+", default=["ring", "shapes"])
-    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--methods", nargs="+", default=list(METHODS))
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/gan_collapse.json"))
+    parser.add_argument("--merge", type=Path, nargs="+", help="part result files to merge")
     args = parser.parse_args()
+    if args.merge:
+        merge(args.merge, args.out)
+        return
     torch.set_num_threads(1)
     results = []
     start = time.time()
     for data in args.data:
         if data == "ring":
-            real, held_out, judge = Ring(20_000, seed=0), Ring(2000, seed=1), None
+            real, held_out, judge = Ring(20_000, seed=0), Ring(1000, seed=1), None
         else:
             real = ProceduralShapes(image_size=16, num_classes=10, per_class=200, seed=0)
-            held_out = ProceduralShapes(image_size=16, num_classes=10, per_class=30, seed=1)
+            held_out = ProceduralShapes(image_size=16, num_classes=10, per_class=50, seed=1)
             judge, accuracy = train_classifier(real, held_out, steps=300)
             judge.eval()
             print(f"shapes classifier: {accuracy:.1%} on held-out real images", flush=True)
         for name in args.methods:
-            for seed in range(args.seeds):
+            for seed in args.seeds:
                 r = run(data, name, seed, args.seconds, real, held_out, judge)
                 results.append(r)
-                print(json.dumps(r), flush=True)
-    summary = {}
-    for data in args.data:
-        for name in args.methods:
-            rows = [r for r in results if r["data"] == data and r["method"] == name]
-            summary[f"{data}/{name}"] = {
-                "modes_covered": [r["modes_covered"] for r in rows],
-                "high_quality": [round(r["high_quality"], 3) for r in rows],
-                "warned": [r["collapse_warned"] for r in rows],
-                "steps": [r["steps"] for r in rows],
-            }
+                print(json.dumps({k: v for k, v in r.items() if k != "trajectory"}), flush=True)
     out = {
         "benchmark": "gan_collapse",
         "conditions": {
-            "cpu_seconds_per_run": args.seconds, "threads": 1, "seeds": args.seeds,
+            "training_cpu_seconds_per_run": args.seconds,
+            "threads": 1,
+            "seeds": args.seeds,
             "machine": platform.processor() or platform.machine(),
-            "note": "shared 2-core CPU, other jobs running; budgets are process CPU time",
+            "note": "shared 2-core CPU, other jobs running; budgets are process CPU time spent "
+            "training (measuring left out), ending at the first measuring step past the budget",
+            "load_average_at_end": os.getloadavg(),
             "wall_seconds": round(time.time() - start, 1),
         },
-        "summary": summary,
+        "summary": summarize(results),
         "runs": results,
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(out, indent=2) + "\n")
-    print(json.dumps(summary, indent=1))
+    print(json.dumps(out["summary"], indent=1))
 
 
 if __name__ == "__main__":

@@ -182,6 +182,7 @@ def adain_stylize(
     content's colours and takes only the output's luminance.
     """
     from gst_core.pipelines.color import match_color_histogram, transfer_luminance
+    from gst_core.pipelines.masked_style import check_masks
 
     if not isinstance(model, AdaINModel):
         model = load_adain(model, device=device)
@@ -197,6 +198,11 @@ def adain_stylize(
         )
     if masks is not None and len(masks) != len(style_list):
         raise GstError(f"{len(masks)} mask(s) for {len(style_list)} style(s); give one per style")
+    if masks is not None and weights is not None:
+        raise GstError(
+            "--mask and --style-blend-weights exclude each other: masks give each region its "
+            "own style, weights mix the styles everywhere; use one or the other"
+        )
     if preserve_color not in (None, "histogram", "luminance"):
         raise GstError(f"preserve_color must be histogram or luminance, got {preserve_color!r}")
     image = _image(content, size).to(device)
@@ -217,9 +223,9 @@ def adain_stylize(
         stats = [mean_std(model.encode(s)) for s in loaded]
     mask_tensor = None
     if masks is not None:
-        grey = [_image(m, None).mean(dim=1, keepdim=True) for m in masks]
-        grey = [torch.nn.functional.interpolate(g, size=(h, w), mode="bilinear") for g in grey]
-        mask_tensor = torch.cat(grey).to(device)
+        # Gatys's mask checks (count, aspect ratio, range, all black) and resize, shared.
+        mask_tensor = check_masks([_image(m, None) for m in masks], len(style_list), (h, w))
+        mask_tensor = mask_tensor.to(device)
         pad = (0, padded.shape[-1] - w, 0, padded.shape[-2] - h)
         mask_tensor = torch.nn.functional.pad(mask_tensor, pad, mode="replicate")
     blend = None

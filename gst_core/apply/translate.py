@@ -115,11 +115,15 @@ def load_translator(
 
 
 def direction_notice(
-    source: Mapping[str, Any] | NetworkSource, direction: str | None
+    source: Mapping[str, Any] | NetworkSource,
+    direction: str | None,
+    *,
+    switch: str = "pass --direction b2a",
 ) -> str | None:
     """What a command should say when it picked a two-way (CycleGAN) model's direction itself:
     A → B is the default, and B → A exists too. None when nothing needs saying. ``source`` is
-    a loaded checkpoint or an :func:`open_networks` source (checkpoint, run or model folder)."""
+    a loaded checkpoint or an :func:`open_networks` source (checkpoint, run or model folder);
+    ``switch`` says how to ask for B → A where the user is (a flag, a control on a page)."""
     if isinstance(source, Mapping):
         networks, where = set(source.get("networks", {})), source.get("path", "the checkpoint")
     else:
@@ -127,8 +131,7 @@ def direction_notice(
     if direction is not None or not {"g_ab", "g_ba"} <= networks:
         return None
     return (
-        f"{where} translates both ways; using A → B (g_ab), the "
-        "default: pass --direction b2a for B → A (g_ba)"
+        f"{where} translates both ways; using A → B (g_ab), the default: {switch} for B → A (g_ba)"
     )
 
 

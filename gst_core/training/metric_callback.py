@@ -22,14 +22,33 @@ at the start. The values:
 
 **Mode collapse.** Every measurement also records ``spread``: the mean distance of the
 generated samples to their centroid in feature space, as a share of the real set's. A
-generator that collapses onto a few modes contracts its fixed batch of samples, so when
-``spread`` stays below ``collapse_spread`` (default 0.5) at two measurements in a row
-without widening, or recall (with ``"prdc"``) falls below half its best so far, or a
-class of a conditional generator is not covered at all, the callback warns in one line
-naming the step and what to try, and records ``"collapse": true``. No warning is given in the first
-``collapse_warmup`` steps (default: a tenth of the run), while the generator is still
-near its initial, narrow output. A conditional generator also gets per-class recall
-(``recall_class_<k>``), so a class it dropped is named.
+generator that collapses onto a few modes contracts its fixed batch of samples; one that
+drops some modes while the rest stay spread out does not, but it covers less of the data.
+So the callback warns in one line naming the step and what to try, and records
+``"collapse": true``, when
+
+* ``spread`` stays below ``collapse_spread`` (default 0.5) at two measurements in a row
+  without widening, or
+* coverage (with ``"prdc"``) is below ``collapse_coverage`` (default 0.75) of its best so
+  far at two measurements in a row: the generator no longer covers a quarter of the data
+  it once covered (3 of 8 dropped modes leave 5/8 of it), and one noisy measurement is
+  not enough; or
+* precision is at least 0.5 but coverage is below ``collapse_floor`` (default 0.5) of the
+  coverage of a generator that matches the data (:func:`~gst_core.metrics.prdc.
+  expected_coverage`), at two measurements in a row: most samples look real, yet they
+  cover under half the data, so modes are missing even if they never were covered (the
+  rule above sees only losses); or
+* a class of a conditional generator is not covered at all.
+
+Coverage (Naeem et al.), not recall, because a few stray samples between the modes have
+wide k-NN balls that reach into the modes the generator dropped, so recall hides the loss.
+For coverage to read as the share of the data covered, measure as many samples as there
+are held-out reals: a generator matching the data then has coverage ``1 - 2^-k`` (0.97
+at k = 5); with fewer samples than reals it is lower and less sensitive.
+
+No warning is given in the first ``collapse_warmup`` steps (default: a tenth of the run),
+while the generator is still near its initial, narrow output. A conditional generator
+also gets per-class recall (``recall_class_<k>``), so a class it dropped is named.
 
 The real set is a folder of images, a map-style dataset whose items are an
 image in ``[-1, 1]`` or ``(image, label)`` (the GAN datasets), or a tensor of
@@ -59,7 +78,12 @@ from gst_core.metrics.extract import (
 )
 from gst_core.metrics.frechet import FeatureStats, frechet_distance
 from gst_core.metrics.kernel import SmallSampleWarning, kernel_distance
-from gst_core.metrics.prdc import feature_spread, per_class_recall, prdc
+from gst_core.metrics.prdc import (
+    expected_coverage,
+    feature_spread,
+    per_class_recall,
+    prdc,
+)
 from gst_core.training.callbacks import Callback, ProgressBar, TensorBoardLogger, TrainerView
 
 if TYPE_CHECKING:
@@ -137,6 +161,10 @@ class MetricCallback(Callback):
         weights: weights file for the extractor (inception).
         prdc_k: the k of the k-NN balls of precision/recall/density/coverage.
         collapse_spread: warn when the samples' spread falls below this share of the reals'.
+        collapse_coverage: warn when coverage stays below this share of its best so far
+            (with ``"prdc"``; see the module docstring).
+        collapse_floor: warn when coverage stays below this share of a matching
+            generator's while precision is at least 0.5.
         collapse_warmup: steps before any collapse warning (``None``: a tenth of the run).
     """
 
@@ -157,6 +185,8 @@ class MetricCallback(Callback):
         weights: str | Path | None = None,
         prdc_k: int = 5,
         collapse_spread: float = 0.5,
+        collapse_coverage: float = 0.75,
+        collapse_floor: float = 0.5,
         collapse_warmup: int | None = None,
     ) -> None:
         unknown = [m for m in metrics if m not in METRICS]
@@ -175,6 +205,10 @@ class MetricCallback(Callback):
             raise MetricError("best_metric must be fid or kid (prdc is four numbers)")
         if not 0 < collapse_spread < 1:
             raise MetricError(f"collapse_spread must be in (0, 1), got {collapse_spread!r}")
+        if not 0 < collapse_coverage < 1:
+            raise MetricError(f"collapse_coverage must be in (0, 1), got {collapse_coverage!r}")
+        if not 0 < collapse_floor < 1:
+            raise MetricError(f"collapse_floor must be in (0, 1), got {collapse_floor!r}")
         self.real = real
         self.every = every
         self.metrics = tuple(metrics)
@@ -189,10 +223,15 @@ class MetricCallback(Callback):
         self.weights = weights
         self.prdc_k = prdc_k
         self.collapse_spread = collapse_spread
+        self.collapse_coverage = collapse_coverage
+        self.collapse_floor = collapse_floor
         self.collapse_warmup = collapse_warmup
         self.real_labels: Tensor | None = None
         self.real_spread = 0.0
-        self.best_recall = 0.0
+        self.best_coverage = 0.0
+        self.coverage_was_low = False
+        self.matched_coverage: float | None = None  # set from the sample counts at the start
+        self.coverage_was_under_floor = False
         self.previous_spread: float | None = None
         self.extractor: FeatureExtractor | None = None
         self.real_features: Tensor | None = None
@@ -271,6 +310,9 @@ class MetricCallback(Callback):
             self.real_spread = feature_spread(features)
             if not isinstance(self.real, str | Path):
                 self.real_labels = _real_labels(self.real)
+        if "prdc" in self.metrics:
+            n_real = self.real_features.shape[0]
+            self.matched_coverage = expected_coverage(n_real, self.count, self.prdc_k)
         if "kid" in self.metrics:
             available = min(self.count, self.real_features.shape[0])
             if available < self.kid_subset_size:
@@ -367,13 +409,36 @@ class MetricCallback(Callback):
                     else f"its samples spread only {spread:.2f}x as widely as the real images "
                     f"in feature space (threshold {self.collapse_spread})"
                 )
-        recall = values.get("recall")
-        if recall is not None:
-            if self.best_recall and recall < self.best_recall / 2:
-                reasons.append(f"recall fell to {recall:.2f} from {self.best_recall:.2f}")
-            self.best_recall = max(self.best_recall, recall)
-        dropped = [k.removeprefix("recall_class_") for k, v in values.items()
-                   if k.startswith("recall_class_") and v == 0.0]
+        coverage = values.get("coverage")
+        if coverage is not None:
+            # Low against the best before this measurement, twice running: a lasting loss.
+            low = coverage < self.collapse_coverage * self.best_coverage
+            if low and self.coverage_was_low:
+                reasons.append(
+                    f"coverage of the held-out data fell to {coverage:.2f} from its best "
+                    f"{self.best_coverage:.2f} (below {self.collapse_coverage} of it twice "
+                    "running): it dropped modes it covered before"
+                )
+            self.coverage_was_low = low
+            self.best_coverage = max(self.best_coverage, coverage)
+            matched = self.matched_coverage
+            under = (
+                matched is not None
+                and values.get("precision", 0.0) >= 0.5
+                and coverage < self.collapse_floor * matched
+            )
+            if under and self.coverage_was_under_floor:
+                reasons.append(
+                    f"its samples look real (precision {values['precision']:.2f}) but cover "
+                    f"only {coverage:.2f} of the held-out data, under {self.collapse_floor} of "
+                    f"the {matched:.2f} a generator matching the data covers (twice running)"
+                )
+            self.coverage_was_under_floor = under
+        dropped = [
+            k.removeprefix("recall_class_")
+            for k, v in values.items()
+            if k.startswith("recall_class_") and v == 0.0
+        ]
         if dropped:
             reasons.append(f"no sample covers class(es) {', '.join(dropped)}")
         return "; ".join(reasons) if step > warmup else ""
@@ -418,8 +483,11 @@ class MetricCallback(Callback):
         shown = {k: f"{v:.3g}" for k, v in losses.items()}
         hidden = ("kid_std", "density", "collapse", "spread")
         shown.update(
-            {k: f"{v:.4g}" for k, v in self.latest.items()
-             if k not in hidden and not k.startswith("recall_class_")}
+            {
+                k: f"{v:.4g}"
+                for k, v in self.latest.items()
+                if k not in hidden and not k.startswith("recall_class_")
+            }
         )
         return shown
 

@@ -175,6 +175,9 @@ class Trainer:
             self.networks, self.device, self.distributed_options
         )
         objective.check_data(data)
+        # What is streamed: the data itself, or the objective's pairing of it with a second
+        # source (style crops), read in the same workers.
+        self.data = data = objective.training_data(data)
         if isinstance(data, Dataset) and hasattr(data, "__len__"):
             # Before fit() writes a run folder, not when the sampler starts; after
             # check_data, whose shape/class errors are the more useful ones.

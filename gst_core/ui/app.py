@@ -83,6 +83,18 @@ def _optional(text: str | None, what: str) -> float | None:
         ) from None
 
 
+def _numbers(text: str | None, what: str) -> list[float] | None:
+    """Comma-separated numbers typed in a text box (``1, 3``); empty: None."""
+    if text is None or not str(text).strip():
+        return None
+    try:
+        return [float(x) for x in str(text).split(",") if x.strip()]
+    except ValueError:
+        raise GstError(
+            f"{what} must be numbers separated by commas, e.g. 1, 3 (or empty), got {text!r}"
+        ) from None
+
+
 def _run_choices(root: str) -> list[str]:
     try:
         return [str(p) for p in runs_.find_runs(root)]
@@ -158,10 +170,14 @@ def build_app(workspace: Workspace, runs_root: str = "runs", device: str = "cpu"
         weights: str,
         preserve: str,
         preview_every: float,
+        mix: str,
+        masks: Any,
         progress: gr.Progress = gr.Progress(),  # noqa: B008 (Gradio's own idiom)
     ) -> Any:
         content_path = upload_paths(content)[0] if content else None
         style_paths = upload_paths(styles)
+        mix_weights = _numbers(mix, "the style mix weights")
+        mask_paths = upload_paths(masks)
         if method == GATYS:
             settings = GatysSettings(
                 size=size,
@@ -173,8 +189,10 @@ def build_app(workspace: Workspace, runs_root: str = "runs", device: str = "cpu"
                 weights=(weights or "").strip() or None,
                 preview_every=int(preview_every) if preview_every else 10,
                 device=device,
+                style_blend_weights=mix_weights,
             )
-            for update in gatys(workspace, content_path, style_paths, settings):
+            stream = gatys(workspace, content_path, style_paths, settings, masks=mask_paths)
+            for update in stream:
                 progress((update.step, update.total), desc="stylize", unit="evaluations")
                 if update.result is not None:
                     text = f"Done: {update.result.name}, {update.size_text} pixels"
@@ -192,6 +210,8 @@ def build_app(workspace: Workspace, runs_root: str = "runs", device: str = "cpu"
             style_paths,
             adain=method == ADAIN,
             alpha=float(alpha),
+            style_blend_weights=mix_weights,
+            masks=mask_paths,
             size=int(size) if size else None,
             preserve_color=preserve,
             device=device,
@@ -211,7 +231,10 @@ def build_app(workspace: Workspace, runs_root: str = "runs", device: str = "cpu"
             device=device,
         )
         files = [str(p) for p in written]
-        return files, f"Translated {len(files)} image(s)", files
+        text = f"Translated {len(files)} image(s)"
+        if written.notice:
+            text += f"\n\n{written.notice}"
+        return files, text, files
 
     @on_page
     def run_sample(run: str | None, count: float, label: float | None, seed: float) -> Any:
@@ -278,6 +301,19 @@ def build_app(workspace: Workspace, runs_root: str = "runs", device: str = "cpu"
                     preserve = gr.Radio(
                         ["off", "luminance", "histogram"], value="off", label="Preserve colour"
                     )
+                    with gr.Accordion("Several styles (Gatys, AdaIN)", open=False):
+                        mix = gr.Textbox(
+                            label="Style mix weights, one per style in order (empty: equal)",
+                            placeholder="e.g. 1, 3",
+                            elem_id="stylize-mix",
+                        )
+                        masks = gr.File(
+                            label="Masks instead: one grey image per style, in order (white: "
+                            "that style), the content's aspect ratio",
+                            file_count="multiple",
+                            file_types=["image"],
+                            elem_id="stylize-masks",
+                        )
                     with gr.Accordion("Weights", open=False):
                         with gr.Row():
                             content_weight = gr.Textbox(
@@ -319,6 +355,8 @@ def build_app(workspace: Workspace, runs_root: str = "runs", device: str = "cpu"
                     weights,
                     preserve,
                     every,
+                    mix,
+                    masks,
                 ],
                 [output, info, download],
                 **WORK,

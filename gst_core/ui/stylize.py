@@ -1,5 +1,9 @@
 """The Stylize tab's work: Gatys optimisation with live previews, or a trained model.
 
+Several styles are mixed everywhere by weight, or given one region each by masks (one grey
+image per style), for Gatys and AdaIN alike: ``gst stylize``'s ``--style-blend-weights`` and
+``--mask``, checked here before any work (:func:`check_style_mix`).
+
 :func:`gatys` is a generator of :class:`GatysUpdate`: the optimisation runs in a worker
 thread and the generator passes on its progress, a preview every ``preview_every``
 evaluations, and finally the result file. Closing the generator (the page's Stop) stops the
@@ -8,6 +12,7 @@ optimisation at its next evaluation; the last preview is what the page keeps.
 
 from __future__ import annotations
 
+import math
 import os
 import queue
 import threading
@@ -23,7 +28,7 @@ from gst_core.images import save_image, tensor_to_pil
 from gst_core.ui.uploads import check_uploads, read_upload
 from gst_core.ui.workspace import Workspace
 
-__all__ = ["GatysSettings", "GatysUpdate", "gatys", "stylize_with_model"]
+__all__ = ["GatysSettings", "GatysUpdate", "check_style_mix", "gatys", "stylize_with_model"]
 
 PRESERVE = ("luminance", "histogram")
 
@@ -42,6 +47,7 @@ class GatysSettings:
     preview_every: int = 10
     seed: int = 0
     device: str = "cpu"
+    style_blend_weights: Sequence[float] | None = None  # one per style; None: equal
 
 
 @dataclass
@@ -83,16 +89,64 @@ def _preserve(value: str | None) -> str | None:
     return value
 
 
+def check_style_mix(
+    weights: Sequence[float] | None,
+    masks: Sequence[str | Path] | None,
+    count: int,
+    content: torch.Tensor,
+) -> tuple[list[float] | None, list[torch.Tensor] | None]:
+    """The mixing weights and the masks (read) for ``count`` styles, or the message saying
+    what is wrong: a count that is not one per style, weights below 0 or summing to 0, a mask
+    without the content's aspect ratio, or both at once (they are two ways of combining)."""
+    from gst_core.pipelines.masked_style import check_masks
+
+    weights = None if weights is None or len(weights) == 0 else [float(w) for w in weights]
+    mask_paths = check_uploads(masks, "masks", required=False)
+    if weights is not None and mask_paths:
+        raise GstError(
+            "style mix weights blend the styles everywhere, masks give each style its own "
+            "region; use one or the other"
+        )
+    if weights is not None:
+        if len(weights) != count:
+            raise GstError(
+                f"{len(weights)} style mix weight(s) for {count} style image(s); give one "
+                "weight per style, in the same order"
+            )
+        if not all(math.isfinite(w) and w >= 0 for w in weights) or sum(weights) <= 0:
+            raise GstError(
+                f"style mix weights must be 0 or more with a positive sum, got {weights}"
+            )
+    if not mask_paths:
+        return weights, None
+    if len(mask_paths) != count:
+        raise GstError(
+            f"{len(mask_paths)} mask(s) for {count} style image(s); give one mask per style, "
+            "in the same order"
+        )
+    read = [read_upload(p) for p in mask_paths]  # full size, as `gst stylize --mask` reads them
+    try:
+        check_masks(read, count, content.shape[-2:])
+    except GstError as exc:  # "mask 2 is ...": the user knows it by its file name
+        message = str(exc)
+        for i, path in enumerate(mask_paths, 1):
+            message = message.replace(f"mask {i} ", f"mask {i} ({path.name}) ", 1)
+        raise GstError(message) from None
+    return weights, read
+
+
 def gatys(
     workspace: Workspace,
     content: str | Path | None,
     styles: Sequence[str | Path] | None,
     settings: GatysSettings,
     *,
+    masks: Sequence[str | Path] | None = None,
     poll: float = 0.25,
 ) -> Iterator[GatysUpdate]:
     """Stylize the uploaded ``content`` with the ``styles`` (Gatys et al.); see the module.
 
+    ``masks``: uploaded grey images, one per style, giving each style its region.
     An update comes at least every ``poll`` seconds, so that a consumer can stop between
     them; all inputs and options are checked before the worker starts.
     """
@@ -107,6 +161,10 @@ def gatys(
         raise GstError(f"preview every must be a whole number of at least 1, got {every!r}")
     if isinstance(settings.steps, float) and settings.steps.is_integer():
         settings.steps = int(settings.steps)
+    content_image = read_upload(content_path, size)
+    blend, mask_images = check_style_mix(
+        settings.style_blend_weights, masks, len(style_paths), content_image
+    )
     options = StylizeOptions(
         steps=settings.steps,
         content_weight=settings.content_weight,
@@ -116,11 +174,11 @@ def gatys(
         seed=settings.seed,
         device=settings.device,
         progress=False,
+        style_blend_weights=blend,
     )
     weights = settings.weights or None
     if weights is not None and not Path(weights).expanduser().is_file():
         raise GstError(f"VGG weights file {weights!r} does not exist; leave it empty for auto")
-    content_image = read_upload(content_path, size)
     style_images = [read_upload(p, size) for p in style_paths]
     extractor = feature_extractors.build({"name": "auto", "weights": weights, "quiet": True})
     transfer = StyleTransfer(extractor, options=options)
@@ -139,7 +197,12 @@ def gatys(
 
     def work() -> None:
         try:
-            events.put(("done", transfer.run(content_image, style_images, callback=callback)))
+            events.put(
+                (
+                    "done",
+                    transfer.run(content_image, style_images, masks=mask_images, callback=callback),
+                )
+            )
         except _Stopped:
             events.put(("stopped", None))
         except BaseException as exc:  # handed to the consumer, raised there
@@ -181,12 +244,16 @@ def stylize_with_model(
     *,
     adain: bool = False,
     alpha: float = 1.0,
+    style_blend_weights: Sequence[float] | None = None,
+    masks: Sequence[str | Path] | None = None,
     size: int | None = None,
     preserve_color: str | None = None,
     device: str | torch.device = "cpu",
 ) -> Path:
     """One forward pass: a fast_style/gan_style model (its style is built in), or with
-    ``adain`` an AdaIN model and any ``styles``. Returns the result file."""
+    ``adain`` an AdaIN model and any ``styles``, mixed by ``style_blend_weights`` or given
+    a region each by ``masks`` (uploaded grey images, one per style). Returns the result
+    file."""
     from gst_core.apply.adain_model import adain_stylize, is_adain_checkpoint
 
     if not model or not str(model).strip():
@@ -213,15 +280,23 @@ def stylize_with_model(
     if adain:
         style_paths = check_uploads(styles, "one or more style images")
         style_images = [read_upload(p, size) for p in style_paths]
+        blend, mask_images = check_style_mix(style_blend_weights, masks, len(style_paths), image)
         result = adain_stylize(
             model,
             image,
             style_images,
             alpha=alpha,
+            weights=blend,
+            masks=mask_images,
             preserve_color=preserve,
             device=device,
         )
     else:
+        if (style_blend_weights is not None and len(style_blend_weights)) or masks:
+            raise GstError(
+                "style mix weights and masks combine several styles, for Gatys and AdaIN; a "
+                "trained model's style is its own"
+            )
         if preserve is not None:
             raise GstError(
                 "colour preservation applies to Gatys and AdaIN; a trained model's colours are "

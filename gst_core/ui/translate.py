@@ -4,18 +4,39 @@ image-to-image) run folder, model folder or checkpoint, via :func:`gst_core.appl
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 
 from gst_core.apply.network_source import open_networks
-from gst_core.apply.translate import DIRECTIONS, translate
+from gst_core.apply.translate import DIRECTIONS, direction_notice, translate
 from gst_core.errors import GstError
 from gst_core.ui.uploads import check_uploads
 from gst_core.ui.workspace import Workspace
 
-__all__ = ["model_path", "translate_uploads"]
+__all__ = ["Translated", "model_path", "translate_uploads"]
+
+#: How the page asks for B → A (the Direction control), in the notice `gst translate` prints.
+SWITCH = "choose B → A under Direction"
+
+
+@dataclass
+class Translated:
+    """The PNGs written, and what the page should say about the direction (or None)."""
+
+    written: list[Path] = field(default_factory=list)
+    notice: str | None = None
+
+    def __iter__(self) -> Iterator[Path]:
+        return iter(self.written)
+
+    def __len__(self) -> int:
+        return len(self.written)
+
+    def __getitem__(self, index: int) -> Path:
+        return self.written[index]
 
 
 def model_path(model: str | os.PathLike[str] | None, what: str = "a model") -> Path:
@@ -38,8 +59,12 @@ def translate_uploads(
     direction: str = "a2b",
     size: int | None = None,
     device: str | torch.device = "cpu",
-) -> list[Path]:
-    """Every uploaded image translated (any size, tiled when big); the PNGs written."""
+) -> Translated:
+    """Every uploaded image translated (any size, tiled when big); the PNGs written.
+
+    A two-way (CycleGAN) model run A → B comes with the notice ``gst translate`` prints when
+    it picks that default: the page's Direction starts at A → B, so the user may not have
+    chosen it."""
     path = model_path(model)
     if direction not in DIRECTIONS:
         raise GstError(f"direction must be a2b or b2a, got {direction!r}")
@@ -51,6 +76,7 @@ def translate_uploads(
     if repeated:
         raise GstError(f"several uploads are named {', '.join(repeated)}; rename one")
     source = open_networks(path, device=device)  # read once; a model folder is rebuilt from it
+    notice = direction_notice(source, None if direction == "a2b" else direction, switch=SWITCH)
     result = translate(
         source.state if source.state is not None else path,
         sources,
@@ -60,4 +86,4 @@ def translate_uploads(
         device=device,
         progress=False,
     )
-    return list(result.written)
+    return Translated(list(result.written), notice)

@@ -4,25 +4,51 @@ Wang et al., "Consistent Video Style Transfer via Compound Regularization" (AAAI
 warp a training image by a random smooth flow ``W`` and add a little noise ``Δ``, then ask
 that stylising commutes with the motion: ``G(W(x) + Δ) ≈ W(G(x))``. A network trained so
 flickers less on video, without optical-flow networks or video data.
+
+One implementation for every objective that offers ``[objective] temporal_weight``
+(fast_style, gan_style, adain, cyclegan): :class:`TemporalTerm` holds the three options
+and computes the term; the flows and the noise come from the objective's own seeded
+``torch.Generator`` (checkpointed with it), so a resumed run draws the same motions.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 import torch
 import torch.nn.functional as F
-from torch import Tensor, nn
+from torch import Tensor
 
-__all__ = ["compound_temporal_loss", "random_smooth_flow", "warp_images"]
+from gst_core.errors import TrainingSetupError
+
+__all__ = ["TemporalTerm", "compound_temporal_loss", "random_smooth_flow", "warp_images"]
+
+
+def _rand(shape: tuple[int, ...], rng: torch.Generator | None, device, normal=False) -> Tensor:
+    """Uniform [0, 1) (or standard normal) numbers from ``rng`` on its own device, moved to
+    ``device``: a CPU generator's stream is the same whichever device trains."""
+    draw = torch.randn if normal else torch.rand
+    if rng is None:
+        return draw(shape, device=device)
+    return draw(shape, generator=rng, device=rng.device).to(device)
 
 
 def random_smooth_flow(
-    batch: int, height: int, width: int, *, max_shift: float, device=None, grid: int = 4
+    batch: int,
+    height: int,
+    width: int,
+    *,
+    max_shift: float,
+    device=None,
+    grid: int = 4,
+    rng: torch.Generator | None = None,
 ) -> Tensor:
     """Flows ``(B, H, W, 2)`` in pixels (x, y): a random global shift plus a smooth field
     (random values on a ``grid × grid`` lattice, upsampled bicubically), at most about
-    ``max_shift`` pixels."""
-    shift = (torch.rand(batch, 2, 1, 1, device=device) * 2 - 1) * (max_shift / 2)
-    field = (torch.rand(batch, 2, grid, grid, device=device) * 2 - 1) * (max_shift / 2)
+    ``max_shift`` pixels. Drawn from ``rng`` (the global stream when None)."""
+    shift = (_rand((batch, 2, 1, 1), rng, device) * 2 - 1) * (max_shift / 2)
+    field = (_rand((batch, 2, grid, grid), rng, device) * 2 - 1) * (max_shift / 2)
     smooth = F.interpolate(field, size=(height, width), mode="bicubic", align_corners=True)
     return (shift + smooth).permute(0, 2, 3, 1)
 
@@ -42,16 +68,59 @@ def warp_images(images: Tensor, flow: Tensor) -> Tensor:
 
 
 def compound_temporal_loss(
-    generator: nn.Module,
+    network: Callable[[Tensor], Tensor],
     images: Tensor,
     stylised: Tensor,
     *,
     max_shift: float = 8.0,
     noise: float = 0.02,
+    rng: torch.Generator | None = None,
 ) -> Tensor:
     """``mean((G(W(x) + Δ) − W(G(x)))²)`` for a fresh random smooth flow ``W`` and Gaussian
-    noise ``Δ`` of std ``noise`` (images in [-1, 1]; ``stylised`` is ``G(images)``)."""
+    noise ``Δ`` of std ``noise`` (images in [-1, 1]; ``stylised`` is ``G(images)``), both
+    drawn from ``rng``."""
     b, _, h, w = images.shape
-    flow = random_smooth_flow(b, h, w, max_shift=max_shift, device=images.device)
-    moved = warp_images(images, flow) + noise * torch.randn_like(images)
-    return F.mse_loss(generator(moved).float(), warp_images(stylised.float(), flow.float()))
+    flow = random_smooth_flow(b, h, w, max_shift=max_shift, device=images.device, rng=rng)
+    delta = _rand(tuple(images.shape), rng, images.device, normal=True).to(images.dtype)
+    moved = warp_images(images, flow) + noise * delta
+    return F.mse_loss(network(moved).float(), warp_images(stylised.float(), flow.float()))
+
+
+@dataclass(frozen=True)
+class TemporalTerm:
+    """The ``[objective]`` options ``temporal_weight`` (0: off), ``temporal_shift`` (the
+    flows' size in pixels) and ``temporal_noise`` (the noise's std on [-1, 1] images)."""
+
+    weight: float = 0.0
+    shift: float = 8.0
+    noise: float = 0.02
+
+    @classmethod
+    def checked(
+        cls, owner: str, weight: float = 0.0, shift: float = 8.0, noise: float = 0.02
+    ) -> TemporalTerm:
+        for name, value in (
+            ("temporal_weight", weight),
+            ("temporal_shift", shift),
+            ("temporal_noise", noise),
+        ):
+            if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+                raise TrainingSetupError(
+                    f"{owner}: [objective] {name} must be a number >= 0, got {value!r}"
+                )
+        return cls(float(weight), float(shift), float(noise))
+
+    def __bool__(self) -> bool:
+        return self.weight > 0
+
+    def loss(
+        self,
+        network: Callable[[Tensor], Tensor],
+        images: Tensor,
+        outputs: Tensor,
+        rng: torch.Generator,
+    ) -> Tensor:
+        """The unweighted term for ``outputs = network(images)`` (both on [-1, 1])."""
+        return compound_temporal_loss(
+            network, images, outputs, max_shift=self.shift, noise=self.noise, rng=rng
+        )

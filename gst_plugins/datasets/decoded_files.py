@@ -38,6 +38,7 @@ from gst_core.images import ImageReadError, open_image
 
 __all__ = [
     "CACHE_BUDGET_MB",
+    "REDUCING_GAP",
     "MAX_UNREADABLE",
     "DecodedFiles",
     "check_store_options",
@@ -50,8 +51,14 @@ MAX_UNREADABLE = 0.5
 # bombs included; ValueError/SyntaxError come from damaged files some decoders let through.
 UNREADABLE = (ImageReadError, OSError, ValueError, SyntaxError)
 
-#: Turns the opened images of one record into its tensors (uint8, one per part).
+#: Turns the opened images of one record into its tensors (uint8, one per part). A convert
+#: that shrinks the images may declare ``draft = (width, height)``: the size it needs at
+#: least, twice its output per side (Pillow's thumbnail reducing gap), so a JPEG may be
+#: decoded at a reduced scale (gst_core.images.open_image).
 Convert = Callable[[list[Image.Image], Sequence[Path]], tuple[Tensor, ...]]
+
+#: How much larger than its output a decoded draft stays (Pillow's Image.thumbnail default).
+REDUCING_GAP = 2
 
 
 def check_store_options(
@@ -104,8 +111,12 @@ class DecodedFiles:
         max_unreadable: float,
         where: str,
         owner: str,
+        stack: bool = True,
     ) -> None:
         self.records = list(records)
+        # False for records whose tensors differ in shape (style images keep their aspect
+        # ratio): a cache then holds one list of tensors per part instead of one tensor.
+        self.stack = bool(stack)
         self.convert = convert
         self.cached = bool(cache)
         self.max_unreadable = float(max_unreadable)
@@ -113,7 +124,7 @@ class DecodedFiles:
         # Per record: 0 readable (or not met yet); k > 0: its k-th file could not be read.
         # In shared memory, so a DataLoader worker's finding reaches the trainer.
         self._bad = torch.zeros(len(self.records), dtype=torch.uint8).share_memory_()
-        self._parts: tuple[Tensor, ...] = ()
+        self._parts: tuple[Tensor | list[Tensor], ...] = ()
         self.kept = list(range(len(self.records)))
         if self.cached:
             self._decode_all()
@@ -124,9 +135,11 @@ class DecodedFiles:
         """Record ``i``'s tensors, or raise after marking it unreadable."""
         record = self.records[i]
         images = []
+        # The smallest decode the conversion can use (JPEGs only; see open_image).
+        draft = getattr(self.convert, "draft", None)
         for k, path in enumerate(record):
             try:
-                images.append(open_image(path))
+                images.append(open_image(path, draft))
             except UNREADABLE:
                 self._bad[i] = k + 1
                 raise
@@ -161,14 +174,16 @@ class DecodedFiles:
                 f"(first: {first.name}: {self.reason(first)})"
             )
         self.check_unreadable()
-        self._parts = tuple(torch.stack(part) for part in zip(*decoded, strict=True))
+        parts = zip(*decoded, strict=True)
+        self._parts = tuple(torch.stack(p) if self.stack else list(p) for p in parts)
 
     def __len__(self) -> int:
         return len(self.kept)
 
     @property
-    def parts(self) -> tuple[Tensor, ...]:
-        """The cached uint8 tensors, one per part of a record (empty when streamed)."""
+    def parts(self) -> tuple[Tensor | list[Tensor], ...]:
+        """The cached uint8 tensors, one per part of a record (empty when streamed); a list of
+        tensors per part when built with ``stack=False``."""
         return self._parts
 
     def get(self, index: int) -> tuple[int, tuple[Tensor, ...]]:

@@ -30,6 +30,7 @@ from gst_core.sample_keys import SampleKey, index_of, unpack_key
 from .decoded_files import (
     CACHE_BUDGET_MB,
     MAX_UNREADABLE,
+    REDUCING_GAP,
     DecodedFiles,
     FileBacked,
     check_store_options,
@@ -46,6 +47,7 @@ class FolderConvert:
 
     def __init__(self, size: int, channels: int) -> None:
         self.size, self.channels = size, channels
+        self.draft = (REDUCING_GAP * size,) * 2  # the square's side is the short side
 
     def __call__(self, images: list[Image.Image], paths: Sequence[Path]) -> tuple[Tensor, ...]:
         # The same conversion as load_image: a plain convert("RGB") clips 16-bit

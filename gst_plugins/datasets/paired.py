@@ -33,6 +33,7 @@ from gst_core.images import find_images
 from .decoded_files import (
     CACHE_BUDGET_MB,
     MAX_UNREADABLE,
+    REDUCING_GAP,
     DecodedFiles,
     FileBacked,
     check_store_options,
@@ -96,6 +97,8 @@ class PairedConvert:
 
     def __init__(self, size: int, channels: int, side_by_side: bool) -> None:
         self.size, self.channels, self.side_by_side = size, channels, side_by_side
+        side = REDUCING_GAP * size
+        self.draft = (2 * side if side_by_side else side, side)
         self.warned_odd = False
 
     def __call__(self, images: list[Image.Image], paths: Sequence[Path]) -> tuple[Tensor, ...]:

@@ -24,6 +24,7 @@ from gst_core.images import find_images
 from .decoded_files import (
     CACHE_BUDGET_MB,
     MAX_UNREADABLE,
+    REDUCING_GAP,
     DecodedFiles,
     FileBacked,
     check_store_options,
@@ -39,6 +40,7 @@ class DomainConvert:
 
     def __init__(self, size: int, channels: int) -> None:
         self.size, self.channels = size, channels
+        self.draft = (REDUCING_GAP * size,) * 2
 
     def __call__(self, images: list[Image.Image], paths: Sequence[Path]) -> tuple[Tensor, ...]:
         return (to_uint8(images[0], self.size, self.channels),)

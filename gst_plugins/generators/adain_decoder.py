@@ -89,4 +89,3 @@ def load_reference_decoder(path: str | os.PathLike[str]) -> AdaINDecoder:
         )
     decoder.layers.load_state_dict({k: v.float() for k, v in cleaned.items()})
     return decoder.eval()
-

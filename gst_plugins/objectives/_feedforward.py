@@ -4,29 +4,29 @@
   names none: VGG16 if its weights can be found and the offline
   ``random_multiscale`` extractor otherwise (with a one-line notice, as the
   ``auto`` extractor does for Gatys).
-* :func:`load_style_images`: style images from a file or a folder, as ``(1, 3, H, W)``
-  tensors in ``[0, 1]``; the built-in drawn style when none is given.
+* :func:`style_images`: the style images of a file or a folder (streamed), or the
+  built-in drawn style when none is given; :func:`load_style_images` decodes them all.
 * :func:`content_preview`: a few fixed content images for previews.
 """
 
 from __future__ import annotations
 
 import sys
-import warnings
-from pathlib import Path
 from typing import Any
 
 import torch
 from torch import Tensor
 
-from gst_core.errors import DataError, TrainingSetupError
-from gst_core.images import ImageReadError, find_images, load_image, pil_to_tensor
+from gst_core.errors import TrainingSetupError
+from gst_core.images import pil_to_tensor
+from gst_plugins.datasets.style_images import StyleImages
 
 __all__ = [
     "OFFLINE_NOTICE",
     "content_preview",
     "default_extractor",
     "load_style_images",
+    "style_images",
     "to_unit",
 ]
 
@@ -53,8 +53,12 @@ def default_extractor() -> dict[str, Any]:
     return {"name": "random_multiscale"}
 
 
-def load_style_images(path: str | None, size: int | None, *, what: str = "style") -> list[Tensor]:
-    """The image at ``path``, or every image in the folder ``path``, longer side ``size``.
+def style_images(
+    path: str | None, size: int | None, *, what: str = "style", cache: str | bool = "auto"
+) -> StyleImages:
+    """The style image at ``path``, or the folder ``path`` (listed now, each image read when a
+    crop of it is drawn unless the folder fits the cache budget: see
+    :mod:`gst_plugins.datasets.style_images`), longer side ``size``.
 
     ``None`` gives the built-in drawn style (swirling strokes), so a run works
     on a fresh machine.
@@ -63,36 +67,14 @@ def load_style_images(path: str | None, size: int | None, *, what: str = "style"
         from gst_plugins.datasets.style_samples import sample_style
 
         side = size or 256
-        return [pil_to_tensor(sample_style(side, side))]
-    root = Path(path).expanduser()
-    if root.is_dir():
-        files = find_images(root)
-        if not files:
-            raise DataError(
-                f"the {what} folder {str(root)!r} has no images; put PNG/JPEG files in it"
-            )
-        images, bad = [], []
-        for f in files:
-            try:
-                images.append(load_image(f, size))
-            except ImageReadError as exc:  # damaged, not an image, a decompression bomb
-                bad.append((f, exc))
-        if bad:
-            shown = "; ".join(f"{f.name} ({e})" for f, e in bad[:3])
-            warnings.warn(
-                f"skipped {len(bad)} unreadable image(s) of {len(files)} in the {what} folder "
-                f"{str(root)!r}: {shown}{'; ...' if len(bad) > 3 else ''}",
-                stacklevel=2,
-            )
-        if not images:
-            raise DataError(
-                f"none of the {len(files)} image(s) in the {what} folder {str(root)!r} could be "
-                f"read (first: {bad[0][1]})"
-            )
-        return images
-    if not root.exists():
-        raise DataError(f"the {what} image {str(root)!r} does not exist; check the path")
-    return [load_image(root, size)]
+        return StyleImages(images=[pil_to_tensor(sample_style(side, side))], note="")
+    return StyleImages.from_path(path, size, what=what, cache=cache)
+
+
+def load_style_images(path: str | None, size: int | None, *, what: str = "style") -> list[Tensor]:
+    """Every image of :func:`style_images` decoded, as ``(1, 3, H, W)`` in ``[0, 1]`` (memory
+    O(folder): the objectives stream a folder instead)."""
+    return list(style_images(path, size, what=what))
 
 
 def content_preview(dataset: Any, count: int) -> Tensor:

@@ -17,9 +17,15 @@ with the taps ``layers`` names; default VGG19 when its weights can be found,
 else the offline encoder below), ``[generator]`` (default ``adain_decoder``
 sized to the encoder), ``[data]`` (content; default the built-in
 ``content_photos``) and ``[objective]``: ``style_dir`` (a folder of style
-images; default the built-in ``drawn_styles``), ``style_size`` (longer side the
-styles are loaded at, 160), ``layers``, ``content_weight``, ``style_weight``,
-``seed`` (the style crops' random stream, checkpointed), ``preview_count``.
+images, streamed with the content in the trainer's DataLoader workers; default
+the built-in ``drawn_styles``), ``style_size`` (longer side the styles are
+loaded at, 160), ``style_cache`` (as ``[data] cache``), ``layers``,
+``content_weight``, ``style_weight``,
+``seed`` (of the style crops of data that is not paired with them), ``preview_count``,
+and ``temporal_weight`` / ``temporal_shift`` / ``temporal_noise`` (default off: the compound
+temporal regularisation of ``fast_style``, for video, on the whole stylisation
+``decoder(AdaIN(encoder(x), style))`` with each sample's style held fixed; images on
+[-1, 1] as for the other objectives; flows drawn from (seed, step)).
 
 Offline encoder: no VGG weights can be downloaded, so without them the encoder
 is ``vgg19`` with seeded random weights at a quarter of the width
@@ -43,10 +49,14 @@ from gst_core.config import options as config_options
 from gst_core.errors import TrainingSetupError
 from gst_core.feature_stats import adain, mean_std
 from gst_core.interfaces import FeatureExtractor, Objective, Preview, StepContext
+from gst_core.sample_keys import SampleKey, sample_generator
+from gst_plugins._shared.temporal import TemporalTerm
+from gst_plugins.datasets.style_images import StyleImages
+from gst_plugins.datasets.with_style import WithStyle, pairable
 from gst_plugins.objectives._feedforward import (
     check_rgb_content,
     content_preview,
-    load_style_images,
+    style_images,
     to_unit,
 )
 from gst_plugins.objectives.gan import split_batch
@@ -126,24 +136,34 @@ class AdaINObjective(Objective):
         self,
         decoder: nn.Module,
         encoder: FeatureExtractor,
-        style_images: list[Tensor],
+        style_images: StyleImages | Sequence[Tensor],
         *,
         layers: Sequence[str] = ADAIN_LAYERS,
         content_weight: float = 1.0,
         style_weight: float = 10.0,
         seed: int = 0,
         preview_count: int = 4,
+        temporal_weight: float = 0.0,
+        temporal_shift: float = 8.0,
+        temporal_noise: float = 0.02,
     ) -> None:
-        if not style_images:
+        if not isinstance(style_images, StyleImages):
+            style_images = StyleImages(images=list(style_images))
+        if not len(style_images):
             raise TrainingSetupError("adain needs at least one style image")
         self.decoder, self.encoder = decoder, encoder
         self.layers = tuple(layers)
-        self.style_images = style_images  # (1, 3, H, W) in [0, 1]
+        self.styles = style_images
+        self.crop_size: int | None = None  # the content size, set by check_data
+        self.paired_styles = False  # batches carry their style crops (training_data)
+        self.seed = seed
         self.content_weight, self.style_weight = float(content_weight), float(style_weight)
-        self.rng = torch.Generator().manual_seed(seed)
         self.preview_count = preview_count
         self.preview_images: Tensor | None = None
         self._options: dict[str, Any] = {}
+        self.temporal = TemporalTerm.checked(
+            "adain", temporal_weight, temporal_shift, temporal_noise
+        )
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any], *, source: str = "<config>") -> AdaINObjective:
@@ -157,10 +177,11 @@ class AdaINObjective(Objective):
         default = {"name": "adain_decoder", "width_multiplier": width, "in_channels": channels}
         decoder, g_spec = component(config, "generator", default, source)
         style_dir, style_size = options.pop("style_dir", None), options.pop("style_size", 160)
+        style_cache = options.pop("style_cache", "auto")
         styles = (
-            load_style_images(style_dir, style_size)
+            style_images(style_dir, style_size, cache=style_cache)
             if style_dir is not None
-            else _builtin_styles(style_size)
+            else StyleImages(images=_builtin_styles(style_size))
         )
         objective = construct(
             cls, decoder, encoder, styles, options={"layers": layers, **options}, source=source
@@ -169,6 +190,7 @@ class AdaINObjective(Objective):
         objective._options = {
             "style_dir": style_dir,
             "style_size": style_size,
+            "style_cache": style_cache,
             "layers": list(layers),
             "encoder": {k: v for k, v in x_spec.items() if k != "layers"},
             **options,
@@ -181,39 +203,34 @@ class AdaINObjective(Objective):
     def config(self) -> dict[str, Any]:
         return dict(self._options)
 
-    def state_dict(self) -> dict[str, Any]:
-        return {"rng": self.rng.get_state()}
-
-    def load_state_dict(self, state: Mapping[str, Any]) -> None:
-        if "rng" in state:
-            self.rng.set_state(state["rng"])
-
     def check_data(self, dataset: Any) -> None:
-        check_rgb_content(dataset, "adain")
+        self.crop_size = check_rgb_content(dataset, "adain").shape[-1]
         self.preview_images = content_preview(dataset, self.preview_count)
 
-    def style_batch(self, count: int, size: int, generator: torch.Generator) -> Tensor:
-        """``count`` random ``size``² crops of the style images, in ``[0, 1]``."""
-        crops = []
-        for _ in range(count):
-            pick = int(torch.randint(len(self.style_images), (1,), generator=generator))
-            image = self.style_images[pick]
-            if min(image.shape[-2:]) < size:
-                image = F.interpolate(image, scale_factor=size / min(image.shape[-2:]) + 1e-6,
-                                      mode="bilinear", align_corners=False)  # fmt: skip
-            h, w = image.shape[-2:]
-            y = int(torch.randint(h - size + 1, (1,), generator=generator))
-            x = int(torch.randint(w - size + 1, (1,), generator=generator))
-            crops.append(image[..., y : y + size, x : x + size])
-        return torch.cat(crops)
+    def training_data(self, dataset: Any) -> Any:
+        """A map-style dataset is paired with style crops, read in the same workers."""
+        if self.crop_size is None or not pairable(dataset):
+            return dataset
+        self.paired_styles = True
+        return WithStyle(dataset, self.styles, self.crop_size)
+
+    def style_batch(self, count: int, size: int, step: int, seed: int) -> Tensor:
+        """``count`` random ``size``² crops of the style images in ``[0, 1]``, drawn from
+        (seed, step, slot): for data not paired with them, and for previews."""
+        keys = [SampleKey(i, step, seed) for i in range(count)]
+        return torch.stack([self.styles.crop(size, sample_generator(k, "style")) for k in keys])
 
     def train_step(
         self, nets: Mapping[str, nn.Module], batch: Any, ctx: StepContext
     ) -> dict[str, Tensor]:
         self.encoder.to(ctx.device)
+        if self.paired_styles:
+            batch, style = batch
         images, _ = split_batch(batch)
+        if not self.paired_styles:
+            style = self.style_batch(len(images), images.shape[-1], ctx.step, self.seed)
         content = to_unit(images)
-        style = self.style_batch(len(content), content.shape[-1], self.rng).to(ctx.device)
+        style = style.to(ctx.device)
         with torch.no_grad():
             style_features = self.encoder(style)
             stats = {n: mean_std(style_features[n]) for n in self.layers}
@@ -223,12 +240,35 @@ class AdaINObjective(Objective):
         content_loss, style_loss = adain_losses(self.encoder(decoded.float()), target, stats,
                                                 self.layers)  # fmt: skip
         total = self.content_weight * content_loss + self.style_weight * style_loss
+        metrics = {"loss_content": content_loss.detach(), "loss_style": style_loss.detach()}
+        if self.temporal:  # compound regularisation (Wang et al. 2020): stable on video
+            with ctx.autocast():
+                temporal = self.temporal_term(nets["decoder"], images, decoded, stats, ctx.step)
+            total = total + self.temporal.weight * temporal
+            metrics["loss_temporal"] = temporal.detach()
         ctx.optimize("decoder", total)
-        return {
-            "loss_content": content_loss.detach(),
-            "loss_style": style_loss.detach(),
-            "loss_total": total.detach(),
-        }
+        return {**metrics, "loss_total": total.detach()}
+
+    def temporal_term(
+        self,
+        decoder: nn.Module,
+        images: Tensor,
+        decoded: Tensor,
+        stats: Mapping[str, tuple[Tensor, Tensor]],
+        step: int,
+    ) -> Tensor:
+        """The temporal term of the whole stylisation, on [-1, 1] like the other objectives';
+        each sample keeps its style, so only the content moves. Its flows and noise are drawn
+        from (seed, step), as the style crops are: a resume draws the same ones."""
+        last = self.layers[-1]
+
+        def stylise(moved: Tensor) -> Tensor:
+            with torch.no_grad():  # the encoder is frozen and the input is no parameter
+                target = adain(self.encoder(to_unit(moved))[last], *stats[last])
+            return decoder(target).float() * 2 - 1
+
+        rng = sample_generator(SampleKey(0, step, self.seed), "temporal")
+        return self.temporal.loss(stylise, images, decoded.float() * 2 - 1, rng)
 
     @torch.no_grad()
     def preview(self, networks: Mapping[str, nn.Module], count: int) -> Preview:
@@ -237,10 +277,10 @@ class AdaINObjective(Objective):
         device = next(decoder.parameters()).device
         content = self.preview_images
         if content is None:
-            content = self.style_batch(1, 64, torch.Generator().manual_seed(1)) * 2 - 1
+            content = self.style_batch(1, 64, step=-1, seed=1) * 2 - 1
         content = to_unit(content[:count]).to(device)
         # Fixed styles, from a generator of their own: previews never touch the training stream.
-        style = self.style_batch(len(content), content.shape[-1], torch.Generator().manual_seed(0))
+        style = self.style_batch(len(content), content.shape[-1], step=-1, seed=0)
         self.encoder.to(device)
         style = style.to(device)
         target = adain(

@@ -12,7 +12,10 @@ domain, checkpointed with its random state).
 Config: ``[generator]`` (default ``resnet_9blocks``; both directions are built
 from it), ``[discriminator]`` (default ``patchgan``; both), ``[loss]``
 (default ``lsgan``, as the reference), ``[objective]`` (``cycle_weight``,
-``identity_weight``, ``pool_size``, ``gan_weight``), ``[data]`` (``unpaired``
+``identity_weight``, ``pool_size``, ``gan_weight``; ``temporal_weight`` /
+``temporal_shift`` / ``temporal_noise``, default off: the compound temporal
+regularisation of ``fast_style`` for video, on both generators, its flows from a
+checkpointed generator seeded like the pools), ``[data]`` (``unpaired``
 or ``unpaired_shapes``). Optimiser groups: ``generator`` (both generators, one
 Adam as the reference) and ``discriminator`` (both). Previews are rows of
 A | G(A) | F(G(A)) and B | F(B) | G(F(B)).
@@ -37,6 +40,7 @@ from gst_core.interfaces import (
     Preview,
     StepContext,
 )
+from gst_plugins._shared.temporal import TemporalTerm
 
 from . import _i2i
 from ._generator_kind import require_image_generator
@@ -75,6 +79,9 @@ class CycleGANObjective(Objective):
         gan_weight: float | None = None,
         pool_seed: int | None = None,
         augment: str | Sequence[str] | None = None,
+        temporal_weight: float = 0.0,
+        temporal_shift: float = 8.0,
+        temporal_noise: float = 0.02,
     ) -> None:
         for g in (g_ab, g_ba):
             require_image_generator(g, "cyclegan", "resnet_9blocks, resnet_6blocks, unet_256, ...")
@@ -98,6 +105,10 @@ class CycleGANObjective(Objective):
         seed = torch.initial_seed() if pool_seed is None else int(pool_seed)
         self.pool_a = ImagePool(pool_size, seed)
         self.pool_b = ImagePool(pool_size, seed + 1)
+        self.temporal = TemporalTerm.checked(
+            "cyclegan", temporal_weight, temporal_shift, temporal_noise
+        )
+        self.temporal_rng = torch.Generator().manual_seed(seed + 2)  # its flows and noise
         self._preview: tuple[Tensor, Tensor] | None = None
         self.augment = DiffAugment(augment)  # before every D call, real and fake alike
 
@@ -144,16 +155,31 @@ class CycleGANObjective(Objective):
             "pool_size": self.pool_a.size,
             "gan_weight": self.gan_weight,
             **({"augment": self.augment.policy} if self.augment else {}),
+            **(
+                {
+                    "temporal_weight": self.temporal.weight,
+                    "temporal_shift": self.temporal.shift,
+                    "temporal_noise": self.temporal.noise,
+                }
+                if self.temporal
+                else {}
+            ),
         }
 
     def state_dict(self) -> dict[str, Any]:
-        return {"pool_a": self.pool_a.state_dict(), "pool_b": self.pool_b.state_dict()}
+        return {
+            "pool_a": self.pool_a.state_dict(),
+            "pool_b": self.pool_b.state_dict(),
+            "temporal_rng": self.temporal_rng.get_state(),
+        }
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         device = next(self.g_ab.parameters()).device
         if "pool_a" in state:
             self.pool_a.load_state_dict(state["pool_a"], device)
             self.pool_b.load_state_dict(state["pool_b"], device)
+        if "temporal_rng" in state:  # checkpoints from before the temporal term have none
+            self.temporal_rng.set_state(state["temporal_rng"])
 
     def check_data(self, dataset: Any) -> None:
         first = _i2i.first_items(dataset, "cyclegan")
@@ -189,6 +215,13 @@ class CycleGANObjective(Objective):
                 ).abs().mean()
                 g_loss = g_loss + self.identity_weight * self.cycle_weight * identity
                 metrics["identity"] = identity.detach()
+            if self.temporal:  # compound regularisation (Wang et al. 2020), both directions
+                rng = self.temporal_rng
+                temporal = self.temporal.loss(g_ab, real_a, fake_b, rng) + self.temporal.loss(
+                    g_ba, real_b, fake_a, rng
+                )
+                g_loss = g_loss + self.temporal.weight * temporal
+                metrics["temporal"] = temporal.detach()
         ctx.optimize("generator", g_loss)
 
         d_a.requires_grad_(True)

@@ -18,7 +18,8 @@ default in the CLI: the built-in ``content_photos``) and ``[objective]``:
 * ``temporal_weight`` (default 0: off): compound regularisation for video (Wang et al.,
   AAAI 2020): ``weight · mean((G(W(x) + Δ) − W(G(x)))²)`` on [-1, 1] images for a random
   smooth flow ``W`` of up to ``temporal_shift`` pixels (8) and noise ``Δ`` of std
-  ``temporal_noise`` (0.02); see ``gst_plugins/_shared/temporal.py``.
+  ``temporal_noise`` (0.02); see ``gst_plugins/_shared/temporal.py``. The flows and
+  noise come from the objective's generator seeded by ``seed`` (0), checkpointed.
 
 Weights. The reference uses content 1e5 and style 1e10 with Gram
 ``G = F Fᵀ / (C·H·W)`` and ``mse_loss`` (a mean), on VGG16 features of images
@@ -48,11 +49,12 @@ from gst_core.config import options as config_options
 from gst_core.errors import TrainingSetupError
 from gst_core.interfaces import FeatureExtractor, ImageGenerator, Objective, Preview, StepContext
 from gst_core.perceptual import PerceptualLoss
-from gst_plugins._shared.temporal import compound_temporal_loss
+from gst_plugins._shared.temporal import TemporalTerm
 from gst_plugins.objectives._feedforward import (
     content_preview,
     default_extractor,
     load_style_images,
+    style_images,
     to_unit,
 )
 from gst_plugins.objectives._generator_kind import require_image_generator
@@ -139,6 +141,7 @@ class FastStyleObjective(Objective):
         temporal_weight: float = 0.0,
         temporal_shift: float = 8.0,
         temporal_noise: float = 0.02,
+        seed: int = 0,
     ) -> None:
         require_image_generator(generator, "fast_style", "transformer_net")
         self.generator = generator
@@ -154,14 +157,10 @@ class FastStyleObjective(Objective):
         self.style_grams = self.loss.style_targets(style)
         self.preview_count = preview_count
         self.preview_images: Tensor | None = None
-        for name, value in [
-            ("temporal_weight", temporal_weight),
-            ("temporal_shift", temporal_shift),
-            ("temporal_noise", temporal_noise),
-        ]:
-            if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-                raise TrainingSetupError(f"[objective] {name} must be a number >= 0, got {value!r}")
-        self.temporal = (float(temporal_weight), float(temporal_shift), float(temporal_noise))
+        self.temporal = TemporalTerm.checked(
+            "fast_style", temporal_weight, temporal_shift, temporal_noise
+        )
+        self.rng = torch.Generator().manual_seed(seed)  # the temporal term's flows and noise
         self._options: dict[str, Any] = {}
 
     @classmethod
@@ -172,13 +171,15 @@ class FastStyleObjective(Objective):
         extractor, x_spec = component(config, "feature_extractor", default_extractor, source)
         options = config_options(config)
         style_path, style_size = options.pop("style", None), options.pop("style_size", 256)
-        style = load_style_images(style_path, style_size)
-        if len(style) != 1:
+        # A folder is listed, not decoded: one of many is refused before any is read.
+        styles = style_images(style_path, style_size, cache=False)
+        if len(styles) != 1:
             raise TrainingSetupError(
                 f"{source}: [objective] style must be one image for fast_style, got a folder "
-                f"of {len(style)}; pick one (gan_style learns from a folder)"
+                f"of {len(styles)}; pick one (gan_style learns from a folder)"
             )
-        objective = construct(cls, generator, extractor, style[0], options=options, source=source)
+        style = next(iter(styles))
+        objective = construct(cls, generator, extractor, style, options=options, source=source)
         objective.network_specs = {"generator": {"kind": "generator", **g_spec}}
         objective._options = {"style": style_path, "style_size": style_size, **options}
         if "feature_extractor" not in config:  # else the config (in the checkpoint) names it
@@ -190,6 +191,13 @@ class FastStyleObjective(Objective):
 
     def config(self) -> dict[str, Any]:
         return {**self._options, "loss_weights": dict(self.loss.loss_weights)}
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"rng": self.rng.get_state()}
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        if "rng" in state:  # checkpoints from before the temporal term have none
+            self.rng.set_state(state["rng"])
 
     def check_data(self, dataset: Any) -> None:
         try:
@@ -221,14 +229,11 @@ class FastStyleObjective(Objective):
         with ctx.autocast():
             stylised = nets["generator"](images)
         terms = self.loss(to_unit(stylised), targets, self.style_grams)
-        weight, shift, noise = self.temporal
-        if weight:  # compound regularisation (Wang et al. 2020): stable on video
+        if self.temporal:  # compound regularisation (Wang et al. 2020): stable on video
             with ctx.autocast():
-                temporal = compound_temporal_loss(
-                    nets["generator"], images, stylised, max_shift=shift, noise=noise
-                )
+                temporal = self.temporal.loss(nets["generator"], images, stylised, self.rng)
             terms["temporal"] = temporal
-            terms["total"] = terms["total"] + weight * temporal
+            terms["total"] = terms["total"] + self.temporal.weight * temporal
         ctx.optimize("generator", terms["total"])
         return {f"loss_{k}": v.detach() for k, v in terms.items()}
 

@@ -23,10 +23,15 @@ generator learns to fool it while keeping the content:
 Config sections: ``[generator]``, ``[discriminator]``, ``[loss]`` (one
 adversarial loss), ``[feature_extractor]`` (defaults as ``fast_style``),
 ``[data]`` (content images; default: the built-in ``content_photos``) and
-``[objective]``: ``style_dir`` (default: crops of the built-in drawn style),
+``[objective]``: ``style_dir`` (default: crops of the built-in drawn style; a
+folder is streamed: its crops are read in the trainer's DataLoader workers with
+the content, see :mod:`gst_plugins.datasets.with_style`), ``style_cache``
+(``"auto"``, true or false, as ``[data] cache``),
 ``adversarial_weight``, ``content_weight``, ``style_weight``, ``color_weight``,
 ``tv_weight``, ``warmup_steps``, ``edge_smooth``, ``grayscale``, ``seed``,
-``preview_count``.
+``preview_count`` and ``temporal_weight`` / ``temporal_shift`` / ``temporal_noise``
+(default off: the compound temporal regularisation of ``fast_style``, for video; its
+flows drawn from (``seed``, step)).
 """
 
 from __future__ import annotations
@@ -51,11 +56,15 @@ from gst_core.interfaces import (
     Preview,
     StepContext,
 )
+from gst_core.sample_keys import SampleKey, sample_generator
+from gst_plugins._shared.temporal import TemporalTerm
+from gst_plugins.datasets.style_images import StyleImages
+from gst_plugins.datasets.with_style import WithStyle, pairable
 from gst_plugins.objectives._feedforward import (
     check_rgb_content,
     content_preview,
     default_extractor,
-    load_style_images,
+    style_images,
     to_unit,
 )
 from gst_plugins.objectives._generator_kind import require_image_generator
@@ -107,7 +116,7 @@ class GANStyleObjective(Objective):
         discriminator: Discriminator,
         loss: AdversarialLoss,
         extractor: FeatureExtractor,
-        style_images: list[Tensor],
+        style_images: StyleImages | Sequence[Tensor],
         *,
         adversarial_weight: float = 1.0,
         content_weight: float | None = None,
@@ -120,6 +129,9 @@ class GANStyleObjective(Objective):
         seed: int = 0,
         preview_count: int = 4,
         augment: str | Sequence[str] | None = None,
+        temporal_weight: float = 0.0,
+        temporal_shift: float = 8.0,
+        temporal_noise: float = 0.02,
     ) -> None:
         require_image_generator(generator, "gan_style", "transformer_net")
         if not isinstance(loss, AdversarialLoss):
@@ -127,7 +139,9 @@ class GANStyleObjective(Objective):
                 "gan_style needs an adversarial loss (lsgan, hinge, ...), got "
                 f"{type(loss).__name__}"
             )
-        if not style_images:
+        if not isinstance(style_images, StyleImages):
+            style_images = StyleImages(images=list(style_images))
+        if not len(style_images):
             raise TrainingSetupError("gan_style needs at least one style image")
         if not isinstance(warmup_steps, int) or warmup_steps < 0:
             raise TrainingSetupError(f"warmup_steps must be an integer >= 0, got {warmup_steps!r}")
@@ -140,17 +154,23 @@ class GANStyleObjective(Objective):
             style_weight=style_weight,
             tv_weight=tv_weight,
         )
+        # The mean Gram reads every style image once, one at a time (a streamed folder too).
         self.style_grams = self.loss.style_targets(style_images) if style_weight else {}
-        self.style_images = [s * 2 - 1 for s in style_images]  # [-1, 1], like the generator
+        self.styles = style_images
+        self.crop_size: int | None = None  # the content size, set by check_data
+        self.paired_styles = False  # batches carry their style crops (training_data)
+        self.seed = seed
         self.adversarial_weight = float(adversarial_weight)
         self.color_weight = float(color_weight)
         self.warmup_steps = warmup_steps
         self.edge_smooth, self.grayscale = bool(edge_smooth), bool(grayscale)
-        self.rng = torch.Generator().manual_seed(seed)
         self.preview_count = preview_count
         self.preview_images: Tensor | None = None
         self._options: dict[str, Any] = {}
         self.augment = DiffAugment(augment)  # DiffAugment before every D call
+        self.temporal = TemporalTerm.checked(
+            "gan_style", temporal_weight, temporal_shift, temporal_noise
+        )
 
     @classmethod
     def from_config(
@@ -162,7 +182,8 @@ class GANStyleObjective(Objective):
         extractor, _ = component(config, "feature_extractor", default_extractor, source)
         options = config_options(config)
         style_dir, style_size = options.pop("style_dir", None), options.pop("style_size", 256)
-        styles = load_style_images(style_dir, style_size, what="style")
+        style_cache = options.pop("style_cache", "auto")
+        styles = style_images(style_dir, style_size, cache=style_cache)
         objective = construct(
             cls, generator, discriminator, loss, extractor, styles, options=options, source=source
         )
@@ -170,7 +191,12 @@ class GANStyleObjective(Objective):
             "generator": {"kind": "generator", **g_spec},
             "discriminator": {"kind": "discriminator", **d_spec},
         }
-        objective._options = {"style_dir": style_dir, "style_size": style_size, **options}
+        objective._options = {
+            "style_dir": style_dir,
+            "style_size": style_size,
+            "style_cache": style_cache,
+            **options,
+        }
         return objective
 
     def networks(self) -> dict[str, nn.Module]:
@@ -179,35 +205,40 @@ class GANStyleObjective(Objective):
     def config(self) -> dict[str, Any]:
         return dict(self._options)
 
-    def state_dict(self) -> dict[str, Any]:
-        return {"rng": self.rng.get_state()}
-
-    def load_state_dict(self, state: Mapping[str, Any]) -> None:
-        if "rng" in state:
-            self.rng.set_state(state["rng"])
-
     def check_data(self, dataset: Any) -> None:
         images = check_rgb_content(dataset, "gan_style")
-        small = min(min(s.shape[-2:]) for s in self.style_images)
-        if small < images.shape[-1]:
+        # Known only for styles in memory; a streamed image shorter than the crops is scaled
+        # up to cover them when met (StyleImages.crop), as adain does.
+        small = self.styles.smallest_side()
+        if small is not None and small < images.shape[-1]:
             raise TrainingSetupError(
                 f"a style image is {small} px on its short side, smaller than the "
                 f"{images.shape[-1]} px training crops; use larger style images or style_size"
             )
+        self.crop_size = images.shape[-1]
         self.preview_images = content_preview(dataset, self.preview_count)
 
-    def style_batch(self, count: int, size: int) -> Tensor:
-        """``count`` random ``size``² crops of the style images (drawn from ``self.rng``)."""
-        crops = []
-        for _ in range(count):
-            image = self.style_images[
-                int(torch.randint(len(self.style_images), (1,), generator=self.rng))
-            ]
-            h, w = image.shape[-2:]
-            y = int(torch.randint(h - size + 1, (1,), generator=self.rng))
-            x = int(torch.randint(w - size + 1, (1,), generator=self.rng))
-            crops.append(image[..., y : y + size, x : x + size])
-        return torch.cat(crops)
+    def training_data(self, dataset: Any) -> Any:
+        """A map-style dataset is paired with style crops, read in the same workers."""
+        if self.crop_size is None or not pairable(dataset):
+            return dataset
+        self.paired_styles = True
+        return WithStyle(dataset, self.styles, self.crop_size)
+
+    def style_batch(self, count: int, size: int, step: int) -> Tensor:
+        """``count`` crops in ``[-1, 1]`` for data that is not paired with them (an iterable of
+        batches): drawn from (seed, step, slot), so a resume draws the same ones."""
+        keys = [SampleKey(i, step, self.seed) for i in range(count)]
+        crops = [self.styles.crop(size, sample_generator(k, "style")) for k in keys]
+        return torch.stack(crops) * 2 - 1
+
+    def split_styles(self, batch: Any, ctx: StepContext) -> tuple[Any, Tensor]:
+        """``(content batch, style crops in [-1, 1] on the device)``."""
+        if self.paired_styles:
+            content, style = batch
+            return content, style.to(ctx.device) * 2 - 1
+        images, _ = split_batch(batch)
+        return batch, self.style_batch(images.shape[0], images.shape[-1], ctx.step).to(ctx.device)
 
     def _negatives(self, style: Tensor) -> list[Tensor]:
         out = []
@@ -218,10 +249,9 @@ class GANStyleObjective(Objective):
         return out
 
     def _to_device(self, device: torch.device) -> None:
-        if self.style_images[0].device != device:
-            self.loss.to(device)
-            self.style_images = [s.to(device) for s in self.style_images]
+        if self.style_grams and next(iter(self.style_grams.values())).device != device:
             self.style_grams = {k: v.to(device) for k, v in self.style_grams.items()}
+        self.loss.to(device)
 
     def content_term(self, image01: Tensor, targets: Mapping[str, Tensor]) -> Tensor:
         """The weighted content loss alone; the extractor stops at the deepest content layer."""
@@ -250,6 +280,7 @@ class GANStyleObjective(Objective):
     ) -> dict[str, Tensor]:
         self._to_device(ctx.device)
         g, d = nets["generator"], nets["discriminator"]
+        batch, style = self.split_styles(batch, ctx)
         images, _ = split_batch(batch)
         content = to_unit(images)
         targets = self.loss.content_targets(content)
@@ -258,7 +289,6 @@ class GANStyleObjective(Objective):
         with ctx.autocast():
             fake = g(images)
         if not warmup:
-            style = self.style_batch(images.shape[0], images.shape[-1]).to(ctx.device)
             fakes = torch.cat([fake.detach(), *self._negatives(style)])
             if self.augment:  # one draw: fakes[k·n + i] get style[i]'s transform
                 style, fakes = self.augment(style, fakes)
@@ -284,6 +314,13 @@ class GANStyleObjective(Objective):
                 color = F.l1_loss(F.avg_pool2d(fake01, 4), F.avg_pool2d(content, 4))
                 g_loss = g_loss + self.color_weight * color
                 metrics["loss_color"] = color.detach()
+        if self.temporal:  # compound regularisation (Wang et al. 2020): stable on video
+            with ctx.autocast():
+                # flows and noise from (seed, step), as the style crops: a resume draws the same
+                rng = sample_generator(SampleKey(0, ctx.step, self.seed), "temporal")
+                temporal = self.temporal.loss(g, images, fake, rng)
+            g_loss = g_loss + self.temporal.weight * temporal
+            metrics["loss_temporal"] = temporal.detach()
         ctx.optimize("generator", g_loss)
         metrics["loss_g"] = g_loss.detach()
         return metrics
@@ -294,7 +331,8 @@ class GANStyleObjective(Objective):
         generator = networks["generator"]
         device = next(generator.parameters()).device
         content = self.preview_images
-        if content is None:
-            content = self.style_batch(1, min(self.style_images[0].shape[-2:]))
+        if content is None:  # a fixed crop of a style image, from a generator of its own
+            size = min(self.styles.image(0).shape[-2:])
+            content = self.styles.crop(size, torch.Generator().manual_seed(0))[None] * 2 - 1
         content = content[:count].to(device)
         return Preview(torch.cat([content, generator(content).float().clamp(-1, 1)]), len(content))

@@ -61,6 +61,9 @@ def test_vgg_normalised_and_decoder_files_match_the_reference_forward(tmp_path) 
         for m in vgg:
             if isinstance(m, nn.Conv2d):
                 m.weight.mul_(2.0)  # keep activations away from zero through 13 layers
+        for m in decoder:
+            if isinstance(m, nn.Conv2d):
+                m.weight.mul_(2.5)  # at torch's default init the output barely depends on the input
     torch.save(vgg.state_dict(), tmp_path / "vgg_normalised.pth")
     torch.save(decoder.state_dict(), tmp_path / "decoder.pth")
     encoder = feature_extractors.build(
@@ -75,7 +78,9 @@ def test_vgg_normalised_and_decoder_files_match_the_reference_forward(tmp_path) 
         assert (got["relu4_1"] - want).abs().max() <= 1e-5 * max(1.0, want.abs().max())
         assert (got["relu1_1"] - vgg[:4](image)).abs().max() <= 1e-5
         feats = torch.randn(1, 512, 3, 4)
-        assert (ours(feats) - decoder(feats)).abs().max() <= 1e-5
+        want_image = decoder(feats)
+        assert want_image.std() > 1e-3  # the output follows its input: the check can fail
+        assert (ours(feats) - want_image).abs().max() <= 1e-5 * max(1.0, want_image.abs().max())
 
 
 def test_train_resume_and_stylize_from_the_command_line(tmp_path) -> None:

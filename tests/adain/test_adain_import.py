@@ -200,3 +200,25 @@ def test_an_adain_model_folder_from_the_hub_cache(peer, tmp_path):
     assert done.returncode == 0, done.stderr
     a, b = (np.asarray(Image.open(tmp_path / d / "c.png")) for d in ("local", "hub"))
     assert np.array_equal(a, b)
+
+
+def test_masks_are_checked_as_gatys_checks_them(peer, tmp_path):
+    """adain_stylize (gst stylize --model RUN --style ... --mask ...) refuses masks with
+    blend weights (it used to drop the weights silently) and masks of another aspect ratio."""
+    folder, _, _ = peer
+    run = tmp_path / "run"
+    import_peer(folder / "decoder.pth", run, encoder=folder / "vgg_normalised.pth")
+    content, style = _images()
+    styles = [style, style.flip(-1)]
+    half = torch.zeros(1, 1, 32, 40)
+    half[..., :20] = 1
+    with pytest.raises(GstError, match="exclude each other"):
+        adain_stylize(run, content, styles, weights=[0.5, 0.5], masks=[half, 1 - half])
+    with pytest.raises(GstError, match="aspect ratio"):
+        adain_stylize(run, content, styles, masks=[torch.ones(1, 1, 32, 32)] * 2)
+    with pytest.raises(GstError, match="black everywhere"):
+        adain_stylize(run, content, styles, masks=[half, torch.zeros(1, 1, 32, 40)])
+    out = adain_stylize(run, content, styles, masks=[half, 1 - half])
+    left = adain_stylize(run, content, styles[:1])
+    # region 1 (the left half) gets style 1 alone: its pixels away from the seam match
+    assert float((out - left)[..., :12].abs().max()) < float((out - left)[..., 28:].abs().max())

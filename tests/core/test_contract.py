@@ -43,7 +43,12 @@ SMALL = {
     "feature_extractor": {"channels": 8, "num_scales": 2, "width_multiplier": 0.125},
     "dataset": {"image_size": 16, "count": 4, "per_class": 2, "num_classes": 2, "size": 32},
 }
-NEEDS_WEIGHTS = {"vgg16", "vgg19", "inception", "vgg_normalised"}  # built with weights="random" here
+NEEDS_WEIGHTS = {
+    "vgg16",
+    "vgg19",
+    "inception",
+    "vgg_normalised",
+}  # built with weights="random" here
 
 
 def build_small(kind: str, name: str, **extra: Any) -> Any:

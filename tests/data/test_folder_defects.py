@@ -102,11 +102,16 @@ def test_an_odd_width_side_by_side_image_is_reported(tmp_path):
 
 def test_a_damaged_file_in_a_style_folder_is_skipped_and_counted(tmp_path):
     _image(tmp_path / "s" / "a.png", (32, 32))
+    _image(tmp_path / "s" / "d.png", (32, 32))
     (tmp_path / "s" / "b.png").write_bytes(b"damaged")
     _bomb(tmp_path / "s" / "c.png")
-    with pytest.warns(UserWarning, match=r"skipped 2 unreadable image\(s\) of 3 .*b\.png"):
+    with pytest.warns(UserWarning, match=r"skipped 2 unreadable image\(s\) of 4 .*b\.png"):
         styles = load_style_images(str(tmp_path / "s"), 16)
-    assert len(styles) == 1
+    assert len(styles) == 2
+    # More than max_unreadable (half) of them: a message naming them, as for [data] folders.
     (tmp_path / "s" / "a.png").write_bytes(b"damaged too")
-    with pytest.raises(DataError, match="none of the 3"), pytest.warns(UserWarning):
+    with (
+        pytest.raises(DataError, match=r"3 of 4 .* a\.png, b\.png, c\.png"),
+        pytest.warns(UserWarning, match="skipped 3"),
+    ):
         load_style_images(str(tmp_path / "s"), 16)

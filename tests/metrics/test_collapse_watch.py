@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import warnings
 
 import pytest
@@ -10,10 +11,11 @@ import torch
 from torch import nn
 
 from gst_core.cli import main
-from gst_core.interfaces import Discriminator, ImageGenerator
+from gst_core.interfaces import Discriminator, FeatureExtractor, ImageGenerator
 from gst_core.kinds import discriminators, losses
-from gst_core.metrics.prdc import feature_spread, prdc
-from gst_core.training import Trainer
+from gst_core.metrics.errors import MetricError
+from gst_core.metrics.prdc import expected_coverage, feature_spread, prdc
+from gst_core.training import Callback, Trainer
 from gst_core.training.metric_callback import CollapseWarning, MetricCallback
 from gst_plugins._shared.minibatch_std import MinibatchStdDev
 from gst_plugins.datasets.shapes import ProceduralShapes
@@ -47,7 +49,9 @@ class ReplayGenerator(ImageGenerator):
             if self.drop_class is not None:
                 wanted[wanted == self.drop_class] = 0  # class drop_class is never drawn
             pool = [torch.nonzero(self.image_labels == c).flatten() for c in range(4)]
-            pick = torch.stack([pool[c][p % len(pool[c])] for c, p in zip(wanted, pick, strict=True)])
+            pick = torch.stack(
+                [pool[c][p % len(pool[c])] for c, p in zip(wanted, pick, strict=True)]
+            )
         else:
             pick = pick % len(self.images)
         return self.images[pick] * self.scale
@@ -63,12 +67,24 @@ def run_with(generator, real, tmp_path, *, metrics=("fid",), steps=6, **options)
     )
     objective = GANObjective(generator, discriminator, losses.build("hinge"))
     callback = MetricCallback(
-        real, every=2, metrics=metrics, count=48, extractor=small_pool(), best_metric=None,
-        batch_size=16, **options,
+        real,
+        every=2,
+        metrics=metrics,
+        count=48,
+        extractor=small_pool(),
+        best_metric=None,
+        batch_size=16,
+        **options,
     )
     run = tmp_path / "run"
-    config = {"steps": steps, "batch_size": 8, "run_dir": str(run), "progress": False,
-              "sample_every": 0, "optimizer": {"name": "SGD", "lr": 0.0}}
+    config = {
+        "steps": steps,
+        "batch_size": 8,
+        "run_dir": str(run),
+        "progress": False,
+        "sample_every": 0,
+        "optimizer": {"name": "SGD", "lr": 0.0},
+    }
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         Trainer(objective, real, config, callbacks=[callback]).fit()
@@ -149,8 +165,9 @@ def test_minibatch_std_option_on_the_discriminators():
     d = discriminators.build("dcgan", image_size=16, width=8, minibatch_std=True)
     same = torch.zeros(4, 3, 16, 16)
     assert d(same).shape == (4,)
-    p = discriminators.build("projection", num_classes=3, image_size=16, width=8,
-                             minibatch_std=True)
+    p = discriminators.build(
+        "projection", num_classes=3, image_size=16, width=8, minibatch_std=True
+    )
     assert p(same, torch.tensor([0, 1, 2, 0])).shape == (4,)
     # Off by default: the state dict of 0.2 checkpoints is unchanged.
     plain = discriminators.build("dcgan", image_size=16, width=8)
@@ -175,8 +192,9 @@ def test_instance_noise_is_added_to_both_sides_and_annealed(real):
     images, labels = real.get_batch(range(8))
     gen = ReplayGenerator(images, labels)
     recorder = Recorder()
-    objective = GANObjective(gen, recorder, losses.build("hinge"), instance_noise=0.5,
-                             instance_noise_steps=4)
+    objective = GANObjective(
+        gen, recorder, losses.build("hinge"), instance_noise=0.5, instance_noise_steps=4
+    )
     assert [objective.noise_std(s) for s in (0, 1, 2, 4, 9)] == [0.5, 0.375, 0.25, 0.0, 0.0]
 
     class Ctx:
@@ -221,7 +239,7 @@ def test_gst_train_takes_the_counter_measures_from_toml(tmp_path):
         '[generator]\nname = "dcgan"\nimage_size = 16\nwidth = 8\nlatent_dim = 8\n'
         '[discriminator]\nname = "dcgan"\nimage_size = 16\nwidth = 8\nminibatch_std = true\n'
         '[loss]\nname = "hinge"\n'
-        '[objective]\ninstance_noise = 0.1\ninstance_noise_steps = 2\n'
+        "[objective]\ninstance_noise = 0.1\ninstance_noise_steps = 2\n"
         '[data]\nname = "shapes"\nimage_size = 16\nper_class = 4\n'
         f'[train]\nsteps = 2\nbatch_size = 4\nrun_dir = "{tmp_path / "run"}"\nprogress = false\n'
     )
@@ -237,10 +255,206 @@ def test_a_narrow_generator_that_widens_is_not_collapsing():
 
     def verdicts(spreads):
         watch = MetricCallback(torch.zeros(3, 3, 4, 4), every=1, collapse_warmup=0)
-        return [bool(watch._collapsing(Stub, step + 1, {"spread": s}))
-                for step, s in enumerate(spreads)]
+        return [
+            bool(watch._collapsing(Stub, step + 1, {"spread": s})) for step, s in enumerate(spreads)
+        ]
 
     assert verdicts([0.05, 0.2, 0.45, 0.9]) == [False, False, False, False]
     assert verdicts([0.9, 0.6, 0.3, 0.2]) == [False, False, False, True]  # 0.3 follows 0.6
     assert verdicts([0.1, 0.1, 0.1]) == [False, True, True]
     assert verdicts([0.9, 0.2, 0.8]) == [False, False, False]
+
+
+def test_coverage_below_three_quarters_of_its_best_twice_running_warns():
+    """Coverage sequences (spread held at 1): a lasting loss of a quarter of the data warns."""
+
+    class Stub:
+        class config:
+            steps = 100
+
+    def verdicts(coverages):
+        watch = MetricCallback(torch.zeros(3, 3, 4, 4), every=1, collapse_warmup=0)
+        return [
+            bool(watch._collapsing(Stub, step + 1, {"spread": 1.0, "coverage": c}))
+            for step, c in enumerate(coverages)
+        ]
+
+    assert verdicts([0.1, 0.4, 0.9, 0.95]) == [False] * 4  # a generator still learning
+    # 3 of 8 modes dropped: 5/8 of the best; warned at the second low measurement.
+    assert verdicts([0.9, 0.9, 0.5625, 0.5625, 0.5625]) == [False, False, False, True, True]
+    assert verdicts([0.9, 0.5, 0.9, 0.5, 0.9]) == [False] * 5  # single dips: noise
+    assert verdicts([0.8, 0.61, 0.61]) == [False] * 3  # 0.61 >= 0.75 * 0.8 = 0.6
+    assert verdicts([0.8, 0.59, 0.59]) == [False, False, True]
+    # The best is the best so far: a later, higher peak raises the bar.
+    assert verdicts([0.6, 0.5, 0.9, 0.6, 0.6]) == [False, False, False, False, True]
+    with pytest.raises(MetricError, match="collapse_coverage must be in"):
+        MetricCallback(torch.zeros(3, 3, 4, 4), collapse_coverage=1.5)
+
+
+RING = torch.tensor(
+    [[0.8 * math.cos(2 * math.pi * k / 8), 0.8 * math.sin(2 * math.pi * k / 8)] for k in range(8)]
+)
+
+
+def ring_points(z, modes, stray=0.0):
+    """Points of the 8-Gaussian ring (std 0.02) from ``modes`` only, fixed by ``z``.
+
+    A share ``stray`` of them lies anywhere on the circle between the modes, as a GAN's
+    stray samples do.
+    """
+    phi = 0.5 * (1 + torch.erf(z / math.sqrt(2)))  # uniform in (0, 1)
+    pick = (phi[:, 0] * len(modes)).long().clamp(max=len(modes) - 1)
+    x = RING[torch.tensor(modes)[pick]] + 0.02 * z[:, 1:3]
+    angle = 2 * math.pi * phi[:, 4]
+    strays = phi[:, 3] < stray
+    x[strays] = 0.8 * torch.stack([angle.cos(), angle.sin()], dim=1)[strays]
+    return x
+
+
+class RingGenerator(ImageGenerator):
+    """Ring points as (2, 1, 1) images, from the modes in ``self.modes``."""
+
+    def __init__(self, stray=0.0, modes=tuple(range(8))):
+        super().__init__()
+        self.latent_dim, self.num_classes, self.image_shape = 5, 0, (2, 1, 1)
+        self.modes, self.stray = list(modes), stray
+        self.scale = nn.Parameter(torch.ones(()))
+
+    def forward(self, z, labels=None):
+        return (ring_points(z, self.modes, self.stray) * self.scale).reshape(-1, 2, 1, 1)
+
+
+class PointDiscriminator(Discriminator):
+    def __init__(self):
+        super().__init__()
+        self.num_classes, self.image_shape = 0, (2, 1, 1)
+        self.w = nn.Parameter(torch.zeros(2))
+
+    def forward(self, images, labels=None):
+        return images.flatten(1) @ self.w
+
+
+class Points(FeatureExtractor):
+    """The point itself as the feature ([0, 1] back to [-1, 1])."""
+
+    input_size = (1, 1)
+    layers = ("pool",)
+
+    def forward(self, images):
+        return {"pool": images.flatten(1) * 2 - 1}
+
+
+class DropModes(Callback):
+    """From step ``at`` on, the generator makes only modes 0-4 (3 of 8 dropped)."""
+
+    def __init__(self, at):
+        self.at = at
+
+    def on_step_end(self, trainer, step, metrics):
+        if step + 1 >= self.at:  # before the measurement of step `at`
+            trainer.networks["generator"].modes = [0, 1, 2, 3, 4]
+
+
+class RingData(torch.utils.data.Dataset):
+    def __init__(self, points):
+        self.points = points
+
+    def __len__(self):
+        return len(self.points)
+
+    def __getitem__(self, i):
+        return self.points[i].reshape(2, 1, 1)
+
+
+def ring_run(drop_at, stray=0.0, modes=tuple(range(8))):
+    held_out = ring_points(
+        torch.randn(400, 5, generator=torch.Generator().manual_seed(1)), list(range(8))
+    )
+    generator = RingGenerator(stray, modes)
+    objective = GANObjective(generator, PointDiscriminator(), losses.build("hinge"))
+    watch = MetricCallback(
+        held_out.reshape(-1, 2, 1, 1),
+        every=2,
+        metrics=("prdc",),
+        count=400,
+        extractor=Points(),
+        best_metric=None,
+        batch_size=200,
+        collapse_warmup=0,
+    )
+    callbacks = [watch] if drop_at is None else [DropModes(drop_at), watch]
+    config = {
+        "steps": 8,
+        "batch_size": 8,
+        "progress": False,
+        "sample_every": 0,
+        "checkpoint_every": 0,
+        "optimizer": {"name": "SGD", "lr": 0.0},
+    }
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        Trainer(objective, RingData(held_out), config, callbacks=callbacks).fit()
+    said = [str(w.message) for w in caught if issubclass(w.category, CollapseWarning)]
+    return watch.history, said
+
+
+def test_dropping_three_of_eight_ring_modes_warns_and_full_coverage_does_not():
+    full, said = ring_run(drop_at=None, stray=0.05)
+    assert [h["collapse"] for h in full] == [False] * 4 and not said
+    assert min(h["coverage"] for h in full) > 0.95  # 1 - 2^-5 = 0.97 for a matching generator
+    history, said = ring_run(drop_at=6, stray=0.05)
+    coverage = [h["coverage"] for h in history]
+    # 5 of the 8 modes are 5/8 of the data; the spread (the 5 modes still span the ring)
+    # and recall (the stray samples' wide balls reach the dropped modes) do not see it.
+    assert 0.57 < coverage[2] / coverage[1] < 0.68
+    assert min(h["spread"] for h in history) > 0.8
+    assert history[-1]["recall"] > 0.95
+    assert [h["collapse"] for h in history] == [False, False, False, True]
+    assert len(said) == 1 and said[0].startswith(
+        "step 8: the generator may be collapsing: coverage of the held-out data fell to 0.6"
+    )
+
+
+def test_samples_that_look_real_but_cover_under_half_the_data_warn():
+    """Against a matching generator's coverage: catches modes that never were covered."""
+
+    class Stub:
+        class config:
+            steps = 100
+
+    def verdicts(values):
+        watch = MetricCallback(torch.zeros(3, 3, 4, 4), every=1, collapse_warmup=0)
+        watch.matched_coverage = 0.96  # what on_fit_start sets from the sample counts
+        return [
+            bool(watch._collapsing(Stub, step + 1, {"spread": 1.0, "precision": p, "coverage": c}))
+            for step, (p, c) in enumerate(values)
+        ]
+
+    assert verdicts([(0.95, 0.47), (0.95, 0.47), (0.9, 0.46)]) == [False, True, True]
+    assert verdicts([(0.95, 0.48), (0.95, 0.48)]) == [False, False]  # 0.48 = 0.5 * 0.96
+    assert verdicts([(0.49, 0.1), (0.49, 0.1)]) == [False, False]  # samples not yet real
+    assert verdicts([(0.95, 0.3), (0.95, 0.9), (0.95, 0.3)]) == [False, False, False]
+
+
+def test_a_generator_that_never_covered_five_of_eight_modes_is_named():
+    history, said = ring_run(drop_at=None, modes=(0, 3, 6))
+    # 3 of 8 modes from the start: coverage ~3/8 of a matching generator's, never a loss.
+    assert all(0.3 < h["coverage"] < 0.42 and h["precision"] > 0.9 for h in history)
+    assert [h["collapse"] for h in history] == [False, True, True, True]
+    assert said[0].startswith("step 4: the generator may be collapsing: its samples look real")
+
+
+def test_expected_coverage_by_hand_and_by_simulation():
+    # N = 2 reals, 1 fake, k = 1: the fake is nearer to a than b is, half the time.
+    assert expected_coverage(2, 1, 1) == 0.5
+    assert expected_coverage(3, 1, 1) == pytest.approx(1 / 3, abs=1e-15)  # nearest of 3
+    # 4 reals, 2 fakes, k = 2: the 2 nearest of the 5 others are both real: C(3,2)/C(5,2).
+    assert expected_coverage(4, 2, 2) == pytest.approx(1 - 3 / 10, abs=1e-15)
+    g = torch.Generator().manual_seed(0)
+    runs = [
+        prdc(torch.randn(120, 3, generator=g), torch.randn(60, 3, generator=g), k=3).coverage
+        for _ in range(200)
+    ]
+    mean = sum(runs) / len(runs)
+    se = (sum((r - mean) ** 2 for r in runs) / (len(runs) - 1) / len(runs)) ** 0.5
+    assert abs(mean - expected_coverage(120, 60, 3)) < 4 * se

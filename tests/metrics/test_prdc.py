@@ -53,12 +53,15 @@ def reference_prdc(real: np.ndarray, fake: np.ndarray, k: int) -> tuple[float, .
 
     r_real, r_fake = radii(real), radii(fake)
     d_rf = dist(real, fake)  # (N, M)
-    precision = np.mean([any(d_rf[i, j] <= r_real[i] for i in range(len(real)))
-                         for j in range(len(fake))])
-    recall = np.mean([any(d_rf[i, j] <= r_fake[j] for j in range(len(fake)))
-                      for i in range(len(real))])
-    density = sum(d_rf[i, j] <= r_real[i] for i in range(len(real))
-                  for j in range(len(fake))) / (k * len(fake))
+    precision = np.mean(
+        [any(d_rf[i, j] <= r_real[i] for i in range(len(real))) for j in range(len(fake))]
+    )
+    recall = np.mean(
+        [any(d_rf[i, j] <= r_fake[j] for j in range(len(fake))) for i in range(len(real))]
+    )
+    density = sum(d_rf[i, j] <= r_real[i] for i in range(len(real)) for j in range(len(fake))) / (
+        k * len(fake)
+    )
     coverage = np.mean([d_rf[i].min() <= r_real[i] for i in range(len(real))])
     return precision, recall, density, coverage
 

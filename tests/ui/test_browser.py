@@ -1,8 +1,9 @@
 """`gst ui` end to end in a real browser: the Debian Chromium, driven through Selenium.
 
 Starts `gst ui` on a free local port in a child process, then: Gatys on two uploaded images
-(the result appears, at the size asked for), a non-image upload (its message appears), Translate
-with a tiny trained pix2pix run, Sample from a tiny GAN and the Runs tab. A screenshot of each
+(the result appears, at the size asked for; style mix weights that do not match the styles get
+their message), a non-image upload (its message appears), Translate with a tiny trained pix2pix
+run and a CycleGAN run (its direction notice), Sample from a tiny GAN and the Runs tab. A screenshot of each
 tab goes to $GST_UI_SCREENSHOTS (docs/ui/ for the README), else to the test's temporary folder.
 Skipped, saying why, where Chromium, its driver, Selenium or Gradio is missing.
 """
@@ -157,8 +158,8 @@ def _input(driver, elem_id: str, kind: str = "input"):
     return driver.find_element(By.CSS_SELECTOR, f"#{elem_id} {kind}")
 
 
-def _type(driver, elem_id: str, text: str) -> None:
-    box = _input(driver, elem_id)
+def _type(driver, elem_id: str, text: str, kind: str = "input") -> None:
+    box = _input(driver, elem_id, kind)
     box.send_keys(Keys.CONTROL, "a")
     box.send_keys(text, Keys.TAB)
 
@@ -244,6 +245,17 @@ def test_every_tab_in_a_browser(server, browser, runs_root, pictures, tmp_path):
     )
     _type(driver, "stylize-size", "96")
     _type(driver, "stylize-steps", "10")
+    # Style mix weights, two for one style: the message, before any work.
+    driver.find_element(By.XPATH, "//button[contains(., 'Several styles')]").click()
+    WebDriverWait(driver, WAIT).until(
+        lambda d: d.find_elements(By.CSS_SELECTOR, "#stylize-mix textarea"),
+        message="the Several styles section never opened",
+    )
+    _type(driver, "stylize-mix", "1, 3", "textarea")
+    driver.find_element(By.ID, "stylize-run").click()
+    _text_appears(driver, "2 style mix weight(s) for 1 style image(s)")
+    driver.find_element(By.CSS_SELECTOR, "[data-testid=toast-close]").click()
+    _type(driver, "stylize-mix", Keys.DELETE, "textarea")  # emptied: equal weights
     driver.find_element(By.ID, "stylize-run").click()
     _text_appears(driver, "Done: cat-stylized.png, 96×64 pixels")
     assert _image_size(driver, "stylize-output") == (96, 64)  # 120×80 at 96 on the longer side
@@ -257,6 +269,10 @@ def test_every_tab_in_a_browser(server, browser, runs_root, pictures, tmp_path):
     _text_appears(driver, "Translated 2 image(s)")
     assert _image_size(driver, "translate-output") in {(120, 80), (90, 60)}  # sizes kept
     _shot(driver, shots, "translate")
+    # A two-way CycleGAN run A → B: the notice `gst translate` prints, worded for the page.
+    _choose(driver, "translate-model", str(runs_root / "cyclegan"))
+    driver.find_element(By.ID, "translate-run").click()
+    _text_appears(driver, "translates both ways; using A → B (g_ab), the default: choose B → A")
 
     # Sample: a grid from the tiny GAN, one row per class.
     _tab(driver, "Sample")

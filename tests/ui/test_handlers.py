@@ -12,9 +12,11 @@ import threading
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 from gst_core.cli import main
+from gst_core.errors import GstError
 from gst_core.ui import runs
 from gst_core.ui.sample import sample_run
 from gst_core.ui.stylize import GatysSettings, gatys, stylize_with_model
@@ -227,3 +229,143 @@ def test_loss_curves_from_a_hand_written_log(tmp_path):
     assert "3 logged steps, last step 2" in summary and "stopped with: interrupted" in summary
     assert "no preview yet" in summary
     assert runs.find_runs(tmp_path) == [run]
+
+
+def _masks(tmp_path, width=40, height=24):
+    """Two complementary masks: the left half for style 1, the right half for style 2."""
+    folder = tmp_path / "ref" / f"masks-{width}x{height}"
+    folder.mkdir(parents=True, exist_ok=True)
+    left = np.zeros((height, width), np.uint8)
+    left[:, : width // 2] = 255
+    paths = [folder / "left.png", folder / "right.png"]
+    Image.fromarray(left).save(paths[0])
+    Image.fromarray(255 - left).save(paths[1])
+    return paths
+
+
+def _two_styles(photos):
+    # The second style is the content picture itself: a style that differs from the first.
+    return [photos["style"], photos["content"]]
+
+
+GATYS_ARGS = ["--size", "32", "--steps", "6", "--content-weight", "1", "--quiet"]
+
+
+def _gatys_result(workspace, photos, masks=None, **settings):
+    settings = GatysSettings(size=32, steps=6, content_weight=1.0, **settings)
+    updates = list(gatys(workspace, photos["content"], _two_styles(photos), settings, masks=masks))
+    return updates[-1].result
+
+
+def _cli_gatys(photos, out, *flags):
+    styles = [str(p) for p in _two_styles(photos)]
+    assert main(["stylize", str(photos["content"]), *styles, *GATYS_ARGS, *flags,
+                 "-o", str(out)]) == 0  # fmt: skip
+    return _pixels(out)
+
+
+def test_gatys_style_mix_weights_give_what_the_cli_gives(workspace, photos, tmp_path):
+    mixed = _gatys_result(workspace, photos, style_blend_weights=[1.0, 3.0])
+    reference = _cli_gatys(photos, tmp_path / "ref" / "mix.png", "--style-blend-weights", "1,3")
+    assert np.array_equal(_pixels(mixed), reference)
+    # The weights reach the optimisation: equal weights give another picture.
+    assert not np.array_equal(_pixels(_gatys_result(workspace, photos)), reference)
+
+
+def test_gatys_masks_give_what_the_cli_gives(workspace, photos, tmp_path):
+    masks = _masks(tmp_path)
+    masked = _gatys_result(workspace, photos, masks=masks)
+    reference = _cli_gatys(photos, tmp_path / "ref" / "masked.png",
+                           "--mask", str(masks[0]), "--mask", str(masks[1]))  # fmt: skip
+    assert np.array_equal(_pixels(masked), reference)
+    assert not np.array_equal(_pixels(_gatys_result(workspace, photos)), reference)
+
+
+def test_adain_style_mix_weights_and_masks_give_what_the_cli_gives(
+    workspace, photos, runs_root, tmp_path, monkeypatch
+):
+    from gst_core.apply import adain_model
+
+    run = runs_root / "adain"
+    # A one-step decoder draws nearly one colour whatever it is given: record what it gets too.
+    given = []
+    real = adain_model.adain_stylize
+    monkeypatch.setattr(
+        adain_model, "adain_stylize", lambda *a, **k: (given.append(k), real(*a, **k))[1]
+    )
+    masks = _masks(tmp_path)
+    styles = [str(p) for p in _two_styles(photos)]
+    for name, page, flags in (
+        ("mix", {"style_blend_weights": [1.0, 3.0]}, ["--style-blend-weights", "1,3"]),
+        ("masks", {"masks": masks}, ["--mask", str(masks[0]), "--mask", str(masks[1])]),
+    ):
+        result = stylize_with_model(
+            workspace, run, photos["content"], _two_styles(photos), adain=True, **page
+        )
+        out = tmp_path / "ref" / name
+        assert main(["stylize", "--model", str(run), str(photos["content"]), "--style", *styles,
+                     *flags, "-o", str(out), "--quiet"]) == 0  # fmt: skip
+        assert np.array_equal(_pixels(result), _pixels(out / "content.png"))
+    page_mix, cli_mix, page_masks, cli_masks = given
+    assert page_mix["weights"] == cli_mix["weights"] == [1.0, 3.0]
+    assert page_mix["masks"] is None and page_masks["weights"] is None
+    halves = [torch.from_numpy(_pixels(m).copy()).permute(2, 0, 1)[None] / 255.0 for m in masks]
+    for mask, expected in zip(page_masks["masks"], halves, strict=True):
+        assert torch.equal(mask, expected)
+    assert cli_masks["masks"] == [str(m) for m in masks]
+
+
+@pytest.mark.parametrize("adain", [False, True])
+def test_style_mix_and_mask_mistakes_are_messages(workspace, photos, runs_root, tmp_path, adain):
+    masks = _masks(tmp_path)
+    square = _masks(tmp_path, 30, 30)  # the content is 40×24
+
+    def stylize(**options):
+        if adain:
+            mix = options.pop("style_blend_weights", None)
+            stylize_with_model(workspace, runs_root / "adain", photos["content"],
+                               _two_styles(photos), adain=True, style_blend_weights=mix,
+                               size=32, **options)  # fmt: skip
+        else:
+            list(gatys(workspace, photos["content"], _two_styles(photos),
+                       GatysSettings(size=32, steps=2, style_blend_weights=options.pop(
+                           "style_blend_weights", None)), **options))  # fmt: skip
+
+    with pytest.raises(GstError, match=r"^1 style mix weight\(s\) for 2 style image\(s\)"):
+        stylize(style_blend_weights=[1.0])
+    with pytest.raises(GstError, match="must be 0 or more with a positive sum"):
+        stylize(style_blend_weights=[1.0, -1.0])
+    with pytest.raises(GstError, match=r"^1 mask\(s\) for 2 style image\(s\); give one mask"):
+        stylize(masks=masks[:1])
+    with pytest.raises(GstError, match=r"mask 1 \(left.png\) is 30×30 but the content is 32×19"):
+        stylize(masks=square)
+    with pytest.raises(GstError, match="use one or the other"):
+        stylize(style_blend_weights=[1.0, 3.0], masks=masks)
+    with pytest.raises(UploadError, match="cannot read 'notes.png' as an image"):
+        stylize(masks=[masks[0], _not_an_image(tmp_path)])
+    assert not list(workspace.root.rglob("*.png"))  # refused before any work
+
+
+def test_a_trained_model_refuses_style_mix_and_masks(workspace, photos, runs_root, tmp_path):
+    with pytest.raises(GstError, match="a trained model's style is its own"):
+        stylize_with_model(workspace, runs_root / "fast_style", photos["content"],
+                           masks=_masks(tmp_path))  # fmt: skip
+
+
+def test_translate_says_what_gst_translate_says_of_a_two_way_model(
+    workspace, photos, runs_root, tmp_path, capsys
+):
+    run = runs_root / "cyclegan"
+    written = translate_uploads(workspace, str(run), [photos["content"]])
+    capsys.readouterr()
+    assert main(["translate", str(run), str(photos["content"]), "-o", str(tmp_path / "ref")]) == 0
+    (cli,) = [x for x in capsys.readouterr().err.splitlines() if "both ways" in x]
+    # The same words, but the page's control where the command names its flag.
+    expected = cli.removeprefix("gst: ").replace(
+        "pass --direction b2a", "choose B → A under Direction"
+    )
+    assert written.notice == expected and "cyclegan/checkpoints/last.pt translates both ways" in cli
+    assert (
+        translate_uploads(workspace, str(run), [photos["content"]], direction="b2a").notice is None
+    )
+    assert translate_uploads(workspace, runs_root / "pix2pix", [photos["content"]]).notice is None

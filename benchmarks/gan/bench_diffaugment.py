@@ -1,6 +1,6 @@
 """DiffAugment on small data: a GAN on 100 real-photo crops, with and without, FID/KID.
 
-    python benchmarks/data/bench_diffaugment.py --seconds 60 --seeds 0 1 2 \
+    python benchmarks/gan/bench_diffaugment.py --seconds 60 --seeds 0 1 2 \
         --out benchmarks/results/data_diffaugment.json
 
 100 training crops (32²) of the photographs scikit-image and scikit-learn ship;
@@ -108,12 +108,17 @@ def main() -> None:
             f = features(fake)
             kid = kernel_distance(real, f, subsets=50, subset_size=100)
             kid = kid[0] if isinstance(kid, tuple) else kid
-            row = {"seed": seed, "augment": augment or "none", "steps": steps,
-                   "fid": frechet_distance(real, f), "kid": float(kid)}
+            row = {
+                "seed": seed,
+                "augment": augment or "none",
+                "steps": steps,
+                "fid": frechet_distance(real, f),
+                "kid": float(kid),
+            }
             print(json.dumps(row))
             rows.append(row)
     result = {
-        "benchmark": "benchmarks/data/bench_diffaugment.py",
+        "benchmark": "benchmarks/gan/bench_diffaugment.py",
         "conditions": f"{args.seconds} s of process time per run, one torch thread, shared CPU "
         f"(load {os.getloadavg()[0]:.1f}); extractor {name} (offline, random weights)",
         "rows": rows,

@@ -1,0 +1,110 @@
+"""Modes covered against steps, per method and seed, from bench_collapse.py's results.
+
+One panel per data set and method, one line per seed (the benchmark's own mode count
+at every measuring step); a cross marks each measurement at which MetricCallback's
+collapse watch warned (after the warm-up). It also prints how often the watch's
+verdicts agree with the mode count.
+
+    python benchmarks/gan/plot_collapse.py benchmarks/results/gan_collapse_ring.json \\
+        benchmarks/results/gan_collapse_shapes.json -o docs/gan_collapse_modes.png
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+try:
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only, no display
+    import matplotlib.pyplot as plt
+except ImportError as exc:  # a benchmark script: the dev extra brings matplotlib
+    raise SystemExit("plot_collapse.py needs matplotlib: pip install 'gst-toolkit[dev]'") from exc
+
+TOTAL = {"ring": 8, "shapes": 10}
+LABELS = {
+    "non_saturating": "non-saturating",
+    "hinge": "hinge",
+    "wgan_gp": "WGAN-GP",
+    "instance_noise": "instance noise",
+    "minibatch_std": "minibatch stddev",
+}
+COLOURS = ("tab:blue", "tab:orange", "tab:green")
+
+
+def agreement(runs: list[dict]) -> None:
+    """Print, per data set, how the watch's verdicts match the independent mode count.
+
+    Every measurement after a run's warm-up counts once: warned or not, all modes
+    covered or not (so a run that loses modes and recovers counts as it went).
+    """
+    for data, total in TOTAL.items():
+        cells = {(w, full): 0 for w in (True, False) for full in (True, False)}
+        ends = {(w, full): 0 for w in (True, False) for full in (True, False)}
+        for r in (r for r in runs if r["data"] == data):
+            late = [t for t in r["trajectory"] if t["step"] > r["warmup_steps"]]
+            for t in late:
+                cells[t["collapse"], t["modes_covered"] == total] += 1
+            last = r["trajectory"][-1]
+            ends[last["collapse"], last["modes_covered"] == total] += 1
+        if not any(cells.values()):
+            continue
+        for name, table in (("measurements after warm-up", cells), ("last measurements", ends)):
+            print(
+                f"{data}, {name}: warned with a mode missing {table[True, False]}, "
+                f"quiet with a mode missing {table[False, False]}, "
+                f"warned with all {total} {table[True, True]}, "
+                f"quiet with all {total} {table[False, True]}"
+            )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("results", nargs="+", type=Path, help="bench_collapse.py JSON files")
+    parser.add_argument("-o", "--out", type=Path, default=Path("docs/gan_collapse_modes.png"))
+    args = parser.parse_args()
+    runs = [r for path in args.results for r in json.loads(path.read_text())["runs"]]
+    agreement(runs)
+    datasets = [d for d in TOTAL if any(r["data"] == d for r in runs)]
+    methods = [m for m in LABELS if any(r["method"] == m for r in runs)]
+    fig, axes = plt.subplots(
+        len(datasets),
+        len(methods),
+        figsize=(2.3 * len(methods), 2.0 * len(datasets)),
+        squeeze=False,
+        sharey="row",
+    )
+    for row, data in enumerate(datasets):
+        for col, method in enumerate(methods):
+            ax = axes[row][col]
+            for r in (r for r in runs if r["data"] == data and r["method"] == method):
+                steps = [t["step"] for t in r["trajectory"]]
+                modes = [t["modes_covered"] for t in r["trajectory"]]
+                colour = COLOURS[r["seed"] % len(COLOURS)]
+                ax.plot(steps, modes, color=colour, lw=1.2, label=f"seed {r['seed']}")
+                warned = [t for t in r["trajectory"] if t["collapse"]]
+                if warned:
+                    at = [t["step"] for t in warned]
+                    ax.plot(at, [t["modes_covered"] for t in warned], "x", color=colour, ms=5)
+            ax.set_ylim(-0.4, TOTAL[data] + 0.4)
+            ax.set_yticks(range(0, TOTAL[data] + 1, 2))
+            ax.grid(alpha=0.3)
+            ax.tick_params(labelsize=7)
+            if row == 0:
+                ax.set_title(LABELS[method], fontsize=9)
+            if col == 0:
+                ax.set_ylabel(f"{data}: modes covered", fontsize=8)
+            if row == len(datasets) - 1:
+                ax.set_xlabel("generator steps", fontsize=8)
+    axes[0][0].legend(fontsize=6, loc="lower right")
+    fig.text(0.995, 0.005, "x: collapse warning", fontsize=7, ha="right", va="bottom")
+    fig.tight_layout()
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(args.out, dpi=80)
+    print(f"wrote {args.out} ({args.out.stat().st_size / 1024:.0f} KiB)")
+
+
+if __name__ == "__main__":
+    main()
