@@ -53,7 +53,7 @@ def pad_to_multiple(
     return F.pad(image, (0, pad_w, 0, pad_h), mode=mode), (h, w)
 
 
-@torch.no_grad()
+@torch.inference_mode()  # no autograd bookkeeping at all: the apply path never trains
 def apply_image_generator(generator: ImageGenerator, image: Tensor) -> Tensor:
     """Run ``generator`` on ``image`` in ``[0, 1]`` (``(C, H, W)`` or ``(B, C, H, W)``).
 

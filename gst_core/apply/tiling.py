@@ -241,7 +241,7 @@ class _Sink:
         return self.out if self.batched else self.out[0]
 
 
-@torch.no_grad()
+@torch.inference_mode()  # no autograd bookkeeping at all: the apply path never trains
 def apply_tiled(
     generator: nn.Module,
     image: Tensor | np.ndarray,

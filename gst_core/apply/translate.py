@@ -25,12 +25,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
+from PIL import Image
 from torch import nn
 from tqdm.auto import tqdm
 
+from gst_core.apply.compiled import compile_generator
 from gst_core.apply.network_source import NetworkSource, open_networks
-from gst_core.apply.tiling import Tiling, apply_tiled
+from gst_core.apply.tiling import Tiling, apply_tiled, choose_tile
 from gst_core.apply.video import apply_to_video, is_video
 from gst_core.errors import GstError
 from gst_core.images import (
@@ -189,6 +192,25 @@ def plan_outputs(
     return planned
 
 
+def _same_size_batches(planned: list[tuple[Path, Path]], batch_size: int) -> list[list[int]]:
+    """Indices into ``planned`` in batches of at most ``batch_size`` files of one pixel size,
+    read from the headers only (no decoding); a file whose header is unreadable goes alone
+    (its read error is reported when it is loaded)."""
+    groups: dict[object, list[int]] = {}
+    for i, (source, _) in enumerate(planned):
+        try:
+            with Image.open(source) as image:
+                key: object = image.size
+        except (OSError, ValueError, Image.DecompressionBombError):
+            key = ("unreadable", i)
+        groups.setdefault(key, []).append(i)
+    return [
+        indices[start : start + batch_size]
+        for indices in groups.values()
+        for start in range(0, len(indices), batch_size)
+    ]
+
+
 def translate(
     generator: nn.Module | str | os.PathLike[str],
     inputs: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
@@ -203,6 +225,8 @@ def translate(
     tile: int | None = None,
     overlap: int | None = None,
     max_memory: int | str | None = None,
+    batch_size: int = 8,
+    compile: bool = False,
 ) -> TranslateResult:
     """Translate image files (or folders of them) into ``output_dir``, one PNG each.
 
@@ -211,13 +235,19 @@ def translate(
     (default: the image's own size). ``tile``/``overlap``/``max_memory``: see
     :class:`gst_core.apply.tiling.Tiling` (default: tile only an image that does not fit the
     memory budget). A video file (``clip.mp4``) is translated frame by frame into the video
-    file ``output_dir`` names (:func:`gst_core.apply.video.apply_to_video`). Returns the
-    files written and those skipped.
+    file ``output_dir`` names (:func:`gst_core.apply.video.apply_to_video`). Images of the
+    same size go through the network ``batch_size`` at a time (the outputs equal one-by-one
+    ones to float rounding: the generators are in eval mode). Returns the files written and
+    those skipped. ``compile=True`` runs the network through ``torch.compile``
+    (:func:`gst_core.apply.compiled.compile_generator`; eager, with a warning, where it
+    cannot be compiled).
     """
     if isinstance(inputs, str | os.PathLike):
         inputs = [inputs]
     if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 1):
         raise TranslateError(f"size must be a positive integer, got {size!r}")
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise TranslateError(f"batch_size must be a positive integer, got {batch_size!r}")
     tiling = Tiling(tile, overlap, max_memory, progress=progress)
     inputs = list(inputs)
     video = any(is_video(i) and not Path(i).is_dir() for i in inputs)
@@ -229,23 +259,52 @@ def translate(
     elif getattr(generator, "input_kind", "image") != "image":  # any nn.Module may be given
         raise TranslateError(f"{type(generator).__name__} is not an image-to-image generator")
     generator.eval()
+    if compile:
+        compile_generator(generator)
     if video:
         out = apply_to_video(
             generator, inputs[0], output_dir, tiling=tiling, overwrite=overwrite, progress=progress
         )
         return TranslateResult(written=[out])
+    try:
+        device = next(generator.parameters()).device
+    except StopIteration:
+        device = torch.device("cpu")
     result = TranslateResult()
-    for source, target in tqdm(planned, desc="translate", unit="image", disable=not progress):
-        try:
-            image = load_image_array(source, size)
-        except ImageTooLargeError as exc:
-            # The file is readable; the size asked for is not possible.
-            raise TranslateError(f"size {size} is too large: {exc}") from exc
-        except ImageReadError:
-            result.skipped.append(source)
-            continue
-        target.parent.mkdir(parents=True, exist_ok=True)
-        result.written.append(save_image(apply_tiled(generator, image, tiling), target))
+    written: dict[int, Path] = {}
+    bar = tqdm(total=len(planned), desc="translate", unit="image", disable=not progress)
+    for chunk in _same_size_batches(planned, batch_size):
+        loaded: list[tuple[int, np.ndarray]] = []
+        for i in chunk:
+            try:
+                loaded.append((i, load_image_array(planned[i][0], size)))
+            except ImageTooLargeError as exc:
+                # The file is readable; the size asked for is not possible.
+                raise TranslateError(f"size {size} is too large: {exc}") from exc
+            except ImageReadError:
+                result.skipped.append(planned[i][0])
+                bar.update(1)
+        # One pass per shape: files of one header size can still differ once decoded (EXIF
+        # rotation, a resize's rounding).
+        by_shape: dict[tuple[int, ...], list[tuple[int, np.ndarray]]] = {}
+        for item in loaded:
+            by_shape.setdefault(item[1].shape, []).append(item)
+        groups = []
+        for group in by_shape.values():
+            h, w, c = group[0][1].shape
+            # A batch that would need tiles (where a single image would not) goes one by one:
+            # tiling changes instance-norm outputs (statistics from a thumbnail).
+            one_pass = choose_tile(generator, (len(group), c, h, w), device, tiling) is None
+            groups += [group] if one_pass or len(group) == 1 else [[item] for item in group]
+        for group in groups:
+            outputs = apply_tiled(generator, np.stack([image for _, image in group]), tiling)
+            for (i, _), out in zip(group, outputs, strict=True):
+                target = planned[i][1]
+                target.parent.mkdir(parents=True, exist_ok=True)
+                written[i] = save_image(out, target)
+            bar.update(len(group))
+    bar.close()
+    result.written = [written[i] for i in sorted(written)]  # in the order of the inputs
     if result.skipped:
         first = ", ".join(p.name for p in result.skipped[:3])
         warnings.warn(

@@ -74,6 +74,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="same-size images per forward pass (8; also with an adain --model)",
     )
     g.add_argument(
+        "--compile",
+        action="store_true",
+        help="with --model: run the network through torch.compile (needs g++ on a CPU; "
+        "eager, with a warning, where it cannot)",
+    )
+    g.add_argument(
         "--style",
         dest="adain_styles",
         nargs="+",

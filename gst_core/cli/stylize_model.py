@@ -16,6 +16,7 @@ from pathlib import Path
 
 import torch
 
+from gst_core.apply.compiled import compile_generator, said_in_one_line
 from gst_core.apply.tiling import apply_tiled
 from gst_core.apply.translate import load_translator, plan_outputs
 from gst_core.apply.video import apply_to_video, is_video
@@ -29,6 +30,11 @@ __all__ = ["run"]
 
 
 def run(args: argparse.Namespace) -> int:
+    with said_in_one_line():
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     inputs = [p for p in (args.content, *args.styles) if p is not None]
     if not inputs:
         raise GstError("give the images to stylize: gst stylize --model CKPT IMAGE... -o OUTDIR")
@@ -45,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
         return _run_video(args, inputs)
     sources, outputs = _plan(inputs, args.output, args.overwrite)
     tiling = tiling_from_args(args, progress=not args.quiet)
-    generator = load_translator(args.model, "a2b", device=device)
+    generator = _compiled_if_asked(load_translator(args.model, "a2b", device=device), args)
     images = [load_image(p, args.size) for p in sources]
     by_size: dict[tuple[int, int], list[int]] = defaultdict(list)
     for i, image in enumerate(images):
@@ -61,6 +67,12 @@ def run(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(f"gst: wrote {len(sources)} image(s) to {args.output}", file=sys.stderr)
     return 0
+
+
+def _compiled_if_asked(generator: torch.nn.Module, args: argparse.Namespace) -> torch.nn.Module:
+    """``--compile``: the generator's forward through torch.compile (a warning where it cannot
+    be, now or at the first image)."""
+    return compile_generator(generator) if getattr(args, "compile", False) else generator
 
 
 def _plan(inputs: list[str], output: str, overwrite: bool) -> tuple[list[Path], list[Path]]:
@@ -90,7 +102,7 @@ def _run_video(args: argparse.Namespace, inputs: list[str]) -> int:
         raise GstError("stylize one video at a time: gst stylize --model CKPT clip.mp4 -o out.mp4")
     tiling = tiling_from_args(args, progress=False)
     device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
-    generator = load_translator(args.model, "a2b", device=device)
+    generator = _compiled_if_asked(load_translator(args.model, "a2b", device=device), args)
     written = apply_to_video(
         generator,
         inputs[0],

@@ -10,7 +10,7 @@ from gst_core.apply.network_source import open_networks
 from gst_core.apply.translate import direction_notice, plan_outputs, translate
 from gst_core.cli.threads import add_threads_option
 from gst_core.cli.tiling_options import add_tiling_arguments
-from gst_core.runtime.option_checks import resolve_device
+from gst_core.runtime.option_checks import check_option, resolve_device
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -36,6 +36,19 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--overwrite", action="store_true", help="replace existing outputs")
     parser.add_argument("--no-ema", action="store_true", help="use the raw generator weights")
+    parser.add_argument(
+        "--batch-size",
+        type=int,
+        default=8,
+        metavar="N",
+        help="images of the same size go through the network N at a time (default 8)",
+    )
+    parser.add_argument(
+        "--compile",
+        action="store_true",
+        help="run the network through torch.compile (the first image of each size compiles "
+        "it; on a CPU it needs g++; eager, with a warning, where it cannot)",
+    )
     parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, ...")
     add_threads_option(parser)
     add_tiling_arguments(parser)
@@ -45,6 +58,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     # Checked here: an unusable device used to surface as "the checkpoint is corrupt".
     args.device = str(resolve_device(args.device))
+    check_option(args.batch_size, "an integer", "--batch-size", source="gst translate", minimum=1)
     plan_outputs(args.images, args.output, overwrite=args.overwrite)  # before the load
     # Read once (a checkpoint, run folder or model folder); a model folder is rebuilt from it.
     source = open_networks(args.checkpoint, device=args.device)
@@ -66,6 +80,8 @@ def run(args: argparse.Namespace) -> int:
             tile=args.tile,
             overlap=args.overlap,
             max_memory=args.max_memory,
+            batch_size=args.batch_size,
+            compile=args.compile,
         )
     for w in caught:
         print(f"gst: warning: {w.message}")

@@ -16,6 +16,16 @@ from gst_core.interfaces import AdversarialLoss, ImageGenerator
 from ._generator_kind import require_image_generator
 
 PREVIEW_ROWS = 8  # pairs kept for the preview grids
+#: Pixels per preview column: 8 rows at 128², 2 at 256². A preview costs a forward pass per
+#: row (CycleGAN: four), and 8 rows at 256² through unet_256 took about as long as a
+#: training step: half the fixed cost of a short run (benchmarks/startup).
+PREVIEW_PIXELS = 8 * 128 * 128
+
+
+def preview_rows(images: Tensor, count: int) -> int:
+    """How many preview rows of ``images`` ``(N, C, H, W)`` to show for ``count`` wanted."""
+    budget = max(2, PREVIEW_PIXELS // (images.shape[-2] * images.shape[-1]))
+    return max(1, min(len(images), count, budget))
 
 
 def image_generator(

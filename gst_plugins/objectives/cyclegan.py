@@ -247,7 +247,7 @@ class CycleGANObjective(Objective):
             raise TrainingSetupError("cyclegan: no preview images (check_data was not called)")
         g_ab, g_ba = networks["g_ab"], networks["g_ba"]
         device = next(g_ab.parameters()).device
-        rows = max(1, min(len(self._preview[0]), count // 6))
+        rows = _i2i.preview_rows(self._preview[0], count // 6)
         a, b = (t[:rows].to(device) for t in self._preview)
         fake_b, fake_a = g_ab(a), g_ba(b)
         images = torch.cat(

@@ -191,7 +191,7 @@ class Pix2PixObjective(Objective):
             raise TrainingSetupError("pix2pix: no preview images (check_data was not called)")
         g = networks["generator"]
         device = next(g.parameters()).device
-        rows = max(1, min(len(self._preview[0]), count // 3))
+        rows = _i2i.preview_rows(self._preview[0], count // 3)
         a, b = (t[:rows].to(device) for t in self._preview)
         images = torch.stack([_i2i.rgb(x) for x in (a, g(a), b)], 1).flatten(0, 1)
         return Preview(images, 3)

@@ -78,3 +78,42 @@ def test_learning_rate_flags_address_optimiser_groups_by_name(tmp_path, capsys):
         "names ['g_ab'], but the gan objective's optimiser groups are ['discriminator', 'generator']"
         in err
     )
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        {"name": "unet_128", "width": 8},
+        {"name": "resnet_6blocks", "width": 8},
+        {"name": "transformer_net"},
+    ],
+)
+def test_load_network_builds_without_random_init_and_equals_the_plain_load(spec):
+    from gst_core.checkpoint import _build_on_meta
+    from gst_core.kinds import registry
+
+    torch.manual_seed(0)
+    saved = registry("generator").build(dict(spec)).eval()
+    state = {
+        "networks": {"generator": saved.state_dict()},
+        "network_specs": {"generator": {"kind": "generator", **spec}},
+    }
+    rng = torch.random.get_rng_state()
+    loaded = load_network(state, "generator")
+    # No random numbers were drawn: the weights came from the state, not an init.
+    assert torch.equal(torch.random.get_rng_state(), rng)
+    assert type(loaded) is type(saved)
+    for (key, value), (key2, value2) in zip(
+        loaded.state_dict().items(), saved.state_dict().items(), strict=True
+    ):
+        assert key == key2 and value.device.type == "cpu" and torch.equal(value, value2), key
+    x = torch.rand(1, 3, 128, 128) * 2 - 1
+    with torch.no_grad():
+        assert torch.equal(loaded(x), saved(x))
+    # A state that lacks a buffer cannot be assigned: None, so the caller builds normally
+    # (and load_network reports the missing key).
+    weights = dict(saved.state_dict())
+    weights.pop(next(iter(weights)))
+    assert _build_on_meta(registry("generator"), spec, weights) is None
+    with pytest.raises(CheckpointError, match="do not fit"):
+        load_network({**state, "networks": {"generator": weights}}, "generator")

@@ -164,3 +164,20 @@ def test_stylize_model_and_export_take_both_cyclegan_directions(tmp_path, capsys
     args = ["export", str(run_dir), "-o", str(onnx_file), "--direction", "b2a"]
     assert main(args) == 0, capsys.readouterr().err
     assert onnx_file.stat().st_size > 0
+
+
+def test_previews_keep_fewer_rows_of_large_images():
+    # One forward pass per row: 8 rows at 128² and below, 2 at 256² (the fixed cost of a
+    # short run), never more than asked for or held.
+    from gst_plugins.objectives._i2i import preview_rows
+
+    assert [preview_rows(torch.zeros(8, 3, s, s), 21) for s in (32, 128, 181, 256, 512)] == [
+        8,
+        8,
+        4,
+        2,
+        2,
+    ]
+    assert preview_rows(torch.zeros(8, 3, 32, 32), 3) == 3
+    assert preview_rows(torch.zeros(1, 3, 256, 256), 21) == 1
+    assert preview_rows(torch.zeros(8, 3, 32, 32), 0) == 1

@@ -159,3 +159,46 @@ def test_errors_name_the_problem():
         acc.update(b[:, :4], real=True)
     with pytest.raises(MetricError, match="no features were added"):
         acc.compute()  # no fake side yet
+
+
+def _float64_reference(x: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean and unbiased covariance written out in float64 torch (a GEMM, not syrk)."""
+    t = torch.from_numpy(x).double()
+    centred = t - t.mean(0)
+    return t.mean(0), centred.T @ centred / (t.shape[0] - 1)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("block_rows", [64, 10_000])
+def test_blocked_statistics_equal_a_float64_reference(monkeypatch, dtype, block_rows):
+    # Several 64-row blocks (the last one short) or one: the same statistics to 1e-12.
+    import gst_core.metrics.frechet as frechet
+
+    d = 48
+    monkeypatch.setattr(frechet, "BLOCK_BYTES", block_rows * 8 * d)
+    rng = np.random.default_rng(11)
+    x = (np.maximum(rng.normal(size=(1000, d)), 0) * 3 + 2).astype(dtype)
+    stats = FeatureStats().update(x)
+    mean, cov = _float64_reference(x)
+    assert stats.n == 1000
+    assert float((stats.mean - mean).abs().max() / mean.abs().max()) < 1e-12
+    assert float((stats.covariance() - cov).abs().max() / cov.abs().max()) < 1e-12
+    # The matrix is exactly symmetric (syrk fills one triangle, numpy mirrors it).
+    assert torch.equal(stats.covariance(), stats.covariance().T)
+
+
+def test_non_finite_values_in_a_late_block_are_refused(monkeypatch):
+    import gst_core.metrics.frechet as frechet
+
+    monkeypatch.setattr(frechet, "BLOCK_BYTES", 16 * 8 * 8)
+    x = np.random.default_rng(12).normal(size=(100, 8))
+    x[97, 3], x[98, 3] = np.inf, -np.inf  # they cancel to NaN in a sum, never to a number
+    with pytest.raises(MetricError, match="NaN or infinite"):
+        FeatureStats().update(x)
+    half = torch.from_numpy(x[:90]).half()  # numpy has no bfloat16; half goes via float64
+    assert torch.allclose(
+        FeatureStats().update(half).covariance(),
+        _float64_reference(half.double().numpy())[1],
+        rtol=0,
+        atol=1e-12,
+    )
