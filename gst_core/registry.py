@@ -306,14 +306,18 @@ def _numbers_given_as_text(factory: Factory, kwargs: Mapping[str, Any]) -> str:
 def _signature(factory: Factory) -> inspect.Signature:
     """``inspect.signature``, except that a class whose ``__init__`` is torch's own
     ``nn.Module.__init__(*args, **kwargs)`` (a component without options, e.g. ``hinge``)
-    takes no arguments, rather than any (which let ``hinge bogus=1`` through to Module)."""
-    init = getattr(factory, "__init__", None) if isinstance(factory, type) else None
-    if (
-        init is not None
-        and getattr(init, "__qualname__", "") == "Module.__init__"
-        and (getattr(init, "__module__", "") or "").startswith("torch.")
-    ):
-        return inspect.Signature()
+    takes no arguments, rather than any (which let ``hinge bogus=1`` through to Module).
+
+    Decided by which class defines ``__init__``, not by the function's name: once
+    ``torch.compile`` has run, torch._dynamo has replaced ``Module.__init__`` by a wrapper."""
+    if isinstance(factory, type):
+        owner = next((c for c in factory.__mro__ if "__init__" in vars(c)), None)
+        if (
+            owner is not None
+            and owner.__module__.startswith("torch.")
+            and owner.__name__ == "Module"
+        ):
+            return inspect.Signature()
     return inspect.signature(factory)
 
 

@@ -20,6 +20,19 @@ def test_an_option_for_a_component_without_options_shows_it_takes_none():
         losses.build({"name": "hinge", "bogus": 1})
 
 
+def test_it_still_takes_none_after_torch_compile_wrapped_module_init(monkeypatch):
+    # torch._dynamo replaces nn.Module.__init__ by a wrapper the first time a model is
+    # compiled (mutation_guard.install_generation_tagging_init); seen after --compile tests.
+    init = torch.nn.Module.__init__
+
+    def patched_init(self, *args, **kwargs):
+        init(self, *args, **kwargs)
+
+    monkeypatch.setattr(torch.nn.Module, "__init__", patched_init)
+    with pytest.raises(ComponentArgumentError, match=r"Its signature is hinge\(\)$"):
+        losses.build({"name": "hinge", "bogus": 1})
+
+
 def test_a_number_given_as_text_is_named_as_text():
     with pytest.raises(
         ComponentArgumentError,
