@@ -43,11 +43,9 @@ __all__ = [
 ]
 
 
-def as_features(features: Any, what: str = "features") -> Tensor:
-    """``features`` (torch or numpy, any float dtype) as a float64 CPU ``(N, D)`` tensor."""
-    if isinstance(features, np.ndarray):
-        features = torch.from_numpy(features)
-    if not isinstance(features, Tensor):
+def _check_feature_matrix(features: Any, what: str) -> None:
+    """A torch tensor or numpy array of shape (N, D), or an error saying what to pass."""
+    if not isinstance(features, np.ndarray | Tensor):
         raise MetricError(
             f"{what} must be a torch tensor or numpy array of shape (N, D), "
             f"got {type(features).__name__}"
@@ -57,6 +55,13 @@ def as_features(features: Any, what: str = "features") -> Tensor:
             f"{what} must have shape (N, D) (one feature vector per row), got shape "
             f"{tuple(features.shape)}; flatten or pool the features first"
         )
+
+
+def as_features(features: Any, what: str = "features") -> Tensor:
+    """``features`` (torch or numpy, any float dtype) as a float64 CPU ``(N, D)`` tensor."""
+    _check_feature_matrix(features, what)
+    if isinstance(features, np.ndarray):
+        features = torch.from_numpy(features)
     features = features.detach().to("cpu", torch.float64)
     if not bool(torch.isfinite(features).all()):
         raise MetricError(f"{what} contain NaN or infinite values; check the feature extractor")
@@ -72,21 +77,12 @@ BLOCK_BYTES = 64 * 2**20
 def _as_numpy_features(features: Any, what: str = "features") -> np.ndarray:
     """``features`` as a 2-D CPU numpy array of a float dtype numpy computes with (not copied
     when it already is one; float64 comes later, block by block)."""
+    _check_feature_matrix(features, what)
     if isinstance(features, Tensor):
         features = features.detach().cpu()
         if features.dtype not in (torch.float32, torch.float64):
             features = features.to(torch.float64)  # half/bfloat16/integers: numpy lacks some
         features = features.numpy()
-    if not isinstance(features, np.ndarray):
-        raise MetricError(
-            f"{what} must be a torch tensor or numpy array of shape (N, D), "
-            f"got {type(features).__name__}"
-        )
-    if features.ndim != 2:
-        raise MetricError(
-            f"{what} must have shape (N, D) (one feature vector per row), got shape "
-            f"{tuple(features.shape)}; flatten or pool the features first"
-        )
     if features.dtype not in (np.float32, np.float64):
         features = features.astype(np.float64)
     return features
