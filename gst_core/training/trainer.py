@@ -45,6 +45,7 @@ from gst_core.training.callbacks import (
 )
 from gst_core.training.config import TrainConfig
 from gst_core.training.data_health import DataHealth
+from gst_core.training.data_wait import DataWaitClock
 from gst_core.training.ema import make_ema
 from gst_core.training.resume import (
     ResumeSettingsWarning,
@@ -226,6 +227,7 @@ class Trainer:
         self._stream: Iterator[Any] | None = None
         self._resumed = False  # set by load_state_dict: the run folder then holds this run
         self.data_health = DataHealth(data)
+        self.data_wait = DataWaitClock()
         #: Set by a callback (time limit, early stopping) to end ``fit`` after the current step.
         self.should_stop = False
 
@@ -348,7 +350,8 @@ class Trainer:
             if self._stream is None:
                 self._stream = self._make_stream()
             try:
-                batch = next(self._stream)
+                with self.data_wait.waiting():
+                    batch = next(self._stream)
             except Exception:
                 # A worker that gave up because too many files are unreadable: the dataset's
                 # own message naming them, not the worker's traceback.
@@ -447,6 +450,7 @@ class Trainer:
             for cb in self.callbacks:
                 cb.on_fit_start(self)
             self.should_stop = False
+            self.data_wait = DataWaitClock()  # set-up and on_fit_start are not step time
             while self.step < self.config.steps and not self.should_stop:
                 self._run_step()
             self.save_checkpoint()
@@ -494,6 +498,8 @@ class Trainer:
         c = self.config
         if c.log_every and (self.step % c.log_every == 0 or self.step == c.steps):
             values = {k: float(v) for k, v in metrics.items()}
+            # Is the step fed? (metrics.jsonl, TensorBoard, progress bar: data_wait.py)
+            values["data_wait_share"] = self.data_wait.share()
             if self.data_health.count:  # once a file was found unreadable (metrics.jsonl)
                 values["data_unreadable"] = float(self.data_health.count)
             values = distributed.mean_over_processes(values, self.device)
