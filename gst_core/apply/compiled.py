@@ -21,7 +21,13 @@ from typing import Any
 import torch
 from torch import nn
 
-__all__ = ["CompileWarning", "compile_generator", "cpu_compiler", "said_in_one_line"]
+__all__ = [
+    "CompileWarning",
+    "compile_generator",
+    "cpu_compiler",
+    "is_compiled",
+    "said_in_one_line",
+]
 
 
 class CompileWarning(UserWarning):
@@ -71,6 +77,11 @@ def compile_generator(module: nn.Module) -> nn.Module:
         return module
     module.forward = _CompiledOrEager(module)  # type: ignore[method-assign]
     return module
+
+
+def is_compiled(module: nn.Module) -> bool:
+    """Whether :func:`compile_generator` already put ``module``'s forward through compile."""
+    return isinstance(module.__dict__.get("forward"), _CompiledOrEager)
 
 
 @contextmanager

@@ -36,6 +36,7 @@ _FLAGS = {
     "log_every": "log_every",
     "num_workers": "num_workers",
     "amp": "amp",
+    "compile": "compile",
     "tensorboard": "tensorboard",
 }
 
@@ -135,6 +136,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         action=argparse.BooleanOptionalAction,
         default=None,
         help="mixed precision (CUDA only; default: on with CUDA)",
+    )
+    parser.add_argument(
+        "--compile",
+        action="store_true",
+        default=None,
+        help="run the networks through torch.compile (needs g++ on a CPU; the first steps "
+        "compile for minutes; checkpoints are the same as without it)",
     )
     add_threads_option(parser)
     parser.add_argument(

@@ -37,6 +37,9 @@ class TrainConfig:
     seed: int = 0
     device: str = "auto"  # "auto": CUDA when available
     amp: bool | None = None  # mixed precision; None: on for CUDA, off elsewhere
+    # torch.compile of every network's forward (and so its backward) for the steps; the
+    # checkpoints are the same as an eager run's. Off by default: see gst_core/apply/compiled.py.
+    compile: bool = False
     # DataLoader worker processes for data streamed from disk; None: min(4, CPU cores)
     num_workers: int | None = None
     log_every: int = 10
@@ -117,6 +120,7 @@ _FIELD_CHECKS: dict[str, tuple[str, float | None]] = {
     "seed": ("an integer", None),
     "device": ("a string", None),
     "amp": ("true or false", None),
+    "compile": ("true or false", None),
     "num_workers": ("an integer", 0),
     "log_every": ("an integer", 0),
     "sample_every": ("an integer", 0),

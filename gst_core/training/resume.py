@@ -41,6 +41,7 @@ _EXPECTED_TO_CHANGE = {
     "num_workers",
     "tensorboard",
     "device",
+    "compile",
 }
 
 

@@ -28,6 +28,7 @@ import torch
 from torch import Tensor
 from torch.utils.data import DataLoader, Dataset
 
+from gst_core.apply.compiled import compile_generator, is_compiled
 from gst_core.atomic_file import atomic_write, remove_stale_temporaries
 from gst_core.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from gst_core.errors import NonFiniteLossError, TrainingSetupError
@@ -455,6 +456,8 @@ class Trainer:
             for cb in self.callbacks:
                 cb.on_fit_start(self)
             self.should_stop = False
+            if self.config.compile:
+                self._compile_networks()
             self.data_wait = DataWaitClock()  # set-up and on_fit_start are not step time
             while self.step < self.config.steps and not self.should_stop:
                 self._run_step()
@@ -464,6 +467,13 @@ class Trainer:
             raise
         finally:
             self._end_callbacks(error)
+
+    def _compile_networks(self) -> None:
+        # Each forward in place, after the EMA copies were made (they stay eager): the
+        # modules, their state_dict keys and so the checkpoints are those of an eager run.
+        for net in self.networks.values():
+            if not is_compiled(net):
+                compile_generator(net)
 
     def _end_callbacks(self, error: BaseException | None) -> None:
         """Run every ``on_fit_end``, even when one raises. A training error is never masked by
