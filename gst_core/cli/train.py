@@ -14,6 +14,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from gst_core.apply.compiled import said_in_one_line
 from gst_core.checkpoint import CheckpointError, load_checkpoint
 from gst_core.cli.threads import add_threads_option
 from gst_core.config import load_toml
@@ -389,7 +390,7 @@ def run(args: argparse.Namespace) -> int:
                 print(f"gst: warning: {warning.message}", file=sys.stderr)
         say(f"gst: resumed from {checkpoint['path']} at step {trainer.step}")
     try:
-        with stop_on_signals(trainer, say) as received:
+        with stop_on_signals(trainer, say) as received, said_in_one_line():
             trainer.fit(overwrite=args.overwrite)
     except GstError as exc:
         # A failure inside the loop may be this process's alone (its data); a non-finite loss
@@ -412,7 +413,10 @@ def run(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
         return EXIT_CODES[received["signal"]]
-    say(f"gst: done at step {trainer.step}; checkpoint {trainer.checkpoint_path}")
+    say(
+        f"gst: done at step {trainer.step}; waited for data "
+        f"{trainer.data_wait.share_in_all():.1%} of the time; checkpoint {trainer.checkpoint_path}"
+    )
     return 0
 
 

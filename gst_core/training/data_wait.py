@@ -22,7 +22,8 @@ class DataWaitClock:
     def __init__(self, clock: Callable[[], float] = time.perf_counter) -> None:
         self._clock = clock
         self._waited = 0.0
-        self._since = clock()
+        self._since = self._started = clock()
+        self._waited_in_all = 0.0
 
     @contextlib.contextmanager
     def waiting(self) -> Iterator[None]:
@@ -30,7 +31,9 @@ class DataWaitClock:
         try:
             yield
         finally:
-            self._waited += self._clock() - start
+            waited = self._clock() - start
+            self._waited += waited
+            self._waited_in_all += waited
 
     def share(self) -> float:
         """The share of wall time spent waiting since the last call (or creation), in [0, 1]."""
@@ -39,3 +42,8 @@ class DataWaitClock:
         share = self._waited / elapsed if elapsed > 0 else 0.0
         self._waited, self._since = 0.0, now
         return min(1.0, max(0.0, share))
+
+    def share_in_all(self) -> float:
+        """The share of wall time spent waiting since the clock was made (the run's summary)."""
+        elapsed = self._clock() - self._started
+        return min(1.0, self._waited_in_all / elapsed) if elapsed > 0 else 0.0

@@ -35,6 +35,7 @@ def test_share_is_waited_over_elapsed_and_resets():
     with wait.waiting():
         clock.now += 1.0
     assert wait.share() == 1.0
+    assert wait.share_in_all() == pytest.approx(4.0 / 7.0)  # 4 s of waiting in 7
 
 
 class _Images(Dataset):
