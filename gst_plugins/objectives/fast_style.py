@@ -141,6 +141,7 @@ class FastStyleObjective(Objective):
         temporal_weight: float = 0.0,
         temporal_shift: float = 8.0,
         temporal_noise: float = 0.02,
+        temporal_samples: int = 0,
         seed: int = 0,
     ) -> None:
         require_image_generator(generator, "fast_style", "transformer_net")
@@ -158,7 +159,7 @@ class FastStyleObjective(Objective):
         self.preview_count = preview_count
         self.preview_images: Tensor | None = None
         self.temporal = TemporalTerm.checked(
-            "fast_style", temporal_weight, temporal_shift, temporal_noise
+            "fast_style", temporal_weight, temporal_shift, temporal_noise, temporal_samples
         )
         self.rng = torch.Generator().manual_seed(seed)  # the temporal term's flows and noise
         self._options: dict[str, Any] = {}
