@@ -29,12 +29,14 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import multiprocessing
 import os
 import platform
 import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -233,6 +235,15 @@ def evaluate(kind: str, objective, videos: dict[str, np.ndarray]) -> tuple[dict,
     return result, outputs
 
 
+def evaluate_state(kind: str, size: int, samples: int, w: float, state: dict, videos: dict):
+    """A pool worker: :func:`evaluate` of the weights ``state`` (one thread)."""
+    torch.set_num_threads(1)
+    objective = build_objective(kind, size, w, samples)
+    for name, net in objective.networks().items():
+        net.load_state_dict(state[name])
+    return evaluate(kind, objective, videos)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--objective", choices=["fast_style", "adain"], default="fast_style")
@@ -250,6 +261,11 @@ def main() -> None:
         default=0,
         help="temporal_samples for the runs with the term (0: the whole batch)",
     )
+    parser.add_argument(
+        "--models",
+        type=Path,
+        help="keep the trained models here; ones already there are not retrained",
+    )
     parser.add_argument("--out", type=Path)
     parser.add_argument("--strip", type=Path)
     parser.add_argument("--train-one", type=float, help=argparse.SUPPRESS)
@@ -260,10 +276,15 @@ def main() -> None:
 
     torch.set_num_threads(1)
     load = os.getloadavg()
-    with tempfile.TemporaryDirectory() as tmp:
+    with contextlib.ExitStack() as stack:
+        tmp = args.models or stack.enter_context(tempfile.TemporaryDirectory())
+        Path(tmp).mkdir(parents=True, exist_ok=True)
         children = []
         for w in args.weights:
             save = Path(tmp) / f"w{w}.pt"
+            if save.exists():  # trained by an earlier call with the same --models
+                children.append((w, save, None))
+                continue
             argv = [sys.executable, __file__, "--train-one", str(w), "--save", str(save),
                     "--objective", args.objective, "--cpu-minutes", str(args.cpu_minutes),
                     "--size", str(args.size), "--batch-size", str(args.batch_size),
@@ -273,7 +294,7 @@ def main() -> None:
             children.append((w, save, subprocess.Popen(argv, env=env)))
         trained = {}
         for w, save, child in children:
-            if child.wait() != 0:
+            if child is not None and child.wait() != 0:
                 raise SystemExit(f"training with temporal_weight {w} failed")
             trained[w] = torch.load(save, weights_only=True)
 
@@ -281,40 +302,48 @@ def main() -> None:
     pilot = clips(PILOT_PHOTOS, args.clip_size, args.frames)
     from gst_core.metrics.warp_error import warping_error
 
-    def loaded(w: float, state: dict):
-        objective = build_objective(args.objective, args.size, w, args.temporal_samples)
-        for name, net in objective.networks().items():
-            net.load_state_dict(state[name])
-        return objective
+    # Equal steps: each later run's last 25-step snapshot against the first run's at that step.
+    base_snaps, equal = trained[args.weights[0]]["snapshots"], {}
+    for w in args.weights[1:]:
+        common = [s for s in trained[w]["snapshots"] if s in base_snaps]
+        if common:
+            equal[w] = max(common)
+    jobs = {("final", w): (w, saved["state"], {**videos, **pilot}) for w, saved in trained.items()}
+    for w, step in equal.items():
+        jobs[("step", w)] = (w, trained[w]["snapshots"][step], videos)
+        jobs[("step", args.weights[0], step)] = (args.weights[0], base_snaps[step], videos)
+    # One process per evaluation, one thread each, as the training: the machine is shared.
+    kind, size, samples = args.objective, args.size, args.temporal_samples
+    with ProcessPoolExecutor(len(jobs), mp_context=multiprocessing.get_context("fork")) as pool:
+        futures = {key: pool.submit(evaluate_state, kind, size, samples, *job)
+                   for key, job in jobs.items()}  # fmt: skip
+        done = {key: f.result() for key, f in futures.items()}
+
+    def part(scores: dict, names) -> dict:
+        out = {n: scores[n] for n in names}
+        keys = ("warping_error", "style_loss", "content_loss")
+        return {**out, "mean": {k: float(np.mean([v[k] for v in out.values()])) for k in keys}}
 
     runs, outputs = {}, {}
     for w, saved in trained.items():
-        objective = loaded(w, saved["state"])
-        scores, outputs[w] = evaluate(args.objective, objective, videos)
+        scores, outs = done[("final", w)]
+        outputs[w] = outs
         runs[str(w)] = {"temporal_weight": w, "train_steps": saved["steps"],
-                        "train_cpu_s": round(saved["cpu_s"], 1), "clips": scores,
-                        "pilot_clips": evaluate(args.objective, objective, pilot)[0],
-                        "log": saved["log"]}  # fmt: skip
+                        "train_cpu_s": round(saved["cpu_s"], 1), "clips": part(scores, videos),
+                        "pilot_clips": part(scores, pilot), "log": saved["log"]}  # fmt: skip
     first = runs[str(args.weights[0])]
     for run in runs.values():
         for which in ("clips", "pilot_clips"):
             mean, base = run[which]["mean"], first[which]["mean"]
             run[f"{which}_vs_first"] = {k: mean[k] / base[k] for k in mean}
-    # Equal steps: each later run's last 25-step snapshot against the first run's at that step.
-    base_snaps, base_scores = trained[args.weights[0]]["snapshots"], {}
-    for w in args.weights[1:]:
-        common = [s for s in trained[w]["snapshots"] if s in base_snaps]
-        if not common:
-            continue
-        step = max(common)
-        if step not in base_scores:
-            base_scores[step] = evaluate(args.objective, loaded(0.0, base_snaps[step]), videos)[0]
-        mine = evaluate(args.objective, loaded(w, trained[w]["snapshots"][step]), videos)[0]
-        base = base_scores[step]["mean"]
+    for w, step in equal.items():
+        mine = done[("step", w)][0]
+        theirs = done[("step", args.weights[0], step)][0]
+        base = theirs["mean"]
         runs[str(w)]["equal_steps"] = {
             "step": step,
             "clips": mine,
-            "first_clips": base_scores[step],
+            "first_clips": theirs,
             "clips_vs_first": {k: mine["mean"][k] / base[k] for k in base},
         }
     result = {
