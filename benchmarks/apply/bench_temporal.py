@@ -29,12 +29,14 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import multiprocessing
 import os
 import platform
 import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -123,7 +125,7 @@ class Context:
         self.optimizers[group].step()
 
 
-def build_objective(kind: str, size: int, weight: float):
+def build_objective(kind: str, size: int, weight: float, samples: int = 0):
     from gst_core.kinds import feature_extractors, generators
 
     style = style_image(2 * size)
@@ -132,25 +134,31 @@ def build_objective(kind: str, size: int, weight: float):
 
         extractor = feature_extractors.build("random_multiscale")
         return FastStyleObjective(
-            generators.build("transformer_net"), extractor, style, temporal_weight=weight
+            generators.build("transformer_net"),
+            extractor,
+            style,
+            temporal_weight=weight,
+            temporal_samples=samples,
         )
     from gst_plugins.objectives.adain import OFFLINE_ENCODER, AdaINObjective, build_encoder
 
     encoder = build_encoder(OFFLINE_ENCODER, ("relu1_1", "relu2_1", "relu3_1", "relu4_1"))
     decoder = generators.build("adain_decoder", width_multiplier=0.25, in_channels=128)
-    return AdaINObjective(decoder, encoder, [style], temporal_weight=weight)
+    return AdaINObjective(
+        decoder, encoder, [style], temporal_weight=weight, temporal_samples=samples
+    )
 
 
 def train_one(args) -> None:
     """Child process: train one model for the CPU budget, save its weights and log."""
     torch.set_num_threads(1)
     torch.manual_seed(0)
-    objective = build_objective(args.objective, args.size, args.train_one)
+    objective = build_objective(args.objective, args.size, args.train_one, args.temporal_samples)
     data = training_crops(args.crops, args.size)
     nets = objective.networks()
     ctx = Context(nets, objective.optimizer_groups(), args.lr)
     rng = torch.Generator().manual_seed(0)
-    log, start = [], time.process_time()
+    log, snapshots, start = [], {}, time.process_time()
     while time.process_time() - start < args.cpu_minutes * 60:
         batch = data[torch.randint(len(data), (args.batch_size,), generator=rng)]
         metrics = objective.train_step(nets, (batch, torch.zeros(len(batch))), ctx)
@@ -159,12 +167,17 @@ def train_one(args) -> None:
             row = {k: round(float(v), 6) for k, v in metrics.items()}
             log.append({"step": ctx.step, "cpu_s": round(time.process_time() - start, 1), **row})
             print(args.train_one, log[-1], flush=True)
+            # Weights every 25 steps: the equal-steps comparison reads them.
+            snapshots[ctx.step] = {
+                n: {k: v.clone() for k, v in net.state_dict().items()} for n, net in nets.items()
+            }
     torch.save(
         {
             "state": {n: net.state_dict() for n, net in nets.items()},
             "steps": ctx.step,
             "cpu_s": time.process_time() - start,
             "log": log,
+            "snapshots": snapshots,
         },
         args.save,
     )
@@ -222,6 +235,15 @@ def evaluate(kind: str, objective, videos: dict[str, np.ndarray]) -> tuple[dict,
     return result, outputs
 
 
+def evaluate_state(kind: str, size: int, samples: int, w: float, state: dict, videos: dict):
+    """A pool worker: :func:`evaluate` of the weights ``state`` (one thread)."""
+    torch.set_num_threads(1)
+    objective = build_objective(kind, size, w, samples)
+    for name, net in objective.networks().items():
+        net.load_state_dict(state[name])
+    return evaluate(kind, objective, videos)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--objective", choices=["fast_style", "adain"], default="fast_style")
@@ -233,6 +255,17 @@ def main() -> None:
     parser.add_argument("--crops", type=int, default=256)
     parser.add_argument("--clip-size", type=int, default=160)
     parser.add_argument("--frames", type=int, default=12)
+    parser.add_argument(
+        "--temporal-samples",
+        type=int,
+        default=0,
+        help="temporal_samples for the runs with the term (0: the whole batch)",
+    )
+    parser.add_argument(
+        "--models",
+        type=Path,
+        help="keep the trained models here; ones already there are not retrained",
+    )
     parser.add_argument("--out", type=Path)
     parser.add_argument("--strip", type=Path)
     parser.add_argument("--train-one", type=float, help=argparse.SUPPRESS)
@@ -243,19 +276,25 @@ def main() -> None:
 
     torch.set_num_threads(1)
     load = os.getloadavg()
-    with tempfile.TemporaryDirectory() as tmp:
+    with contextlib.ExitStack() as stack:
+        tmp = args.models or stack.enter_context(tempfile.TemporaryDirectory())
+        Path(tmp).mkdir(parents=True, exist_ok=True)
         children = []
         for w in args.weights:
             save = Path(tmp) / f"w{w}.pt"
+            if save.exists():  # trained by an earlier call with the same --models
+                children.append((w, save, None))
+                continue
             argv = [sys.executable, __file__, "--train-one", str(w), "--save", str(save),
                     "--objective", args.objective, "--cpu-minutes", str(args.cpu_minutes),
                     "--size", str(args.size), "--batch-size", str(args.batch_size),
-                    "--lr", str(args.lr), "--crops", str(args.crops)]  # fmt: skip
+                    "--lr", str(args.lr), "--crops", str(args.crops),
+                    "--temporal-samples", str(args.temporal_samples)]  # fmt: skip
             env = {**os.environ, "OMP_NUM_THREADS": "1"}
             children.append((w, save, subprocess.Popen(argv, env=env)))
         trained = {}
         for w, save, child in children:
-            if child.wait() != 0:
+            if child is not None and child.wait() != 0:
                 raise SystemExit(f"training with temporal_weight {w} failed")
             trained[w] = torch.load(save, weights_only=True)
 
@@ -263,21 +302,50 @@ def main() -> None:
     pilot = clips(PILOT_PHOTOS, args.clip_size, args.frames)
     from gst_core.metrics.warp_error import warping_error
 
+    # Equal steps: each later run's last 25-step snapshot against the first run's at that step.
+    base_snaps, equal = trained[args.weights[0]]["snapshots"], {}
+    for w in args.weights[1:]:
+        common = [s for s in trained[w]["snapshots"] if s in base_snaps]
+        if common:
+            equal[w] = max(common)
+    jobs = {("final", w): (w, saved["state"], {**videos, **pilot}) for w, saved in trained.items()}
+    for w, step in equal.items():
+        jobs[("step", w)] = (w, trained[w]["snapshots"][step], videos)
+        jobs[("step", args.weights[0], step)] = (args.weights[0], base_snaps[step], videos)
+    # One process per evaluation, one thread each, as the training: the machine is shared.
+    kind, size, samples = args.objective, args.size, args.temporal_samples
+    with ProcessPoolExecutor(len(jobs), mp_context=multiprocessing.get_context("fork")) as pool:
+        futures = {key: pool.submit(evaluate_state, kind, size, samples, *job)
+                   for key, job in jobs.items()}  # fmt: skip
+        done = {key: f.result() for key, f in futures.items()}
+
+    def part(scores: dict, names) -> dict:
+        out = {n: scores[n] for n in names}
+        keys = ("warping_error", "style_loss", "content_loss")
+        return {**out, "mean": {k: float(np.mean([v[k] for v in out.values()])) for k in keys}}
+
     runs, outputs = {}, {}
     for w, saved in trained.items():
-        objective = build_objective(args.objective, args.size, w)
-        for name, net in objective.networks().items():
-            net.load_state_dict(saved["state"][name])
-        scores, outputs[w] = evaluate(args.objective, objective, videos)
+        scores, outs = done[("final", w)]
+        outputs[w] = outs
         runs[str(w)] = {"temporal_weight": w, "train_steps": saved["steps"],
-                        "train_cpu_s": round(saved["cpu_s"], 1), "clips": scores,
-                        "pilot_clips": evaluate(args.objective, objective, pilot)[0],
-                        "log": saved["log"]}  # fmt: skip
+                        "train_cpu_s": round(saved["cpu_s"], 1), "clips": part(scores, videos),
+                        "pilot_clips": part(scores, pilot), "log": saved["log"]}  # fmt: skip
     first = runs[str(args.weights[0])]
     for run in runs.values():
         for which in ("clips", "pilot_clips"):
             mean, base = run[which]["mean"], first[which]["mean"]
             run[f"{which}_vs_first"] = {k: mean[k] / base[k] for k in mean}
+    for w, step in equal.items():
+        mine = done[("step", w)][0]
+        theirs = done[("step", args.weights[0], step)][0]
+        base = theirs["mean"]
+        runs[str(w)]["equal_steps"] = {
+            "step": step,
+            "clips": mine,
+            "first_clips": theirs,
+            "clips_vs_first": {k: mine["mean"][k] / base[k] for k in base},
+        }
     result = {
         "benchmark": "temporal_weight: warping error on held-out clips at equal CPU time "
         "(issue 25)",
@@ -293,6 +361,8 @@ def main() -> None:
         "clip_size": args.clip_size,
         "frames_per_clip": args.frames,
         "cpu_minutes_each": args.cpu_minutes,
+        "temporal_samples": args.temporal_samples,
+        "batch_size": args.batch_size,
         "input_warping_error": {
             n: warping_error(list(v), list(v))["warping_error"] for n, v in videos.items()
         },  # fmt: skip
@@ -300,7 +370,9 @@ def main() -> None:
         "runs": runs,
     }
     summary = {w: {"steps": r["train_steps"], **r["clips"]["mean"],
-                   "test": r["clips_vs_first"], "pilot": r["pilot_clips_vs_first"]}
+                   "test": r["clips_vs_first"], "pilot": r["pilot_clips_vs_first"],
+                   "equal_steps": {k: v for k, v in r.get("equal_steps", {}).items()
+                                   if k in ("step", "clips_vs_first")}}
                for w, r in runs.items()}  # fmt: skip
     print(json.dumps(summary, indent=2))
     if args.out:

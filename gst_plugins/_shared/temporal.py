@@ -6,8 +6,8 @@ that stylising commutes with the motion: ``G(W(x) + Δ) ≈ W(G(x))``. A network
 flickers less on video, without optical-flow networks or video data.
 
 One implementation for every objective that offers ``[objective] temporal_weight``
-(fast_style, gan_style, adain, cyclegan): :class:`TemporalTerm` holds the three options
-and computes the term; the flows and the noise come from the objective's own seeded
+(fast_style, gan_style, adain, cyclegan): :class:`TemporalTerm` holds the options and
+computes the term; the flows and the noise come from the objective's own seeded
 ``torch.Generator`` (checkpointed with it), so a resumed run draws the same motions.
 """
 
@@ -89,16 +89,28 @@ def compound_temporal_loss(
 @dataclass(frozen=True)
 class TemporalTerm:
     """The ``[objective]`` options ``temporal_weight`` (0: off), ``temporal_shift`` (the
-    flows' size in pixels) and ``temporal_noise`` (the noise's std on [-1, 1] images)."""
+    flows' size in pixels), ``temporal_noise`` (the noise's std on [-1, 1] images) and
+    ``temporal_samples`` (how many of each batch's samples the term covers; 0: all)."""
 
     weight: float = 0.0
     shift: float = 8.0
     noise: float = 0.02
+    samples: int = 0
 
     @classmethod
     def checked(
-        cls, owner: str, weight: float = 0.0, shift: float = 8.0, noise: float = 0.02
+        cls,
+        owner: str,
+        weight: float = 0.0,
+        shift: float = 8.0,
+        noise: float = 0.02,
+        samples: int = 0,
     ) -> TemporalTerm:
+        if isinstance(samples, bool) or not isinstance(samples, int) or samples < 0:
+            raise TrainingSetupError(
+                f"{owner}: [objective] temporal_samples must be an integer >= 0 (0: the whole "
+                f"batch), got {samples!r}"
+            )
         for name, value in (
             ("temporal_weight", weight),
             ("temporal_shift", shift),
@@ -108,7 +120,7 @@ class TemporalTerm:
                 raise TrainingSetupError(
                     f"{owner}: [objective] {name} must be a number >= 0, got {value!r}"
                 )
-        return cls(float(weight), float(shift), float(noise))
+        return cls(float(weight), float(shift), float(noise), samples)
 
     def __bool__(self) -> bool:
         return self.weight > 0
@@ -120,7 +132,14 @@ class TemporalTerm:
         outputs: Tensor,
         rng: torch.Generator,
     ) -> Tensor:
-        """The unweighted term for ``outputs = network(images)`` (both on [-1, 1])."""
+        """The unweighted term for ``outputs = network(images)`` (both on [-1, 1]).
+
+        With ``samples`` set, only the batch's first ``samples`` items enter it: the term's
+        cost is a second forward and backward of ``network``, so covering part of the batch
+        makes it cheaper (batches are drawn at random, so the first items are a fair pick);
+        ``outputs`` is reused, so the un-warped images need no second forward."""
+        if 0 < self.samples < len(images):
+            images, outputs = images[: self.samples], outputs[: self.samples]
         return compound_temporal_loss(
             network, images, outputs, max_shift=self.shift, noise=self.noise, rng=rng
         )

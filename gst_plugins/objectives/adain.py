@@ -146,6 +146,7 @@ class AdaINObjective(Objective):
         temporal_weight: float = 0.0,
         temporal_shift: float = 8.0,
         temporal_noise: float = 0.02,
+        temporal_samples: int = 0,
     ) -> None:
         if not isinstance(style_images, StyleImages):
             style_images = StyleImages(images=list(style_images))
@@ -162,7 +163,7 @@ class AdaINObjective(Objective):
         self.preview_images: Tensor | None = None
         self._options: dict[str, Any] = {}
         self.temporal = TemporalTerm.checked(
-            "adain", temporal_weight, temporal_shift, temporal_noise
+            "adain", temporal_weight, temporal_shift, temporal_noise, temporal_samples
         )
 
     @classmethod
@@ -263,8 +264,9 @@ class AdaINObjective(Objective):
         last = self.layers[-1]
 
         def stylise(moved: Tensor) -> Tensor:
+            mean, std = (t[: len(moved)] for t in stats[last])  # temporal_samples: a part
             with torch.no_grad():  # the encoder is frozen and the input is no parameter
-                target = adain(self.encoder(to_unit(moved))[last], *stats[last])
+                target = adain(self.encoder(to_unit(moved))[last], mean, std)
             return decoder(target).float() * 2 - 1
 
         rng = sample_generator(SampleKey(0, step, self.seed), "temporal")

@@ -82,6 +82,7 @@ class CycleGANObjective(Objective):
         temporal_weight: float = 0.0,
         temporal_shift: float = 8.0,
         temporal_noise: float = 0.02,
+        temporal_samples: int = 0,
     ) -> None:
         for g in (g_ab, g_ba):
             require_image_generator(g, "cyclegan", "resnet_9blocks, resnet_6blocks, unet_256, ...")
@@ -106,7 +107,7 @@ class CycleGANObjective(Objective):
         self.pool_a = ImagePool(pool_size, seed)
         self.pool_b = ImagePool(pool_size, seed + 1)
         self.temporal = TemporalTerm.checked(
-            "cyclegan", temporal_weight, temporal_shift, temporal_noise
+            "cyclegan", temporal_weight, temporal_shift, temporal_noise, temporal_samples
         )
         self.temporal_rng = torch.Generator().manual_seed(seed + 2)  # its flows and noise
         self._preview: tuple[Tensor, Tensor] | None = None
@@ -160,6 +161,7 @@ class CycleGANObjective(Objective):
                     "temporal_weight": self.temporal.weight,
                     "temporal_shift": self.temporal.shift,
                     "temporal_noise": self.temporal.noise,
+                    **({"temporal_samples": n} if (n := self.temporal.samples) else {}),
                 }
                 if self.temporal
                 else {}

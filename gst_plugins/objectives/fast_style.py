@@ -18,7 +18,8 @@ default in the CLI: the built-in ``content_photos``) and ``[objective]``:
 * ``temporal_weight`` (default 0: off): compound regularisation for video (Wang et al.,
   AAAI 2020): ``weight · mean((G(W(x) + Δ) − W(G(x)))²)`` on [-1, 1] images for a random
   smooth flow ``W`` of up to ``temporal_shift`` pixels (8) and noise ``Δ`` of std
-  ``temporal_noise`` (0.02); see ``gst_plugins/_shared/temporal.py``. The flows and
+  ``temporal_noise`` (0.02), on the first ``temporal_samples`` items of each batch (0:
+  all); see ``gst_plugins/_shared/temporal.py``. The flows and
   noise come from the objective's generator seeded by ``seed`` (0), checkpointed.
 
 Weights. The reference uses content 1e5 and style 1e10 with Gram
@@ -141,6 +142,7 @@ class FastStyleObjective(Objective):
         temporal_weight: float = 0.0,
         temporal_shift: float = 8.0,
         temporal_noise: float = 0.02,
+        temporal_samples: int = 0,
         seed: int = 0,
     ) -> None:
         require_image_generator(generator, "fast_style", "transformer_net")
@@ -158,7 +160,7 @@ class FastStyleObjective(Objective):
         self.preview_count = preview_count
         self.preview_images: Tensor | None = None
         self.temporal = TemporalTerm.checked(
-            "fast_style", temporal_weight, temporal_shift, temporal_noise
+            "fast_style", temporal_weight, temporal_shift, temporal_noise, temporal_samples
         )
         self.rng = torch.Generator().manual_seed(seed)  # the temporal term's flows and noise
         self._options: dict[str, Any] = {}

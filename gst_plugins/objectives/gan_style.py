@@ -132,6 +132,7 @@ class GANStyleObjective(Objective):
         temporal_weight: float = 0.0,
         temporal_shift: float = 8.0,
         temporal_noise: float = 0.02,
+        temporal_samples: int = 0,
     ) -> None:
         require_image_generator(generator, "gan_style", "transformer_net")
         if not isinstance(loss, AdversarialLoss):
@@ -169,7 +170,7 @@ class GANStyleObjective(Objective):
         self._options: dict[str, Any] = {}
         self.augment = DiffAugment(augment)  # DiffAugment before every D call
         self.temporal = TemporalTerm.checked(
-            "gan_style", temporal_weight, temporal_shift, temporal_noise
+            "gan_style", temporal_weight, temporal_shift, temporal_noise, temporal_samples
         )
 
     @classmethod

@@ -109,3 +109,62 @@ def test_fast_style_trains_with_the_temporal_term(tmp_path):
         )
         == 2
     )
+
+
+class _CountingConv(nn.Conv2d):
+    """A convolution that records the batch size of every call."""
+
+    def __init__(self) -> None:
+        super().__init__(3, 3, 3, padding=1, dtype=torch.float64)
+        self.batches: list[int] = []
+
+    def forward(self, x):
+        self.batches.append(len(x))
+        return super().forward(x)
+
+
+def test_part_of_the_batch_is_the_reference_formula_on_those_items():
+    from gst_plugins._shared.temporal import TemporalTerm
+
+    torch.manual_seed(0)
+    images = torch.rand(4, 3, 12, 10, dtype=torch.float64) * 2 - 1
+    net = _CountingConv()
+    outputs = net(images)
+    term = TemporalTerm(weight=1.0, shift=3.0, noise=0.1, samples=2)
+    got = term.loss(net, images, outputs, torch.Generator().manual_seed(5))
+    assert net.batches == [4, 2]  # only the covered items go through the network again
+    # The formula written out on items 0 and 1, drawing as the docstring says: the flow
+    # (shift, then the lattice), then the noise, from the same seed.
+    rng = torch.Generator().manual_seed(5)
+    shift = (torch.rand(2, 2, 1, 1, generator=rng) * 2 - 1) * 1.5
+    field = (torch.rand(2, 2, 4, 4, generator=rng) * 2 - 1) * 1.5
+    smooth = nn.functional.interpolate(field, size=(12, 10), mode="bicubic", align_corners=True)
+    flow = (shift + smooth).permute(0, 2, 3, 1).double()
+    delta = torch.randn(2, 3, 12, 10, generator=rng).double()
+    x = images[:2]
+    moved = torch.from_numpy(np.stack([_bilinear_reference(i, f) for i, f in
+                                       zip(x.numpy(), flow.numpy(), strict=True)]))  # fmt: skip
+    warped_out = np.stack([_bilinear_reference(o, f) for o, f in
+                           zip(outputs[:2].detach().numpy(), flow.numpy(), strict=True)])  # fmt: skip
+    with torch.no_grad():
+        expected = ((net(moved + 0.1 * delta).numpy() - warped_out) ** 2).mean()
+    assert got.item() == pytest.approx(expected, rel=1e-5)
+    # As many samples as the batch, or more, is the whole batch: the same as 0 (the default).
+    whole = TemporalTerm(weight=1.0, shift=3.0, noise=0.1)
+    for samples in (4, 9):
+        a = TemporalTerm(weight=1.0, shift=3.0, noise=0.1, samples=samples).loss(
+            net, images, outputs, torch.Generator().manual_seed(5)
+        )
+        b = whole.loss(net, images, outputs, torch.Generator().manual_seed(5))
+        assert torch.equal(a, b)
+    assert not torch.isclose(got, b)  # part of the batch is not the whole batch's mean
+
+
+def test_temporal_samples_must_be_a_whole_number():
+    from gst_core.errors import TrainingSetupError
+    from gst_plugins._shared.temporal import TemporalTerm
+
+    for bad in (-1, 1.5, True, "2"):
+        with pytest.raises(TrainingSetupError, match="temporal_samples must be an integer >= 0"):
+            TemporalTerm.checked("fast_style", 1.0, samples=bad)
+    assert TemporalTerm.checked("fast_style", 1.0, samples=2).samples == 2

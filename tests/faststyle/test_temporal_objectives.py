@@ -157,3 +157,22 @@ def test_a_negative_weight_is_a_message(objective):
 
     with pytest.raises(TrainingSetupError, match=f"{objective}: .*temporal_weight must be"):
         build_trainer(tiny_config(objective, temporal_weight=-1.0), objective)
+
+
+@pytest.mark.parametrize("objective", OBJECTIVES)
+def test_temporal_samples_covers_that_many_items_per_batch(objective, monkeypatch):
+    import gst_plugins._shared.temporal as temporal
+
+    seen, original = [], temporal.compound_temporal_loss
+
+    def spy(network, images, stylised, **kwargs):
+        seen.append((len(images), len(stylised)))
+        return original(network, images, stylised, **kwargs)
+
+    monkeypatch.setattr(temporal, "compound_temporal_loss", spy)
+    plain, g0 = _one_step(objective)
+    on, g1 = _one_step(objective, temporal_weight=WEIGHT[objective], temporal_samples=1)
+    assert seen and all(s == (1, 1) for s in seen)  # the tiny runs' batches hold 2
+    term = on[LOGGED[objective]]
+    assert torch.isfinite(term) and term > 0
+    assert (g1 - g0).norm() > 0.01 * g0.norm()  # it still trains the generator
