@@ -31,7 +31,7 @@ step and what to try, and records ``"collapse": true``, when
 
 * ``spread`` stays below ``collapse_spread`` (default 0.5) at two measurements in a row
   without widening (the samples bunch up), or
-* ``modes`` is below ``collapse_modes`` (default 0.7) of its value for a batch of as many
+* ``modes`` is below ``collapse_modes`` (default 0.65) of its value for a batch of as many
   samples drawn like the reals (:func:`~gst_core.metrics.modes.expected_modes`, ~1.0) at
   two measurements in a row: modes are missing, lost or never reached; or
 * a class of a conditional generator is not covered at all.
@@ -187,7 +187,7 @@ class MetricCallback(Callback):
         collapse_spread: float = 0.5,
         collapse_coverage: float | None = None,
         collapse_floor: float | None = None,
-        collapse_modes: float | None = 0.7,
+        collapse_modes: float | None = 0.65,
         mode_clusters: int | None = None,
         collapse_warmup: int | None = None,
     ) -> None:
