@@ -23,9 +23,11 @@ the budget, so its last measurement is the final model).
 Every ``every`` steps (400 on the ring, 100 on shapes) the benchmark counts the modes
 covered with its own counter above, and MetricCallback measures ``"prdc"`` against
 held-out reals (1,000 ring points / 500 shapes, as many samples as reals; features:
-the point itself / ``random_pool``) with its default collapse rules (spread, coverage
-against its best, coverage against a matching generator's). Warnings count after a
-warm-up of a tenth of the steps the run made. Each run's ``trajectory`` holds both
+the point itself / ``random_pool``) and records its values (precision, recall, coverage,
+spread, mode coverage). Warnings count after a warm-up of a tenth of the steps the run
+made; ``--merge`` replays each run's values through the watch's default rules
+(:func:`verdicts`, the path a resumed run takes), so the recorded verdicts are those of
+the rules as they now stand. Each run's ``trajectory`` holds both
 per measuring step, so one can check that the warning fires on the runs that lose or
 miss modes and stays quiet on the others; ``plot_collapse.py`` draws modes against steps.
 
@@ -45,6 +47,7 @@ import platform
 import time
 import warnings
 from pathlib import Path
+from types import SimpleNamespace
 
 import torch
 from bench_conditional import train_classifier
@@ -291,7 +294,7 @@ def run(data: str, name: str, seed: int, seconds: float, real, held_out, judge) 
             **c,
             **{
                 k: round(float(watched[c["step"]][k]), 4)
-                for k in ("precision", "recall", "coverage", "spread")
+                for k in ("precision", "recall", "coverage", "spread", "modes", "mode_peak")
             },
             "collapse": bool(watched[c["step"]]["collapse"]) and c["step"] > warmup,
         }
@@ -315,9 +318,43 @@ def run(data: str, name: str, seed: int, seconds: float, real, held_out, judge) 
         "warnings_after_warmup": len(warned_at),
         "warnings_raw": len(fired),
         "warmup_steps": warmup,
+        "matched_coverage": watch.matched_coverage,
+        "matched_modes": watch.matched_modes,
+        "clusters": watch.real_clusters.count,
         "measuring_cpu_seconds": round(watch.cpu_seconds + counter.cpu_seconds, 1),
         "trajectory": trajectory,
     }
+
+
+def verdicts(run: dict, **rules) -> list[bool]:
+    """The watch's verdict at each measurement of ``run``, its recorded values replayed.
+
+    The same path a resumed run takes (``MetricCallback._collapsing`` fed the measured
+    values in order), with the sample-count references the run measured against, so
+    rules can be compared on one set of runs: the default rules give the run's own flags.
+    """
+    watch = MetricCallback(
+        torch.zeros(2, 2, 1, 1), metrics=("prdc",), best_metric=None, collapse_warmup=0, **rules
+    )
+    watch.matched_coverage, watch.matched_modes = run["matched_coverage"], run["matched_modes"]
+    stub = SimpleNamespace(config=SimpleNamespace(steps=run["steps"]))
+    return [
+        bool(watch._collapsing(stub, t["step"], t)) and t["step"] > run["warmup_steps"]
+        for t in run["trajectory"]
+    ]
+
+
+def rescore(run: dict) -> dict:
+    """``run`` with the verdicts of the watch's current default rules (see :func:`verdicts`)."""
+    flags = verdicts(run)
+    for t, flag in zip(run["trajectory"], flags, strict=True):
+        t["collapse"] = flag
+    warned_at = [t["step"] for t in run["trajectory"] if t["collapse"]]
+    run["collapse_warned"] = bool(warned_at)
+    run["first_warning_step"] = warned_at[0] if warned_at else None
+    run["warnings_after_warmup"] = len(warned_at)
+    run.pop("warnings_raw", None)  # the live count, under the rules the run started with
+    return run
 
 
 def summarize(results: list[dict]) -> dict:
@@ -347,13 +384,14 @@ def merge(parts: list[Path], out: Path) -> None:
     budgets = {d["conditions"]["training_cpu_seconds_per_run"] for d in loaded}
     if len(budgets) != 1:
         raise SystemExit(f"the parts have different budgets: {sorted(budgets)}")
-    runs = [r for d in loaded for r in d["runs"]]
+    runs = [rescore(r) for d in loaded for r in d["runs"]]
     runs.sort(key=lambda r: (r["data"], list(METHODS).index(r["method"]), r["seed"]))
     conditions = {
         **loaded[0]["conditions"],
         "seeds": sorted({r["seed"] for r in runs}),
         "processes": len(parts),
         "wall_seconds": max(d["conditions"]["wall_seconds"] for d in loaded),
+        "verdicts": "MetricCallback's default collapse rules, replayed on the recorded values",
         "load_average_at_end": [d["conditions"]["load_average_at_end"] for d in loaded],
     }
     out.write_text(
@@ -395,11 +433,17 @@ def main() -> None:
             judge, accuracy = train_classifier(real, held_out, steps=300)
             judge.eval()
             print(f"shapes classifier: {accuracy:.1%} on held-out real images", flush=True)
-        for name in args.methods:
-            for seed in args.seeds:
+        # Seed by seed, every method each time: a run cut short still has every method.
+        for seed in args.seeds:
+            for name in args.methods:
                 r = run(data, name, seed, args.seconds, real, held_out, judge)
                 results.append(r)
                 print(json.dumps({k: v for k, v in r.items() if k != "trajectory"}), flush=True)
+                write(args, results, start)
+
+
+def write(args: argparse.Namespace, results: list[dict], start: float) -> None:
+    """The result file as it stands (rewritten after every run, so a cut run keeps its part)."""
     out = {
         "benchmark": "gan_collapse",
         "conditions": {
@@ -417,7 +461,6 @@ def main() -> None:
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(out, indent=2) + "\n")
-    print(json.dumps(out["summary"], indent=1))
 
 
 if __name__ == "__main__":

@@ -34,30 +34,46 @@ LABELS = {
 COLOURS = ("tab:blue", "tab:orange", "tab:green")
 
 
+def confusion(runs: list[dict], total: int) -> dict[str, dict[str, int]]:
+    """Runs that collapsed (fewer than ``total`` modes at the end, by the benchmark's own
+    count) against runs the watch warned on: at the last measurement, and at any point
+    after the warm-up."""
+    table = {}
+    for when in ("end", "any"):
+        cells = {"collapsed, warned": 0, "collapsed, quiet": 0, "full, warned": 0, "full, quiet": 0}
+        for r in runs:
+            flags = [t["collapse"] for t in r["trajectory"]]
+            warned = flags[-1] if when == "end" else any(flags)
+            full = r["trajectory"][-1]["modes_covered"] == total
+            cells[f"{'full' if full else 'collapsed'}, {'warned' if warned else 'quiet'}"] += 1
+        table[when] = cells
+    return table
+
+
 def agreement(runs: list[dict]) -> None:
     """Print, per data set, how the watch's verdicts match the independent mode count.
 
-    Every measurement after a run's warm-up counts once: warned or not, all modes
-    covered or not (so a run that loses modes and recovers counts as it went).
+    Per run (confusion table, see :func:`confusion`) and per measurement: every
+    measurement after a run's warm-up counts once, warned or not, all modes covered or
+    not (so a run that loses modes and recovers counts as it went).
     """
     for data, total in TOTAL.items():
-        cells = {(w, full): 0 for w in (True, False) for full in (True, False)}
-        ends = {(w, full): 0 for w in (True, False) for full in (True, False)}
-        for r in (r for r in runs if r["data"] == data):
-            late = [t for t in r["trajectory"] if t["step"] > r["warmup_steps"]]
-            for t in late:
-                cells[t["collapse"], t["modes_covered"] == total] += 1
-            last = r["trajectory"][-1]
-            ends[last["collapse"], last["modes_covered"] == total] += 1
-        if not any(cells.values()):
+        these = [r for r in runs if r["data"] == data]
+        if not these:
             continue
-        for name, table in (("measurements after warm-up", cells), ("last measurements", ends)):
-            print(
-                f"{data}, {name}: warned with a mode missing {table[True, False]}, "
-                f"quiet with a mode missing {table[False, False]}, "
-                f"warned with all {total} {table[True, True]}, "
-                f"quiet with all {total} {table[False, True]}"
-            )
+        for when, cells in confusion(these, total).items():
+            at = "at the last measurement" if when == "end" else "at any point after warm-up"
+            print(f"{data}, runs, warned {at}: {cells}")
+        cells = {(w, full): 0 for w in (True, False) for full in (True, False)}
+        for r in these:
+            for t in (t for t in r["trajectory"] if t["step"] > r["warmup_steps"]):
+                cells[t["collapse"], t["modes_covered"] == total] += 1
+        print(
+            f"{data}, measurements after warm-up: warned with a mode missing "
+            f"{cells[True, False]}, quiet with a mode missing {cells[False, False]}, "
+            f"warned with all {total} {cells[True, True]}, quiet with all {total} "
+            f"{cells[False, True]}"
+        )
 
 
 def main() -> None:

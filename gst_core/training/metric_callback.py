@@ -21,30 +21,29 @@ at the start. The values:
   (so a resumed run only replaces it with a better one).
 
 **Mode collapse.** Every measurement also records ``spread``: the mean distance of the
-generated samples to their centroid in feature space, as a share of the real set's. A
-generator that collapses onto a few modes contracts its fixed batch of samples; one that
-drops some modes while the rest stay spread out does not, but it covers less of the data.
-So the callback warns in one line naming the step and what to try, and records
-``"collapse": true``, when
+generated samples to their centroid in feature space, as a share of the real set's, and
+with ``"prdc"`` ``modes`` and ``mode_peak`` (:mod:`gst_core.metrics.modes`): the real
+features are clustered once (k-means, ``√(N/2)`` clusters unless ``mode_clusters`` says),
+and ``modes`` is the share of those clusters the samples reach (inside a real k-NN ball,
+with at least a tenth of the samples a real batch puts there); ``mode_peak`` is the top
+cluster's sample share over its real share. The callback warns in one line naming the
+step and what to try, and records ``"collapse": true``, when
 
 * ``spread`` stays below ``collapse_spread`` (default 0.5) at two measurements in a row
-  without widening, or
-* coverage (with ``"prdc"``) is below ``collapse_coverage`` (default 0.75) of its best so
-  far at two measurements in a row: the generator no longer covers a quarter of the data
-  it once covered (3 of 8 dropped modes leave 5/8 of it), and one noisy measurement is
-  not enough; or
-* precision is at least 0.5 but coverage is below ``collapse_floor`` (default 0.5) of the
-  coverage of a generator that matches the data (:func:`~gst_core.metrics.prdc.
-  expected_coverage`), at two measurements in a row: most samples look real, yet they
-  cover under half the data, so modes are missing even if they never were covered (the
-  rule above sees only losses); or
+  without widening (the samples bunch up), or
+* ``modes`` is below ``collapse_modes`` (default 0.65) of its value for a batch of as many
+  samples drawn like the reals (:func:`~gst_core.metrics.modes.expected_modes`, ~1.0) at
+  two measurements in a row: modes are missing, lost or never reached; or
 * a class of a conditional generator is not covered at all.
 
-Coverage (Naeem et al.), not recall, because a few stray samples between the modes have
-wide k-NN balls that reach into the modes the generator dropped, so recall hides the loss.
-For coverage to read as the share of the data covered, measure as many samples as there
-are held-out reals: a generator matching the data then has coverage ``1 - 2^-k`` (0.97
-at k = 5); with fewer samples than reals it is lower and less sensitive.
+Counting clusters rather than covered points, because coverage also falls when a
+generator fills each mode more tightly than the data (its tails' reals are not covered)
+without dropping any: on the ring benchmark, runs with all 8 modes ended at coverage
+0.45-0.66. Two coverage rules remain as options, off by default: ``collapse_coverage``
+(coverage below that share of its best so far, twice running) and ``collapse_floor``
+(precision at least 0.5 but coverage below that share of a matching generator's,
+:func:`~gst_core.metrics.prdc.expected_coverage`, twice running). Measure as many
+samples as there are held-out reals (the references assume the count measured).
 
 No warning is given in the first ``collapse_warmup`` steps (default: a tenth of the run),
 while the generator is still near its initial, narrow output. A conditional generator
@@ -78,6 +77,7 @@ from gst_core.metrics.extract import (
 )
 from gst_core.metrics.frechet import FeatureStats, frechet_distance
 from gst_core.metrics.kernel import SmallSampleWarning, kernel_distance
+from gst_core.metrics.modes import RealModes, expected_modes, mode_coverage, real_modes
 from gst_core.metrics.prdc import (
     expected_coverage,
     feature_spread,
@@ -185,8 +185,10 @@ class MetricCallback(Callback):
         weights: str | Path | None = None,
         prdc_k: int = 5,
         collapse_spread: float = 0.5,
-        collapse_coverage: float = 0.75,
-        collapse_floor: float = 0.5,
+        collapse_coverage: float | None = None,
+        collapse_floor: float | None = None,
+        collapse_modes: float | None = 0.65,
+        mode_clusters: int | None = None,
         collapse_warmup: int | None = None,
     ) -> None:
         unknown = [m for m in metrics if m not in METRICS]
@@ -205,10 +207,15 @@ class MetricCallback(Callback):
             raise MetricError("best_metric must be fid or kid (prdc is four numbers)")
         if not 0 < collapse_spread < 1:
             raise MetricError(f"collapse_spread must be in (0, 1), got {collapse_spread!r}")
-        if not 0 < collapse_coverage < 1:
+        if collapse_coverage is not None and not 0 < collapse_coverage < 1:
             raise MetricError(f"collapse_coverage must be in (0, 1), got {collapse_coverage!r}")
-        if not 0 < collapse_floor < 1:
-            raise MetricError(f"collapse_floor must be in (0, 1), got {collapse_floor!r}")
+        for name, share in (("collapse_floor", collapse_floor), ("collapse_modes", collapse_modes)):
+            if share is not None and not 0 < share < 1:
+                raise MetricError(f"{name} must be in (0, 1) or None, got {share!r}")
+        if mode_clusters is not None and (not isinstance(mode_clusters, int) or mode_clusters < 2):
+            raise MetricError(
+                f"mode_clusters must be an integer >= 2 or None, got {mode_clusters!r}"
+            )
         self.real = real
         self.every = every
         self.metrics = tuple(metrics)
@@ -225,7 +232,12 @@ class MetricCallback(Callback):
         self.collapse_spread = collapse_spread
         self.collapse_coverage = collapse_coverage
         self.collapse_floor = collapse_floor
+        self.collapse_modes = collapse_modes
+        self.mode_clusters = mode_clusters
         self.collapse_warmup = collapse_warmup
+        self.real_clusters: RealModes | None = None
+        self.matched_modes: float | None = None  # set from the clusters and sample count
+        self.modes_were_low = False
         self.real_labels: Tensor | None = None
         self.real_spread = 0.0
         self.best_coverage = 0.0
@@ -313,6 +325,11 @@ class MetricCallback(Callback):
         if "prdc" in self.metrics:
             n_real = self.real_features.shape[0]
             self.matched_coverage = expected_coverage(n_real, self.count, self.prdc_k)
+            if self.real_clusters is None:
+                self.real_clusters = real_modes(
+                    self.real_features, self.prdc_k, clusters=self.mode_clusters
+                )
+            self.matched_modes = expected_modes(self.real_clusters.shares, self.count)
         if "kid" in self.metrics:
             available = min(self.count, self.real_features.shape[0])
             if available < self.kid_subset_size:
@@ -396,6 +413,9 @@ class MetricCallback(Callback):
                     if k in ("precision", "recall", "density", "coverage")
                 }
             )
+            if self.real_clusters is not None:
+                reach = mode_coverage(self.real_clusters, fake)
+                values["modes"], values["mode_peak"] = reach["modes"], reach["peak"]
             classes = int(getattr(generator, "num_classes", 0) or 0)
             if classes and self.real_labels is not None:
                 # generated_batches draws the classes in turn: sample i has class i % classes.
@@ -429,7 +449,10 @@ class MetricCallback(Callback):
         coverage = values.get("coverage")
         if coverage is not None:
             # Low against the best before this measurement, twice running: a lasting loss.
-            low = coverage < self.collapse_coverage * self.best_coverage
+            low = (
+                self.collapse_coverage is not None
+                and coverage < self.collapse_coverage * self.best_coverage
+            )
             if low and self.coverage_was_low:
                 reasons.append(
                     f"coverage of the held-out data fell to {coverage:.2f} from its best "
@@ -441,6 +464,7 @@ class MetricCallback(Callback):
             matched = self.matched_coverage
             under = (
                 matched is not None
+                and self.collapse_floor is not None
                 and values.get("precision", 0.0) >= 0.5
                 and coverage < self.collapse_floor * matched
             )
@@ -451,6 +475,19 @@ class MetricCallback(Callback):
                     f"the {matched:.2f} a generator matching the data covers (twice running)"
                 )
             self.coverage_was_under_floor = under
+        modes, matched_modes = values.get("modes"), self.matched_modes
+        if modes is not None and matched_modes and self.collapse_modes is not None:
+            # Clusters of the real data the samples reach, against a real batch's share:
+            # counts modes, not how widely each is filled (which moves coverage).
+            low = modes < self.collapse_modes * matched_modes
+            if low and self.modes_were_low:
+                reasons.append(
+                    f"its samples reach only {modes:.2f} of the real data's "
+                    f"{self.real_clusters.count if self.real_clusters else '?'} clusters, "
+                    f"under {self.collapse_modes} of the {matched_modes:.2f} a batch of real "
+                    "images reaches (twice running): modes are missing"
+                )
+            self.modes_were_low = low
         dropped = [
             k.removeprefix("recall_class_")
             for k, v in values.items()
@@ -498,7 +535,7 @@ class MetricCallback(Callback):
 
     def _postfix(self, losses: Mapping[str, float]) -> dict[str, str]:
         shown = {k: f"{v:.3g}" for k, v in losses.items()}
-        hidden = ("kid_std", "density", "collapse", "spread")
+        hidden = ("kid_std", "density", "collapse", "spread", "mode_peak")
         shown.update(
             {
                 k: f"{v:.4g}"
