@@ -28,6 +28,7 @@ from gst_core.metrics import (
     resolve_extractor,
 )
 from gst_core.metrics.extract import FeatureSet
+from gst_core.metrics.modes import expected_modes, mode_coverage, real_modes
 from gst_core.metrics.prdc import prdc
 from gst_core.runtime.option_checks import resolve_device
 from gst_core.runtime.output_paths import check_output_file
@@ -157,11 +158,24 @@ def run(args: argparse.Namespace) -> int:
             line = f"FID {value:.6g}"
         elif args.metric == "prdc":
             measured = prdc(real.features, fake.features, k=args.k)
-            result = {"metric": "prdc", **measured.as_dict()}
+            # Modes reached (metrics/modes.py), read against a batch drawn like the reals.
+            clusters = real_modes(real.features, k=args.k)
+            reached = mode_coverage(clusters, fake.features)
+            expected = expected_modes(clusters.shares, int(fake.features.shape[0]))
+            result = {
+                "metric": "prdc",
+                **measured.as_dict(),
+                "modes": reached["modes"],
+                "expected_modes": expected,
+                "mode_peak": reached["peak"],
+                "mode_clusters": clusters.count,
+            }
             line = (
                 f"precision {measured.precision:.4f}  recall {measured.recall:.4f}  "
                 f"density {measured.density:.4f}  coverage {measured.coverage:.4f}  "
-                f"(k={measured.k}; {measured.real_count} real, {measured.fake_count} fake)"
+                f"(k={measured.k}; {measured.real_count} real, {measured.fake_count} fake)\n"
+                f"modes {reached['modes']:.4f} of the real data's {clusters.count} clusters "
+                f"reached (a real batch this size: {expected:.4f}); peak {reached['peak']:.3g}"
             )
         else:
             mean, std = kernel_distance(

@@ -118,6 +118,8 @@ def test_errors_name_the_problem():
 
 
 def test_cli_prdc_between_folders(tmp_path, capsys):
+    from gst_core.metrics.modes import expected_modes, mode_coverage, real_modes
+
     real = write_folder(tmp_path / "real", 24, seed=0)
     fake = write_folder(tmp_path / "fake", 24, seed=1)
     out = tmp_path / "prdc.json"
@@ -136,4 +138,27 @@ def test_cli_prdc_between_folders(tmp_path, capsys):
         k=3,
     )
     assert result["precision"] == want.precision and result["coverage"] == want.coverage
+    clusters = real_modes(folder_features(real, extractor, progress=False).features, k=3)
+    reached = mode_coverage(clusters, folder_features(fake, extractor, progress=False).features)
+    assert result["modes"] == reached["modes"] and result["mode_clusters"] == clusters.count
+    assert result["expected_modes"] == expected_modes(clusters.shares, 24)
+    assert f"of the real data's {clusters.count} clusters reached" in printed
     assert main([*argv[:-2], "--k", "0", "--no-progress"]) == 2
+
+
+def test_cli_prdc_names_the_modes_a_collapsed_set_misses(tmp_path):
+    import shutil
+
+    real = write_folder(tmp_path / "real", 40, seed=0)
+    collapsed = tmp_path / "collapsed"
+    collapsed.mkdir()
+    one = sorted(real.iterdir())[0]
+    for i in range(40):  # every "sample" is the same real image
+        shutil.copy(one, collapsed / f"{i:02d}{one.suffix}")
+    out = tmp_path / "prdc.json"
+    argv = ["eval", "prdc", str(real), str(collapsed), "--extractor", "random_pool", "--k", "3"]
+    assert main([*argv, "--no-progress", "--json", str(out)]) == 0
+    result = json.loads(out.read_text())
+    # One real point's cluster of the round(sqrt(40 / 2)) = 4: a quarter at most.
+    assert result["mode_clusters"] == 4
+    assert result["modes"] <= 0.25 < 0.9 <= result["expected_modes"]
