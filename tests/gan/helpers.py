@@ -30,3 +30,12 @@ def make_objective(width: int = 8, seed: int = 0, **kwargs) -> GANObjective:
     )
     d = discriminators.build("projection", num_classes=4, image_size=16, width=width)
     return GANObjective(g, d, losses.build("hinge"), **kwargs)
+
+
+def network_weights(trainer) -> dict[str, torch.Tensor]:
+    """Every network's state, as ``{"generator.net.0.weight": tensor, ...}`` copies."""
+    return {
+        f"{n}.{k}": v.clone()
+        for n, net in trainer.networks.items()
+        for k, v in net.state_dict().items()
+    }

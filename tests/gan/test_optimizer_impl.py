@@ -8,7 +8,7 @@ import torch
 from gst_core.training import Trainer
 from gst_core.training.optimizer_impl import implementation_kwargs
 
-from .helpers import make_objective
+from .helpers import make_objective, network_weights
 
 FAST = {"batch_size": 16, "progress": False, "log_every": 1, "sample_every": 0}
 # [train.optimizer] replaces the default spec as a whole, so the loop's spec repeats it.
@@ -21,14 +21,6 @@ def _run(tmp_path, shapes16, name, steps, optimizer=None, resume=None, seed=0):
         config["optimizer"] = optimizer
     trainer = Trainer(make_objective(seed=seed), shapes16, config)
     return trainer.fit(resume=resume) if resume else trainer.fit()
-
-
-def _weights(trainer):
-    return {
-        f"{n}.{k}": v.clone()
-        for n, net in trainer.networks.items()
-        for k, v in net.state_dict().items()
-    }
 
 
 def _implementations(trainer):
@@ -53,7 +45,7 @@ def test_fused_by_default_equals_the_loop_within_float32_rounding(tmp_path, shap
     loop = _run(tmp_path, shapes16, "loop", 4, optimizer=LOOP)
     assert set(_implementations(fused).values()) == {(True, None)}
     assert set(_implementations(loop).values()) == {(False, None)}
-    a, b = _weights(fused), _weights(loop)
+    a, b = network_weights(fused), network_weights(loop)
     changed = False
     for key in a:
         assert torch.allclose(a[key].double(), b[key].double(), rtol=1e-4, atol=1e-6), key
@@ -75,6 +67,6 @@ def test_a_checkpoint_resumes_with_the_other_implementation(tmp_path, shapes16, 
     assert set(_implementations(resumed).values()) == {wanted}
     # Same steps as an uninterrupted run with that implementation, up to float32 rounding.
     whole = _run(tmp_path, shapes16, "whole", 4, optimizer=second)
-    a, b = _weights(whole), _weights(resumed)
+    a, b = network_weights(whole), network_weights(resumed)
     for key in a:
         assert torch.allclose(a[key].double(), b[key].double(), rtol=1e-4, atol=1e-6), key

@@ -9,7 +9,7 @@ from gst_core.apply.compiled import cpu_compiler, is_compiled
 from gst_core.checkpoint import load_checkpoint
 from gst_core.training import Trainer
 
-from .helpers import make_objective
+from .helpers import make_objective, network_weights
 
 FAST = {"batch_size": 8, "progress": False, "log_every": 1, "sample_every": 0}
 
@@ -25,20 +25,12 @@ def _run(tmp_path, shapes16, name, steps, compile_, resume=None):
     return trainer.fit(resume=resume) if resume else trainer.fit()
 
 
-def _weights(trainer):
-    return {
-        f"{n}.{k}": v.clone()
-        for n, net in trainer.networks.items()
-        for k, v in net.state_dict().items()
-    }
-
-
 def test_compiled_steps_match_eager_and_checkpoints_interchange(tmp_path, shapes16):
     eager = _run(tmp_path, shapes16, "eager", 3, False)
     compiled = _run(tmp_path, shapes16, "compiled", 3, True)
     assert all(is_compiled(net) for net in compiled.networks.values())
     assert not any(is_compiled(net) for net in eager.networks.values())
-    a, b = _weights(eager), _weights(compiled)
+    a, b = network_weights(eager), network_weights(compiled)
     assert a.keys() == b.keys()  # no _orig_mod. prefixes: the checkpoints are interchangeable
     for key in a:
         # Inductor fuses and reorders float32 arithmetic: equal up to its rounding.
@@ -51,5 +43,5 @@ def test_compiled_steps_match_eager_and_checkpoints_interchange(tmp_path, shapes
     resumed = _run(tmp_path, shapes16, "compiled", 5, False, resume=tmp_path / "compiled")
     whole = _run(tmp_path, shapes16, "whole", 5, False)
     assert resumed.step == 5
-    for key, value in _weights(whole).items():
-        assert torch.allclose(value, _weights(resumed)[key], rtol=1e-3, atol=1e-5), key
+    for key, value in network_weights(whole).items():
+        assert torch.allclose(value, network_weights(resumed)[key], rtol=1e-3, atol=1e-5), key
