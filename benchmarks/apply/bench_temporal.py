@@ -191,7 +191,7 @@ def stylise_fn(kind: str, objective):
     from gst_core.feature_stats import adain, mean_std
 
     enc, dec, last = objective.encoder, objective.decoder.eval(), objective.layers[-1]
-    stats = mean_std(enc(objective.style_images[0])[last])
+    stats = mean_std(enc(next(iter(objective.styles)))[last])
     return lambda x: dec(adain(enc(x)[last], *stats)).clamp(0, 1)
 
 
@@ -205,7 +205,7 @@ def style_content(kind: str, objective, out01: torch.Tensor, in01: torch.Tensor)
     from gst_plugins.objectives.adain import adain_losses
 
     enc, layers = objective.encoder, objective.layers
-    style = enc(objective.style_images[0])
+    style = enc(next(iter(objective.styles)))
     stats = {n: tuple(t.expand(len(in01), -1, -1, -1) for t in mean_std(style[n])) for n in layers}
     target = adain(enc(in01)[layers[-1]], *stats[layers[-1]])
     c, s = adain_losses(enc(out01), target, stats, layers)
