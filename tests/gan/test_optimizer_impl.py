@@ -38,6 +38,8 @@ def test_the_choice_follows_the_class_the_device_and_the_run_settings():
     assert implementation_kwargs(torch.optim.Adam, {"fused": False}, cpu) == {}
     assert implementation_kwargs(torch.optim.Adam, {"foreach": True}, cpu) == {}
     assert implementation_kwargs(torch.optim.Adam, {}, meta) == {}
+    # Not measured on a GPU: CUDA keeps torch's own default.
+    assert implementation_kwargs(torch.optim.Adam, {}, torch.device("cuda")) == {}
 
 
 def test_fused_by_default_equals_the_loop_within_float32_rounding(tmp_path, shapes16):
