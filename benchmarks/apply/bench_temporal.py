@@ -152,12 +152,12 @@ def build_objective(kind: str, size: int, weight: float, samples: int = 0):
 def train_one(args) -> None:
     """Child process: train one model for the CPU budget, save its weights and log."""
     torch.set_num_threads(1)
-    torch.manual_seed(0)
+    torch.manual_seed(args.seed)  # the initial weights
     objective = build_objective(args.objective, args.size, args.train_one, args.temporal_samples)
     data = training_crops(args.crops, args.size)
     nets = objective.networks()
     ctx = Context(nets, objective.optimizer_groups(), args.lr)
-    rng = torch.Generator().manual_seed(0)
+    rng = torch.Generator().manual_seed(args.seed)  # the batches
     log, snapshots, start = [], {}, time.process_time()
     while time.process_time() - start < args.cpu_minutes * 60:
         batch = data[torch.randint(len(data), (args.batch_size,), generator=rng)]
@@ -266,6 +266,9 @@ def main() -> None:
         type=Path,
         help="keep the trained models here; ones already there are not retrained",
     )
+    parser.add_argument(
+        "--seed", type=int, default=0, help="seeds the initial weights and the batch order"
+    )
     parser.add_argument("--out", type=Path)
     parser.add_argument("--strip", type=Path)
     parser.add_argument("--train-one", type=float, help=argparse.SUPPRESS)
@@ -289,7 +292,8 @@ def main() -> None:
                     "--objective", args.objective, "--cpu-minutes", str(args.cpu_minutes),
                     "--size", str(args.size), "--batch-size", str(args.batch_size),
                     "--lr", str(args.lr), "--crops", str(args.crops),
-                    "--temporal-samples", str(args.temporal_samples)]  # fmt: skip
+                    "--temporal-samples", str(args.temporal_samples),
+                    "--seed", str(args.seed)]  # fmt: skip
             env = {**os.environ, "OMP_NUM_THREADS": "1"}
             children.append((w, save, subprocess.Popen(argv, env=env)))
         trained = {}
@@ -362,6 +366,7 @@ def main() -> None:
         "frames_per_clip": args.frames,
         "cpu_minutes_each": args.cpu_minutes,
         "temporal_samples": args.temporal_samples,
+        "seed": args.seed,
         "batch_size": args.batch_size,
         "input_warping_error": {
             n: warping_error(list(v), list(v))["warping_error"] for n, v in videos.items()
