@@ -23,7 +23,7 @@ the budget, so its last measurement is the final model).
 Every ``every`` steps (400 on the ring, 100 on shapes) the benchmark counts the modes
 covered with its own counter above, and MetricCallback measures ``"prdc"`` against
 held-out reals (1,000 ring points / 500 shapes, as many samples as reals; features:
-the point itself / ``random_pool``) and records its values (precision, recall, coverage,
+the point itself / a label-trained classifier, ``ShapeFeatures``) and records its values (precision, recall, coverage,
 spread, mode coverage). Warnings count after a warm-up of a tenth of the steps the run
 made; ``--merge`` replays each run's values through the watch's default rules
 (:func:`verdicts`, the path a resumed run takes), so the recorded verdicts are those of
@@ -138,6 +138,29 @@ class Points(FeatureExtractor):
         return {"pool": images[:, :2].flatten(1) * 2 - 1}
 
 
+class ShapeFeatures(FeatureExtractor):
+    """The collapse watch's features on shapes: a label-trained network's last hidden layer.
+
+    As FID's Inception is a classifier trained on labelled photos, this is a classifier
+    trained on labelled shapes; it is not the judge (its own training set, seed 2, and
+    initial weights, seed 3), so the watch and the mode count read two networks.
+    ``random_pool`` features do not separate the classes (one connected cloud: the watch
+    then cuts it into k-means bins, which mix classes).
+    """
+
+    input_size = (16, 16)
+    layers = ("pool",)
+
+    def __init__(self, held_out: ProceduralShapes) -> None:
+        super().__init__()
+        train = ProceduralShapes(image_size=16, num_classes=10, per_class=200, seed=2)
+        net, self.accuracy = train_classifier(train, held_out, steps=300, seed=3)
+        self.body = net[:-1].eval()
+
+    def forward(self, images: Tensor) -> dict[str, Tensor]:
+        return {"pool": self.body(images * 2 - 1)}
+
+
 def objective_for(data: str, method: dict, seed: int) -> GANObjective:
     torch.manual_seed(seed)
     if data == "ring":
@@ -244,7 +267,7 @@ class TrainingBudget(Callback):
             trainer.should_stop = True
 
 
-def run(data: str, name: str, seed: int, seconds: float, real, held_out, judge) -> dict:
+def run(data: str, name: str, seed: int, seconds: float, real, held_out, judge, features) -> dict:
     method = METHODS[name]
     objective = objective_for(data, method, seed)
     batch = 256 if data == "ring" else 64
@@ -258,7 +281,7 @@ def run(data: str, name: str, seed: int, seconds: float, real, held_out, judge) 
         metrics=("prdc",),
         count=len(held_out),
         prdc_k=5,
-        extractor=Points() if data == "ring" else "random_pool",
+        extractor=Points() if data == "ring" else features,
         best_metric=None,
         batch_size=500,
         collapse_warmup=0,
@@ -321,6 +344,8 @@ def run(data: str, name: str, seed: int, seconds: float, real, held_out, judge) 
         "matched_coverage": watch.matched_coverage,
         "matched_modes": watch.matched_modes,
         "clusters": watch.real_clusters.count,
+        "modes_separated": watch.real_clusters.separated,
+        "mode_reach": watch.mode_reach,
         "measuring_cpu_seconds": round(watch.cpu_seconds + counter.cpu_seconds, 1),
         "trajectory": trajectory,
     }
@@ -337,6 +362,10 @@ def verdicts(run: dict, **rules) -> list[bool]:
         torch.zeros(2, 2, 1, 1), metrics=("prdc",), best_metric=None, collapse_warmup=0, **rules
     )
     watch.matched_coverage, watch.matched_modes = run["matched_coverage"], run["matched_modes"]
+    watch.mode_reach = run.get("mode_reach")
+    watch.real_clusters = SimpleNamespace(  # what the rules read of the real modes
+        count=run["clusters"], separated=run.get("modes_separated", False)
+    )
     stub = SimpleNamespace(config=SimpleNamespace(steps=run["steps"]))
     return [
         bool(watch._collapsing(stub, t["step"], t)) and t["step"] > run["warmup_steps"]
@@ -426,17 +455,22 @@ def main() -> None:
     start = time.time()
     for data in args.data:
         if data == "ring":
-            real, held_out, judge = Ring(20_000, seed=0), Ring(1000, seed=1), None
+            real, held_out, judge, features = Ring(20_000, seed=0), Ring(1000, seed=1), None, None
         else:
             real = ProceduralShapes(image_size=16, num_classes=10, per_class=200, seed=0)
             held_out = ProceduralShapes(image_size=16, num_classes=10, per_class=50, seed=1)
             judge, accuracy = train_classifier(real, held_out, steps=300)
             judge.eval()
-            print(f"shapes classifier: {accuracy:.1%} on held-out real images", flush=True)
+            features = ShapeFeatures(held_out)
+            print(
+                f"shapes classifiers: judge {accuracy:.1%}, the watch's features "
+                f"{features.accuracy:.1%} on held-out real images",
+                flush=True,
+            )
         # Seed by seed, every method each time: a run cut short still has every method.
         for seed in args.seeds:
             for name in args.methods:
-                r = run(data, name, seed, args.seconds, real, held_out, judge)
+                r = run(data, name, seed, args.seconds, real, held_out, judge, features)
                 results.append(r)
                 print(json.dumps({k: v for k, v in r.items() if k != "trajectory"}), flush=True)
                 write(args, results, start)

@@ -68,9 +68,9 @@ def classifier(num_classes: int) -> nn.Module:
 
 
 def train_classifier(
-    train: ProceduralShapes, test: ProceduralShapes, steps: int
+    train: ProceduralShapes, test: ProceduralShapes, steps: int, seed: int = 1
 ) -> tuple[nn.Module, float]:
-    torch.manual_seed(1)
+    torch.manual_seed(seed)
     net = classifier(train.num_classes)
     opt = torch.optim.Adam(net.parameters(), lr=2e-3)
     for _ in range(steps):

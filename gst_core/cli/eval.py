@@ -169,13 +169,16 @@ def run(args: argparse.Namespace) -> int:
                 "expected_modes": expected,
                 "mode_peak": reached["peak"],
                 "mode_clusters": clusters.count,
+                "modes_separated": clusters.separated,
             }
+            kind = "separate modes" if clusters.separated else "k-means bins"
             line = (
                 f"precision {measured.precision:.4f}  recall {measured.recall:.4f}  "
                 f"density {measured.density:.4f}  coverage {measured.coverage:.4f}  "
                 f"(k={measured.k}; {measured.real_count} real, {measured.fake_count} fake)\n"
-                f"modes {reached['modes']:.4f} of the real data's {clusters.count} clusters "
-                f"reached (a real batch this size: {expected:.4f}); peak {reached['peak']:.3g}"
+                f"modes {reached['modes']:.4f}: {reached['reached']} of the real data's "
+                f"{clusters.count} {kind} reached (a real batch this size: {expected:.4f}); "
+                f"peak {reached['peak']:.3g}"
             )
         else:
             mean, std = kernel_distance(

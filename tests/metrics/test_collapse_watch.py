@@ -443,7 +443,8 @@ def test_dropping_three_of_eight_ring_modes_warns_and_full_coverage_does_not():
     assert history[-1]["recall"] > 0.95
     assert [h["collapse"] for h in history] == [False, False, False, True]
     assert len(said) == 1 and said[0].startswith(
-        "step 8: the generator may be collapsing: its samples reach only 0.6"
+        "step 8: the generator may be collapsing: its samples reach only 5 of the real data's "
+        "8 separate modes, where a batch of real images reaches 8.0"
     )
     # The coverage rule (off by default) reads the same loss.
     _, said = ring_run(drop_at=6, stray=0.05, collapse_coverage=0.75)
@@ -529,6 +530,40 @@ def test_modes_under_a_real_batch_share_twice_running_warn():
         MetricCallback(torch.zeros(3, 3, 4, 4), mode_clusters=1)
 
 
+def test_one_separate_mode_short_twice_running_warns():
+    """With the data's separate components as modes, "auto" warns when fewer are reached
+    than a real batch reaches but 1 time in 100: one short of 8 when a real batch reaches
+    every one; a number reads a share, as for bins."""
+    from gst_core.metrics.modes import real_modes
+
+    points = ring_points(
+        torch.randn(400, 5, generator=torch.Generator().manual_seed(1)), list(range(8))
+    )
+
+    def verdicts(reached, matched=1.0, **rules):
+        watch = MetricCallback(torch.zeros(3, 3, 4, 4), every=1, collapse_warmup=0, **rules)
+        watch.real_clusters, watch.matched_modes = real_modes(points), matched
+        watch.mode_reach = [matched] * 8  # each mode reached with the same chance
+        assert watch.real_clusters.separated and watch.real_clusters.count == 8
+        return [
+            bool(watch._collapsing(Stub, step + 1, {"spread": 1.0, "modes": r / 8}))
+            for step, r in enumerate(reached)
+        ]
+
+    assert verdicts([8, 8, 8]) == [False] * 3
+    assert verdicts([8, 7, 7, 7]) == [False, False, True, True]
+    assert verdicts([7, 8, 7, 8]) == [False] * 4  # single dips: noise
+    # Each mode reached by a real batch 95% of the time: at most 6 of 8 happens 5.7% of
+    # the time (1 - 0.95^8 - 8 * 0.05 * 0.95^7), at most 5 0.6%: only 5 warns.
+    assert verdicts([6, 6], matched=0.95) == [False, False]
+    assert verdicts([5, 5], matched=0.95) == [False, True]
+    assert verdicts([7, 7], collapse_modes=0.65) == [False, False]  # 7/8 >= 0.65
+    assert verdicts([5, 5], collapse_modes=0.65) == [False, True]
+    assert verdicts([1, 1], collapse_modes=None) == [False, False]  # the rule off
+    with pytest.raises(MetricError, match='collapse_modes must be in .0, 1., "auto" or None'):
+        MetricCallback(torch.zeros(3, 3, 4, 4), collapse_modes="on")
+
+
 def test_a_resumed_run_keeps_its_mode_watch(tmp_path):
     """ "Low at the last measurement" of the mode watch is rebuilt from metrics.jsonl too."""
 
@@ -543,7 +578,7 @@ def test_a_resumed_run_keeps_its_mode_watch(tmp_path):
     watch.matched_modes = 1.0
     watch._replay_watch(Resumed)
     assert watch.modes_were_low  # step 20 replayed, step 30 (after the checkpoint) not
-    assert "clusters" in watch._collapsing(Resumed, 30, {"spread": 1.0, "modes": 0.6})
+    assert "modes are missing" in watch._collapsing(Resumed, 30, {"spread": 1.0, "modes": 0.6})
     fresh = MetricCallback(torch.zeros(3, 3, 4, 4), every=1, collapse_warmup=0)
     fresh.matched_modes = 1.0
     assert not fresh._collapsing(Resumed, 30, {"spread": 1.0, "modes": 0.6})
@@ -562,4 +597,7 @@ def test_tight_modes_are_not_lost_modes():
     assert 0.55 < history[-1]["modes"] < 0.72  # 5 of 8 modes: about 5/8 of the clusters
     assert history[-1]["mode_peak"] > 1.3  # the kept modes hold 8/5 of their share
     assert [h["collapse"] for h in history] == [False, False, False, True]
-    assert "of the real data's 14 clusters" in said[0]  # sqrt(400 / 2) clusters
+    assert "only 5 of the real data's 8 separate modes" in said[0]  # the ring's components
+    # Cut into k-means bins instead (sqrt(400 / 2) = 14 of them), the rule reads a share.
+    _, said = ring_run(drop_at=6, std=0.008, mode_clusters=14)
+    assert "of the real data's 14 clusters" in said[0]

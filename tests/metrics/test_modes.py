@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 
 from gst_core.metrics.errors import MetricError
-from gst_core.metrics.modes import expected_modes, kmeans, mode_coverage, real_modes
+from gst_core.metrics.modes import (
+    ball_components,
+    chance_of_at_most,
+    expected_modes,
+    kmeans,
+    mode_coverage,
+    reach_probabilities,
+    real_modes,
+)
+from gst_core.metrics.prdc import kth_neighbour_radii
 
 # Two clusters on a line, A = {0, 1, 2} and B = {10, 11, 12}: every real's nearest other
 # real is 1 away, so with k = 1 every ball has radius 1.
@@ -40,6 +51,23 @@ def test_mode_coverage_by_hand():
     assert mode_coverage(modes, torch.full((20, 1), 6.0))["modes"] == 0.0
 
 
+def test_chance_of_at_most_by_hand_and_by_enumeration():
+    import itertools
+
+    assert chance_of_at_most([0.5, 0.5], 0) == pytest.approx(0.25, abs=1e-15)
+    assert chance_of_at_most([0.5, 0.5], 1) == pytest.approx(0.75, abs=1e-15)
+    assert chance_of_at_most([0.5, 0.5], 2) == pytest.approx(1.0, abs=1e-15)
+    reach = [0.9, 0.6, 0.99, 0.3]
+    for r in range(5):
+        want = sum(
+            math.prod(q if hit else 1 - q for q, hit in zip(reach, hits, strict=True))
+            for hits in itertools.product((0, 1), repeat=4)
+            if sum(hits) <= r
+        )
+        assert chance_of_at_most(reach, r) == pytest.approx(want, abs=1e-15)
+    assert reach_probabilities(torch.tensor([0.5, 0.5]), 2) == [0.75, 0.75]
+
+
 def test_expected_modes_by_hand_and_by_simulation():
     # Two halves, 2 draws, one sample needed each: P(count >= 1) = 1 - 1/4.
     assert expected_modes(torch.tensor([0.5, 0.5]), 2) == pytest.approx(0.75, abs=1e-15)
@@ -70,3 +98,71 @@ def test_default_cluster_count_and_bad_input():
         mode_coverage(real_modes(real), torch.zeros(5, 2))
     with pytest.raises(MetricError, match="more than k=5"):
         real_modes(torch.zeros(4, 2))
+
+
+def test_separate_groups_are_the_modes():
+    # Two groups of 8 on a line, 0..7 and 100..107: each real's ceil(log2 16) = 4 nearest
+    # lie in its own group, so the graph has two components, used as the modes without
+    # k-means. With k = 1 every ball has radius 1.
+    real = torch.cat([torch.arange(8.0), torch.arange(100.0, 108.0)])[:, None]
+    modes = real_modes(real, k=1)
+    assert modes.separated and modes.count == 2
+    assert modes.labels.tolist() == [0] * 8 + [1] * 8 and modes.shares.tolist() == [0.5, 0.5]
+    assert modes.radii.tolist() == [1.0] * 16
+    # 3 samples in the first group's balls, 1 in the second's, 50 outside every ball.
+    fake = torch.tensor([[0.2], [3.5], [7.9], [104.0], [50.0]])
+    assert mode_coverage(modes, fake) == {"modes": 1.0, "reached": 2, "peak": 0.6 / 0.5}
+    assert mode_coverage(modes, fake[:3])["reached"] == 1
+
+
+def test_ball_components_by_hand_and_against_scipy():
+    # Balls of radius 1 (k = 1) on 0..99 chain every point to the next: one component,
+    # found however long the chain; a gap of 3 after 49 cuts it in two.
+    line = torch.arange(100.0).double()[:, None]
+    radii = torch.ones(100, dtype=torch.float64)
+    assert ball_components(line, radii).unique().tolist() == [0]
+    cut = torch.cat([line[:50], line[50:] + 3])
+    assert ball_components(cut, radii).tolist() == [0] * 50 + [1] * 50
+    # A ball joins both ways: b inside a's ball joins them even where a is outside b's.
+    pair = torch.tensor([[0.0], [2.0]]).double()
+    assert ball_components(pair, torch.tensor([2.0, 0.5]).double()).tolist() == [0, 0]
+    assert ball_components(pair, torch.tensor([1.0, 0.5]).double()).tolist() == [0, 1]
+    sparse = pytest.importorskip("scipy.sparse")
+    csgraph = pytest.importorskip("scipy.sparse.csgraph")
+    g = torch.Generator().manual_seed(0)
+    x = torch.cat(
+        [torch.randn(60, 3, generator=g) * s + c for s, c in ((0.3, 0), (0.5, 4), (0.2, 9))]
+    )
+    x = x.double()
+    for k in (1, 2, 5):
+        r = kth_neighbour_radii(x, k)
+        adjacency = (torch.cdist(x, x) <= r[:, None]).numpy()
+        count, want = csgraph.connected_components(sparse.csr_matrix(adjacency), directed=False)
+        got = ball_components(x, r)
+        assert got.max() + 1 == count
+        # The same partition (numbered alike: both number components by first row).
+        assert got.tolist() == torch.from_numpy(want).unique(return_inverse=True)[1].tolist()
+
+
+def test_one_cloud_or_a_splinter_falls_back_to_bins():
+    g = torch.Generator().manual_seed(0)
+    cloud = torch.randn(200, 3, generator=g)
+    assert not real_modes(cloud).separated  # one component
+    # Two groups: with k = 2 the graph still joins each real to its ceil(log2 300) = 9
+    # nearest (2 would splinter each Gaussian into a dozen groups).
+    groups = torch.cat(
+        [torch.randn(150, 2, generator=g) * 0.1, torch.randn(150, 2, generator=g) * 0.1 + 5]
+    )
+    assert real_modes(groups, k=2).separated and real_modes(groups, k=2).count == 2
+    # Fewer reals far away than the graph's k (9) join the nearest group: no component.
+    few = torch.cat([groups, torch.randn(6, 2, generator=g) * 0.01 + 50])
+    assert real_modes(few, k=2).count == 2
+    # 15 far reals, each other's nearest at N = 2015 (graph k 11), are a component of
+    # 0.74% of the reals: under the 1% floor, a splinter, and the data counts as one cloud.
+    big = torch.cat(
+        [torch.randn(1000, 2, generator=g) * 0.1, torch.randn(1000, 2, generator=g) * 0.1 + 5]
+    )
+    splinter = torch.cat([big, torch.randn(15, 2, generator=g) * 0.01 + 50])
+    assert ball_components(splinter, kth_neighbour_radii(splinter.double(), 11)).max() == 2
+    modes = real_modes(splinter, k=2)
+    assert not modes.separated and modes.count == round((2015 / 2) ** 0.5)

@@ -142,7 +142,9 @@ def test_cli_prdc_between_folders(tmp_path, capsys):
     reached = mode_coverage(clusters, folder_features(fake, extractor, progress=False).features)
     assert result["modes"] == reached["modes"] and result["mode_clusters"] == clusters.count
     assert result["expected_modes"] == expected_modes(clusters.shares, 24)
-    assert f"of the real data's {clusters.count} clusters reached" in printed
+    kind = "separate modes" if clusters.separated else "k-means bins"
+    assert result["modes_separated"] == clusters.separated
+    assert f"{reached['reached']} of the real data's {clusters.count} {kind} reached" in printed
     assert main([*argv[:-2], "--k", "0", "--no-progress"]) == 2
 
 
