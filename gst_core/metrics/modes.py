@@ -13,9 +13,15 @@ tails without dropping any. This measure counts modes instead:
    cloud, as most image features are, or a splinter under 1% of the reals) k-means
    (k-means++ start, float64) cuts it into ``√(N/2)`` bins for ``N`` reals (22 for
    1,000); ``clusters=`` asks for k-means with that many.
-2. A sample belongs to the cluster of its nearest real point when it lies inside that
-   point's k-NN ball (radius: distance to its ``k``-th nearest other real, as for
-   precision); a sample outside every ball (between the modes) belongs to none.
+2. A sample counts for a mode only when it is clearly in it. For separate modes: the mode
+   of its nearest real, when that real is at most half as far (``MARGIN``) as the nearest
+   real of any other mode, the ratio test of nearest-neighbour matching. It reads
+   membership, not finish: a sample that does not yet look real (outside every k-NN ball,
+   low precision) but is plainly nearer one class than the others counts for that class,
+   as a classifier's confident label does. For bins, which touch: the bin of its nearest
+   real when it lies inside that real's k-NN ball (radius: distance to its ``k``-th
+   nearest other real, as for precision). A sample between the modes, or far from all of
+   them, counts nowhere.
 3. A cluster is *reached* when it holds at least ``min_share`` (default 0.1) of the
    samples a batch drawn like the reals would put in it: ``min_share · p_c · M`` of
    ``M`` samples, ``p_c`` its share of the reals. A few samples leaking into a
@@ -55,6 +61,9 @@ __all__ = [
 # A component smaller than this share of the reals is a splinter (a few outlying or
 # duplicated images), not a mode: the data then counts as one cloud, cut into bins.
 MIN_COMPONENT_SHARE = 0.01
+# A sample counts for a separate mode when its nearest real there is at most this share
+# of the distance to the nearest real of any other mode.
+MARGIN = 0.5
 
 
 @dataclass(frozen=True)
@@ -147,12 +156,18 @@ def real_modes(real: Tensor, k: int = 5, clusters: int | None = None, seed: int 
 
 
 def _fake_counts(modes: RealModes, fake: Tensor) -> Tensor:
-    """Samples per real cluster; a sample outside its nearest real's ball counts nowhere."""
+    """Samples per real mode, counted as the module docstring's step 2 says."""
     counts = torch.zeros(modes.count, dtype=torch.float64)
     for rows in _blocks(fake.shape[0]):
-        nearest_d, nearest = torch.cdist(fake[rows], modes.features).min(dim=1)
-        inside = nearest_d <= modes.radii[nearest]
-        counts += torch.bincount(modes.labels[nearest[inside]], minlength=modes.count).double()
+        d = torch.cdist(fake[rows], modes.features)
+        nearest_d, nearest = d.min(dim=1)
+        mode = modes.labels[nearest]
+        if modes.separated:
+            other = d.masked_fill(modes.labels[None, :] == mode[:, None], math.inf)
+            counted = nearest_d <= MARGIN * other.min(dim=1).values
+        else:
+            counted = nearest_d <= modes.radii[nearest]
+        counts += torch.bincount(mode[counted], minlength=modes.count).double()
     return counts
 
 

@@ -113,6 +113,13 @@ def test_separate_groups_are_the_modes():
     fake = torch.tensor([[0.2], [3.5], [7.9], [104.0], [50.0]])
     assert mode_coverage(modes, fake) == {"modes": 1.0, "reached": 2, "peak": 0.6 / 0.5}
     assert mode_coverage(modes, fake[:3])["reached"] == 1
+    # The ratio test, not the balls: 20 is outside every ball but 13 from A's nearest real
+    # and 80 from B's (13 <= 0.5 * 80): it counts for A. 40 (33 against 60) and the
+    # midpoint 53.5 count nowhere, nor does 500 (393 against 400), far from both.
+    far = torch.tensor([[20.0], [40.0], [53.5], [500.0]])
+    counted = [mode_coverage(modes, x[None])["reached"] for x in far]
+    assert counted == [1, 0, 0, 0]
+    assert mode_coverage(modes, far[:1])["peak"] == 1 / 0.5
 
 
 def test_ball_components_by_hand_and_against_scipy():
