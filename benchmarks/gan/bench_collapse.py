@@ -23,15 +23,16 @@ the budget, so its last measurement is the final model).
 Every ``every`` steps (400 on the ring, 100 on shapes) the benchmark counts the modes
 covered with its own counter above, and MetricCallback measures ``"prdc"`` against
 held-out reals (1,000 ring points / 500 shapes, as many samples as reals; features:
-the point itself / a label-trained classifier, ``ShapeFeatures``) and records its values (precision, recall, coverage,
-spread, mode coverage). Warnings count after a warm-up of a tenth of the steps the run
-made; ``--merge`` replays each run's values through the watch's default rules
-(:func:`verdicts`, the path a resumed run takes), so the recorded verdicts are those of
-the rules as they now stand. Each run's ``trajectory`` holds both
-per measuring step, so one can check that the warning fires on the runs that lose or
-miss modes and stays quiet on the others; ``plot_collapse.py`` draws modes against steps.
+the point itself / a label-trained classifier, ``ShapeFeatures``) and records its values
+(precision, recall, coverage, spread, mode coverage). Warnings count after a warm-up of a
+tenth of the steps the run made; ``--merge`` replays each run's values through the watch's
+default rules (:func:`verdicts`, the path a resumed run takes), so the recorded verdicts
+are those of the rules as they now stand. Each run's ``trajectory`` holds both per
+measuring step, so one can check that the warning fires on the runs that lose or miss
+modes and stays quiet on the others; ``plot_collapse.py`` draws modes against steps.
 
     python benchmarks/gan/bench_collapse.py --seconds 40 --data ring --out ring.json
+    python benchmarks/gan/bench_collapse.py --seconds 60 --data shapes --out shapes.json
     # or one process per seed, then one file:
     python benchmarks/gan/bench_collapse.py --seconds 40 --data ring --seeds 0 --out r0.json
     python benchmarks/gan/bench_collapse.py --merge r0.json r1.json r2.json --out ring.json
