@@ -1,9 +1,10 @@
 """Modes covered against steps, per method and seed, from bench_collapse.py's results.
 
 One panel per data set and method, one line per seed (the benchmark's own mode count
-at every measuring step); a cross marks each measurement at which MetricCallback's
-collapse watch warned (after the warm-up). It also prints how often the watch's
-verdicts agree with the mode count.
+at every measuring step, solid; the watch's count of the modes it reached, dotted, where
+the watch's modes are the data's separate components); a cross marks each measurement at
+which MetricCallback's collapse watch warned (after the warm-up). It also prints how often
+the watch's verdicts agree with the mode count.
 
     python benchmarks/gan/plot_collapse.py benchmarks/results/gan_collapse_ring.json \\
         benchmarks/results/gan_collapse_shapes.json -o docs/gan_collapse_modes.png
@@ -100,6 +101,9 @@ def main() -> None:
                 modes = [t["modes_covered"] for t in r["trajectory"]]
                 colour = COLOURS[r["seed"] % len(COLOURS)]
                 ax.plot(steps, modes, color=colour, lw=1.2, label=f"seed {r['seed']}")
+                if r.get("modes_separated"):  # the watch's own count of the same modes
+                    reached = [round(t["modes"] * r["clusters"]) for t in r["trajectory"]]
+                    ax.plot(steps, reached, color=colour, lw=0.8, ls=":")
                 warned = [t for t in r["trajectory"] if t["collapse"]]
                 if warned:
                     at = [t["step"] for t in warned]
@@ -115,7 +119,14 @@ def main() -> None:
             if row == len(datasets) - 1:
                 ax.set_xlabel("generator steps", fontsize=8)
     axes[0][0].legend(fontsize=6, loc="lower right")
-    fig.text(0.995, 0.005, "x: collapse warning", fontsize=7, ha="right", va="bottom")
+    fig.text(
+        0.995,
+        0.005,
+        "solid: the benchmark's count; dotted: the watch's; x: collapse warning",
+        fontsize=7,
+        ha="right",
+        va="bottom",
+    )
     fig.tight_layout()
     args.out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(args.out, dpi=80)
