@@ -218,13 +218,17 @@ def shapes_scores(generator: nn.Module, judge: nn.Module, count: int = 1000) -> 
 
 
 class TimedWatch(MetricCallback):
-    """The collapse watch, keeping the CPU time it spends so the budget counts training only."""
+    """The collapse watch, keeping the CPU time it spends so the budget counts training
+    only, and the samples it counted per mode at each measurement (so the mode rule can be
+    replayed with another ``min_share``)."""
 
     cpu_seconds = 0.0
 
     def on_step_end(self, trainer: Trainer, step: int, metrics) -> None:
         start = time.process_time()
         super().on_step_end(trainer, step, metrics)
+        if self.history and self.history[-1]["step"] == step:
+            self.counts_at = {**getattr(self, "counts_at", {}), step: self.mode_counts}
         self.cpu_seconds += time.process_time() - start
 
 
@@ -321,6 +325,7 @@ def run(data: str, name: str, seed: int, seconds: float, real, held_out, judge, 
                 for k in ("precision", "recall", "coverage", "spread", "modes", "mode_peak")
             },
             "collapse": bool(watched[c["step"]]["collapse"]) and c["step"] > warmup,
+            "mode_counts": watch.counts_at.get(c["step"]),
         }
         for c in counter.history
     ]
@@ -347,6 +352,8 @@ def run(data: str, name: str, seed: int, seconds: float, real, held_out, judge, 
         "clusters": watch.real_clusters.count,
         "modes_separated": watch.real_clusters.separated,
         "mode_reach": watch.mode_reach,
+        "mode_shares": watch.real_clusters.shares.tolist(),
+        "mode_min_share": watch.real_clusters.min_share,
         "measuring_cpu_seconds": round(watch.cpu_seconds + counter.cpu_seconds, 1),
         "trajectory": trajectory,
     }

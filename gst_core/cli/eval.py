@@ -161,7 +161,9 @@ def run(args: argparse.Namespace) -> int:
             # Modes reached (metrics/modes.py), read against a batch drawn like the reals.
             clusters = real_modes(real.features, k=args.k)
             reached = mode_coverage(clusters, fake.features)
-            expected = expected_modes(clusters.shares, int(fake.features.shape[0]))
+            expected = expected_modes(
+                clusters.shares, int(fake.features.shape[0]), clusters.min_share
+            )
             result = {
                 "metric": "prdc",
                 **measured.as_dict(),

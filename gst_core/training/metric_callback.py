@@ -266,6 +266,7 @@ class MetricCallback(Callback):
         self.real_clusters: RealModes | None = None
         self.matched_modes: float | None = None  # set from the clusters and sample count
         self.mode_reach: list[float] | None = None  # each mode's chance for a real batch
+        self.mode_counts: list[int] | None = None  # the last measurement's samples per mode
         self.modes_were_low = False
         self.real_labels: Tensor | None = None
         self.real_spread = 0.0
@@ -358,7 +359,9 @@ class MetricCallback(Callback):
                 self.real_clusters = real_modes(
                     self.real_features, self.prdc_k, clusters=self.mode_clusters
                 )
-            self.mode_reach = reach_probabilities(self.real_clusters.shares, self.count)
+            self.mode_reach = reach_probabilities(
+                self.real_clusters.shares, self.count, self.real_clusters.min_share
+            )
             self.matched_modes = sum(self.mode_reach) / len(self.mode_reach)
         if "kid" in self.metrics:
             available = min(self.count, self.real_features.shape[0])
@@ -446,6 +449,7 @@ class MetricCallback(Callback):
             if self.real_clusters is not None:
                 reach = mode_coverage(self.real_clusters, fake)
                 values["modes"], values["mode_peak"] = reach["modes"], reach["peak"]
+                self.mode_counts = reach["counts"]  # samples per mode, for a closer look
             classes = int(getattr(generator, "num_classes", 0) or 0)
             if classes and self.real_labels is not None:
                 # generated_batches draws the classes in turn: sample i has class i % classes.

@@ -111,7 +111,13 @@ def test_separate_groups_are_the_modes():
     assert modes.radii.tolist() == [1.0] * 16
     # 3 samples in the first group's balls, 1 in the second's, 50 outside every ball.
     fake = torch.tensor([[0.2], [3.5], [7.9], [104.0], [50.0]])
-    assert mode_coverage(modes, fake) == {"modes": 1.0, "reached": 2, "peak": 0.6 / 0.5}
+    reach = mode_coverage(modes, fake)
+    assert reach == {"modes": 1.0, "reached": 2, "peak": 0.6 / 0.5, "counts": [3, 1]}
+    # Separate modes need a quarter of their due: ceil(0.25 * 0.5 * 5) = 1 sample here,
+    # ceil(0.25 * 0.5 * 20) = 3 of 20 (2 in B is not enough; bins would need 1).
+    twenty = torch.cat([torch.full((18, 1), 3.0), torch.full((2, 1), 104.0)])
+    assert modes.min_share == 0.25 and mode_coverage(modes, twenty)["reached"] == 1
+    assert mode_coverage(modes, twenty, min_share=0.1)["reached"] == 2
     assert mode_coverage(modes, fake[:3])["reached"] == 1
     # The ratio test, not the balls: 20 is outside every ball but 13 from A's nearest real
     # and 80 from B's (13 <= 0.5 * 80): it counts for A. 40 (33 against 60) and the

@@ -141,7 +141,7 @@ def test_cli_prdc_between_folders(tmp_path, capsys):
     clusters = real_modes(folder_features(real, extractor, progress=False).features, k=3)
     reached = mode_coverage(clusters, folder_features(fake, extractor, progress=False).features)
     assert result["modes"] == reached["modes"] and result["mode_clusters"] == clusters.count
-    assert result["expected_modes"] == expected_modes(clusters.shares, 24)
+    assert result["expected_modes"] == expected_modes(clusters.shares, 24, clusters.min_share)
     kind = "separate modes" if clusters.separated else "k-means bins"
     assert result["modes_separated"] == clusters.separated
     assert f"{reached['reached']} of the real data's {clusters.count} {kind} reached" in printed
