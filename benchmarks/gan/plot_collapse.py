@@ -6,8 +6,8 @@ the watch's modes are the data's separate components); a cross marks each measur
 which MetricCallback's collapse watch warned (after the warm-up). It also prints how often
 the watch's verdicts agree with the mode count.
 
-    python benchmarks/gan/plot_collapse.py benchmarks/results/gan_collapse_ring.json \\
-        benchmarks/results/gan_collapse_shapes.json -o docs/gan_collapse_modes.png
+    python benchmarks/gan/plot_collapse.py benchmarks/results/gan_collapse_separate_ring.json \\
+        benchmarks/results/gan_collapse_separate_shapes.json -o docs/gan_collapse_separate.png
 """
 
 from __future__ import annotations
@@ -80,7 +80,7 @@ def agreement(runs: list[dict]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("results", nargs="+", type=Path, help="bench_collapse.py JSON files")
-    parser.add_argument("-o", "--out", type=Path, default=Path("docs/gan_collapse_modes.png"))
+    parser.add_argument("-o", "--out", type=Path, default=Path("docs/gan_collapse_separate.png"))
     args = parser.parse_args()
     runs = [r for path in args.results for r in json.loads(path.read_text())["runs"]]
     agreement(runs)
