@@ -78,3 +78,24 @@ def test_the_loss_figure_draws_each_logged_name_as_one_line():
     lines = {line.get_label(): line.get_xydata().tolist() for line in axes.get_lines()}
     assert lines == {"loss_g": [[1, 2], [2, 1], [3, 0.5]], "loss_d": [[1, 1.5]]}
     assert loss_figure([]) is None
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("gradio") is None,
+    reason="the ui extra is not installed (pip install 'gst-toolkit[ui]')",
+)
+def test_sigterm_stops_the_server_with_status_143_and_removes_its_folder(runs_root, tmp_path):
+    """As every other command: a line, no traceback, 143, and nothing left behind."""
+    from .server import Server, wait_for_server
+
+    server = Server(runs_root, tmp_path)
+    try:
+        wait_for_server(server.url, server.process, server.log)
+        workspace = server.workspace()
+        assert workspace.is_dir()
+    finally:
+        status = server.stop()  # SIGTERM, as systemd and Kubernetes send
+    log = server.log.read_text()
+    assert status == 143, log
+    assert "gst: terminated (SIGTERM)" in log and "Traceback" not in log
+    assert not workspace.exists() and list(server.cwd.iterdir()) == []
