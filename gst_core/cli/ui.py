@@ -5,15 +5,11 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import os
-import signal
 import sys
-import threading
-from typing import Any
 
 from gst_core.cli.threads import add_threads_option
 from gst_core.errors import GstError
 from gst_core.runtime.option_checks import check_option, resolve_device
-from gst_core.training.stop_signals import Terminated
 
 MISSING = "gst ui needs Gradio, which is not installed: pip install 'gst-toolkit[ui]'"
 
@@ -53,9 +49,6 @@ def run(args: argparse.Namespace) -> int:
     from gst_core.ui.workspace import Workspace
 
     workspace = Workspace()
-    # Gradio ends its serving loop on KeyboardInterrupt, which our SIGTERM handler raises
-    # (Terminated), and returns as if stopped by hand: keep the fact for the exit status.
-    terminated = _note_sigterm()
     # Gradio keeps uploads where this says, read when it is imported: in the workspace too.
     os.environ["GRADIO_TEMP_DIR"] = str(workspace.uploads)
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no network at run time
@@ -79,24 +72,4 @@ def run(args: argparse.Namespace) -> int:
         )
     finally:
         workspace.remove()
-    if terminated:
-        raise Terminated()  # main() says "gst: terminated (SIGTERM)" and exits 143
     return 0
-
-
-def _note_sigterm() -> list[int]:
-    """Chain onto the SIGTERM handler in force: the returned list gets the signal's number."""
-    seen: list[int] = []
-    if threading.current_thread() is not threading.main_thread():
-        return seen
-    previous = signal.getsignal(signal.SIGTERM)
-
-    def handler(signum: int, frame: Any) -> None:
-        seen.append(signum)
-        if callable(previous):
-            previous(signum, frame)
-        else:
-            raise Terminated()
-
-    signal.signal(signal.SIGTERM, handler)
-    return seen

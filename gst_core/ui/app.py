@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import inspect
 import sys
+import time
 import traceback
 from collections.abc import Callable
 from typing import Any
@@ -451,14 +452,25 @@ def launch(
     runs_root: str = "runs",
     device: str = "cpu",
 ) -> None:
-    """Build the page and serve it until Ctrl-C."""
+    """Build the page and serve it until Ctrl-C or SIGTERM, which propagate to the caller.
+
+    Gradio's own wait loop would swallow the interrupt (and a SIGTERM arriving while it
+    starts up left its server thread running, so the process never ended): it serves
+    without blocking and this loop waits, closing the server however it ends.
+    """
     app = build_app(workspace, runs_root, device)
     app.queue(default_concurrency_limit=1)
-    app.launch(
-        server_name=host,
-        server_port=port,
-        share=share,
-        inbrowser=False,
-        max_file_size="200mb",
-        footer_links=["gradio"],
-    )
+    try:
+        app.launch(
+            server_name=host,
+            server_port=port,
+            share=share,
+            inbrowser=False,
+            max_file_size="200mb",
+            footer_links=["gradio"],
+            prevent_thread_lock=True,
+        )
+        while app.is_running:
+            time.sleep(0.2)
+    finally:
+        app.close()
