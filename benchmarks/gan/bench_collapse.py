@@ -222,13 +222,16 @@ class TimedWatch(MetricCallback):
     only, and the samples it counted per mode at each measurement (so the mode rule can be
     replayed with another ``min_share``)."""
 
-    cpu_seconds = 0.0
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.cpu_seconds = 0.0
+        self.counts_at: dict[int, list[int] | None] = {}
 
     def on_step_end(self, trainer: Trainer, step: int, metrics) -> None:
         start = time.process_time()
         super().on_step_end(trainer, step, metrics)
         if self.history and self.history[-1]["step"] == step:
-            self.counts_at = {**getattr(self, "counts_at", {}), step: self.mode_counts}
+            self.counts_at[step] = self.mode_counts
         self.cpu_seconds += time.process_time() - start
 
 
@@ -369,8 +372,9 @@ def verdicts(run: dict, **rules) -> list[bool]:
     watch = MetricCallback(
         torch.zeros(2, 2, 1, 1), metrics=("prdc",), best_metric=None, collapse_warmup=0, **rules
     )
-    watch.matched_coverage, watch.matched_modes = run["matched_coverage"], run["matched_modes"]
-    watch.mode_reach = run.get("mode_reach")
+    watch.matched_coverage = run["matched_coverage"]
+    # Runs recorded before the per-mode chances were kept: their mean stands for all.
+    watch.mode_reach = run.get("mode_reach") or [run["matched_modes"]]
     watch.real_clusters = SimpleNamespace(  # what the rules read of the real modes
         count=run["clusters"], separated=run.get("modes_separated", False)
     )

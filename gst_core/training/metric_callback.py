@@ -264,7 +264,6 @@ class MetricCallback(Callback):
         self.mode_clusters = mode_clusters
         self.collapse_warmup = collapse_warmup
         self.real_clusters: RealModes | None = None
-        self.matched_modes: float | None = None  # set from the clusters and sample count
         self.mode_reach: list[float] | None = None  # each mode's chance for a real batch
         self.mode_counts: list[int] | None = None  # the last measurement's samples per mode
         self.modes_were_low = False
@@ -362,7 +361,6 @@ class MetricCallback(Callback):
             self.mode_reach = reach_probabilities(
                 self.real_clusters.shares, self.count, self.real_clusters.min_share
             )
-            self.matched_modes = sum(self.mode_reach) / len(self.mode_reach)
         if "kid" in self.metrics:
             available = min(self.count, self.real_features.shape[0])
             if available < self.kid_subset_size:
@@ -526,14 +524,19 @@ class MetricCallback(Callback):
             reasons.append(f"no sample covers class(es) {', '.join(dropped)}")
         return "; ".join(reasons) if step > warmup else ""
 
+    @property
+    def matched_modes(self) -> float | None:
+        """``modes`` of a real batch of ``count`` samples, on average (``expected_modes``)."""
+        return sum(self.mode_reach) / len(self.mode_reach) if self.mode_reach else None
+
     def _modes_low(self, modes: float, matched: float) -> bool:
         clusters = self.real_clusters
         if self.collapse_modes == "auto":
-            if clusters is not None and clusters.separated:
+            if clusters is not None and clusters.separated and self.mode_reach:
                 # Fewer modes than a real batch of this size would reach, at the 1% level:
                 # one mode short when a real batch reaches all of them.
-                reach = self.mode_reach or [matched] * clusters.count
-                return chance_of_at_most(reach, round(modes * clusters.count)) < AUTO_MODE_CHANCE
+                reached = round(modes * clusters.count)
+                return chance_of_at_most(self.mode_reach, reached) < AUTO_MODE_CHANCE
             return modes < AUTO_BIN_SHARE * matched
         return modes < float(self.collapse_modes) * matched  # type: ignore[arg-type]
 

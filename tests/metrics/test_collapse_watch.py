@@ -507,7 +507,7 @@ class Stub:
 def mode_verdicts(modes, matched=0.98):
     """The watch's verdicts on a sequence of mode-coverage values (spread held at 1)."""
     watch = MetricCallback(torch.zeros(3, 3, 4, 4), every=1, collapse_warmup=0)
-    watch.matched_modes = matched  # what on_fit_start sets from the real clusters
+    watch.mode_reach = [matched]  # what on_fit_start sets from the real clusters
     return [
         bool(watch._collapsing(Stub, step + 1, {"spread": 1.0, "modes": m}))
         for step, m in enumerate(modes)
@@ -542,7 +542,7 @@ def test_one_separate_mode_short_twice_running_warns():
 
     def verdicts(reached, matched=1.0, **rules):
         watch = MetricCallback(torch.zeros(3, 3, 4, 4), every=1, collapse_warmup=0, **rules)
-        watch.real_clusters, watch.matched_modes = real_modes(points), matched
+        watch.real_clusters = real_modes(points)
         watch.mode_reach = [matched] * 8  # each mode reached with the same chance
         assert watch.real_clusters.separated and watch.real_clusters.count == 8
         return [
@@ -575,12 +575,12 @@ def test_a_resumed_run_keeps_its_mode_watch(tmp_path):
              "modes": 0.6}, {"step": 30, "spread": 1.0, "modes": 1.0}]  # fmt: skip
     (tmp_path / "metrics.jsonl").write_text("".join(json.dumps(x) + "\n" for x in lines))
     watch = MetricCallback(torch.zeros(3, 3, 4, 4), every=1, collapse_warmup=0)
-    watch.matched_modes = 1.0
+    watch.mode_reach = [1.0]
     watch._replay_watch(Resumed)
     assert watch.modes_were_low  # step 20 replayed, step 30 (after the checkpoint) not
     assert "modes are missing" in watch._collapsing(Resumed, 30, {"spread": 1.0, "modes": 0.6})
     fresh = MetricCallback(torch.zeros(3, 3, 4, 4), every=1, collapse_warmup=0)
-    fresh.matched_modes = 1.0
+    fresh.mode_reach = [1.0]
     assert not fresh._collapsing(Resumed, 30, {"spread": 1.0, "modes": 0.6})
 
 
