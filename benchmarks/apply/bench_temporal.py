@@ -125,7 +125,7 @@ class Context:
         self.optimizers[group].step()
 
 
-def build_objective(kind: str, size: int, weight: float, samples: int = 0):
+def build_objective(kind: str, size: int, weight: float, samples: int = 0, start: int = 0):
     from gst_core.kinds import feature_extractors, generators
 
     style = style_image(2 * size)
@@ -139,21 +139,25 @@ def build_objective(kind: str, size: int, weight: float, samples: int = 0):
             style,
             temporal_weight=weight,
             temporal_samples=samples,
+            temporal_start=start,
         )
     from gst_plugins.objectives.adain import OFFLINE_ENCODER, AdaINObjective, build_encoder
 
     encoder = build_encoder(OFFLINE_ENCODER, ("relu1_1", "relu2_1", "relu3_1", "relu4_1"))
     decoder = generators.build("adain_decoder", width_multiplier=0.25, in_channels=128)
     return AdaINObjective(
-        decoder, encoder, [style], temporal_weight=weight, temporal_samples=samples
-    )
+        decoder, encoder, [style], temporal_weight=weight, temporal_samples=samples,
+        temporal_start=start,
+    )  # fmt: skip
 
 
 def train_one(args) -> None:
     """Child process: train one model for the CPU budget, save its weights and log."""
     torch.set_num_threads(1)
     torch.manual_seed(args.seed)  # the initial weights
-    objective = build_objective(args.objective, args.size, args.train_one, args.temporal_samples)
+    objective = build_objective(
+        args.objective, args.size, args.train_one, args.temporal_samples, args.temporal_start
+    )
     data = training_crops(args.crops, args.size)
     nets = objective.networks()
     ctx = Context(nets, objective.optimizer_groups(), args.lr)
@@ -262,6 +266,12 @@ def main() -> None:
         help="temporal_samples for the runs with the term (0: the whole batch)",
     )
     parser.add_argument(
+        "--temporal-start",
+        type=int,
+        default=0,
+        help="temporal_start for the runs with the term (the step it begins at)",
+    )
+    parser.add_argument(
         "--models",
         type=Path,
         help="keep the trained models here; ones already there are not retrained",
@@ -293,6 +303,7 @@ def main() -> None:
                     "--size", str(args.size), "--batch-size", str(args.batch_size),
                     "--lr", str(args.lr), "--crops", str(args.crops),
                     "--temporal-samples", str(args.temporal_samples),
+                    "--temporal-start", str(args.temporal_start),
                     "--seed", str(args.seed)]  # fmt: skip
             env = {**os.environ, "OMP_NUM_THREADS": "1"}
             children.append((w, save, subprocess.Popen(argv, env=env)))
@@ -366,6 +377,7 @@ def main() -> None:
         "frames_per_clip": args.frames,
         "cpu_minutes_each": args.cpu_minutes,
         "temporal_samples": args.temporal_samples,
+        "temporal_start": args.temporal_start,
         "seed": args.seed,
         "batch_size": args.batch_size,
         "input_warping_error": {

@@ -3,7 +3,12 @@
 Wang et al., "Consistent Video Style Transfer via Compound Regularization" (AAAI 2020):
 warp a training image by a random smooth flow ``W`` and add a little noise ``Δ``, then ask
 that stylising commutes with the motion: ``G(W(x) + Δ) ≈ W(G(x))``. A network trained so
-flickers less on video, without optical-flow networks or video data.
+flickers less on video, without optical-flow networks or video data. Pixels whose source
+``p + W(p)`` lies outside the frame are left out of the mean: there ``W(G(x))`` only repeats
+the edge, which no network can match, and asking it to would only teach it to smear.
+
+``temporal_start`` delays the term by that many steps, so the style is learnt first and then
+kept stable, as the reference code does (it adds the term to a half-trained network).
 
 One implementation for every objective that offers ``[objective] temporal_weight``
 (fast_style, gan_style, adain, cyclegan): :class:`TemporalTerm` holds the options and
@@ -22,7 +27,13 @@ from torch import Tensor
 
 from gst_core.errors import TrainingSetupError
 
-__all__ = ["TemporalTerm", "compound_temporal_loss", "random_smooth_flow", "warp_images"]
+__all__ = [
+    "TemporalTerm",
+    "compound_temporal_loss",
+    "inside_frame",
+    "random_smooth_flow",
+    "warp_images",
+]
 
 
 def _rand(shape: tuple[int, ...], rng: torch.Generator | None, device, normal=False) -> Tensor:
@@ -67,6 +78,20 @@ def warp_images(images: Tensor, flow: Tensor) -> Tensor:
     return F.grid_sample(images, grid, mode="bilinear", padding_mode="border", align_corners=True)
 
 
+def inside_frame(flow: Tensor) -> Tensor:
+    """``(B, 1, H, W)``: 1 where ``p + flow(p)`` lies inside the frame (its source pixel
+    exists), 0 where :func:`warp_images` can only repeat the edge."""
+    _, h, w, _ = flow.shape
+    ys, xs = torch.meshgrid(
+        torch.arange(h, device=flow.device, dtype=flow.dtype),
+        torch.arange(w, device=flow.device, dtype=flow.dtype),
+        indexing="ij",
+    )
+    x, y = xs + flow[..., 0], ys + flow[..., 1]
+    inside = (x >= 0) & (x <= w - 1) & (y >= 0) & (y <= h - 1)
+    return inside[:, None].to(flow.dtype)
+
+
 def compound_temporal_loss(
     network: Callable[[Tensor], Tensor],
     images: Tensor,
@@ -76,26 +101,31 @@ def compound_temporal_loss(
     noise: float = 0.02,
     rng: torch.Generator | None = None,
 ) -> Tensor:
-    """``mean((G(W(x) + Δ) − W(G(x)))²)`` for a fresh random smooth flow ``W`` and Gaussian
-    noise ``Δ`` of std ``noise`` (images in [-1, 1]; ``stylised`` is ``G(images)``), both
-    drawn from ``rng``."""
+    """``mean((G(W(x) + Δ) − W(G(x)))²)`` over the pixels whose source is inside the frame,
+    for a fresh random smooth flow ``W`` and Gaussian noise ``Δ`` of std ``noise`` (images
+    in [-1, 1]; ``stylised`` is ``G(images)``), both drawn from ``rng``."""
     b, _, h, w = images.shape
     flow = random_smooth_flow(b, h, w, max_shift=max_shift, device=images.device, rng=rng)
     delta = _rand(tuple(images.shape), rng, images.device, normal=True).to(images.dtype)
     moved = warp_images(images, flow) + noise * delta
-    return F.mse_loss(network(moved).float(), warp_images(stylised.float(), flow.float()))
+    squared = (network(moved).float() - warp_images(stylised.float(), flow.float())) ** 2
+    inside = inside_frame(flow.float())
+    # Every channel of every inside pixel counts once; a flow wholly outside gives 0.
+    return (squared * inside).sum() / (inside.sum() * squared.shape[1]).clamp_min(1)
 
 
 @dataclass(frozen=True)
 class TemporalTerm:
     """The ``[objective]`` options ``temporal_weight`` (0: off), ``temporal_shift`` (the
-    flows' size in pixels), ``temporal_noise`` (the noise's std on [-1, 1] images) and
-    ``temporal_samples`` (how many of each batch's samples the term covers; 0: all)."""
+    flows' size in pixels), ``temporal_noise`` (the noise's std on [-1, 1] images),
+    ``temporal_samples`` (how many of each batch's samples the term covers; 0: all) and
+    ``temporal_start`` (the step from which it applies; 0: from the first)."""
 
     weight: float = 0.0
     shift: float = 8.0
     noise: float = 0.02
     samples: int = 0
+    start: int = 0
 
     @classmethod
     def checked(
@@ -105,12 +135,18 @@ class TemporalTerm:
         shift: float = 8.0,
         noise: float = 0.02,
         samples: int = 0,
+        *,
+        start: int = 0,
     ) -> TemporalTerm:
-        if isinstance(samples, bool) or not isinstance(samples, int) or samples < 0:
-            raise TrainingSetupError(
-                f"{owner}: [objective] temporal_samples must be an integer >= 0 (0: the whole "
-                f"batch), got {samples!r}"
-            )
+        for name, value, zero in (
+            ("temporal_samples", samples, "the whole batch"),
+            ("temporal_start", start, "from the first step"),
+        ):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise TrainingSetupError(
+                    f"{owner}: [objective] {name} must be an integer >= 0 (0: {zero}), "
+                    f"got {value!r}"
+                )
         for name, value in (
             ("temporal_weight", weight),
             ("temporal_shift", shift),
@@ -120,10 +156,27 @@ class TemporalTerm:
                 raise TrainingSetupError(
                     f"{owner}: [objective] {name} must be a number >= 0, got {value!r}"
                 )
-        return cls(float(weight), float(shift), float(noise), samples)
+        return cls(float(weight), float(shift), float(noise), samples, start)
 
     def __bool__(self) -> bool:
         return self.weight > 0
+
+    def active(self, step: int) -> bool:
+        """Whether the term applies at ``step`` (the trainer's count, from 0)."""
+        return self.weight > 0 and step >= self.start
+
+    def options(self) -> dict[str, float | int]:
+        """The ``[objective]`` options that are set, for the objective's config."""
+        if not self:
+            return {}
+        out: dict[str, float | int] = {"temporal_weight": self.weight,
+                                       "temporal_shift": self.shift,
+                                       "temporal_noise": self.noise}  # fmt: skip
+        if self.samples:
+            out["temporal_samples"] = self.samples
+        if self.start:
+            out["temporal_start"] = self.start
+        return out
 
     def loss(
         self,

@@ -22,7 +22,8 @@ the built-in ``drawn_styles``), ``style_size`` (longer side the styles are
 loaded at, 160), ``style_cache`` (as ``[data] cache``), ``layers``,
 ``content_weight``, ``style_weight``,
 ``seed`` (of the style crops of data that is not paired with them), ``preview_count``,
-and ``temporal_weight`` / ``temporal_shift`` / ``temporal_noise`` (default off: the compound
+and ``temporal_weight`` / ``temporal_shift`` / ``temporal_noise`` /
+``temporal_samples`` / ``temporal_start`` (default off: the compound
 temporal regularisation of ``fast_style``, for video, on the whole stylisation
 ``decoder(AdaIN(encoder(x), style))`` with each sample's style held fixed; images on
 [-1, 1] as for the other objectives; flows drawn from (seed, step)).
@@ -147,6 +148,7 @@ class AdaINObjective(Objective):
         temporal_shift: float = 8.0,
         temporal_noise: float = 0.02,
         temporal_samples: int = 0,
+        temporal_start: int = 0,
     ) -> None:
         if not isinstance(style_images, StyleImages):
             style_images = StyleImages(images=list(style_images))
@@ -163,7 +165,12 @@ class AdaINObjective(Objective):
         self.preview_images: Tensor | None = None
         self._options: dict[str, Any] = {}
         self.temporal = TemporalTerm.checked(
-            "adain", temporal_weight, temporal_shift, temporal_noise, temporal_samples
+            "adain",
+            temporal_weight,
+            temporal_shift,
+            temporal_noise,
+            temporal_samples,
+            start=temporal_start,
         )
 
     @classmethod
@@ -242,11 +249,13 @@ class AdaINObjective(Objective):
                                                 self.layers)  # fmt: skip
         total = self.content_weight * content_loss + self.style_weight * style_loss
         metrics = {"loss_content": content_loss.detach(), "loss_style": style_loss.detach()}
-        if self.temporal:  # compound regularisation (Wang et al. 2020): stable on video
+        if self.temporal.active(ctx.step):  # compound regularisation (Wang et al. 2020)
             with ctx.autocast():
                 temporal = self.temporal_term(nets["decoder"], images, decoded, stats, ctx.step)
             total = total + self.temporal.weight * temporal
             metrics["loss_temporal"] = temporal.detach()
+        elif self.temporal:  # before temporal_start: logged as 0, the log keeps its columns
+            metrics["loss_temporal"] = total.new_zeros(()).detach()
         ctx.optimize("decoder", total)
         return {**metrics, "loss_total": total.detach()}
 

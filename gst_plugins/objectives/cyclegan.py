@@ -13,7 +13,8 @@ Config: ``[generator]`` (default ``resnet_9blocks``; both directions are built
 from it), ``[discriminator]`` (default ``patchgan``; both), ``[loss]``
 (default ``lsgan``, as the reference), ``[objective]`` (``cycle_weight``,
 ``identity_weight``, ``pool_size``, ``gan_weight``; ``temporal_weight`` /
-``temporal_shift`` / ``temporal_noise``, default off: the compound temporal
+``temporal_shift`` / ``temporal_noise`` / ``temporal_samples`` / ``temporal_start``,
+default off: the compound temporal
 regularisation of ``fast_style`` for video, on both generators, its flows from a
 checkpointed generator seeded like the pools), ``[data]`` (``unpaired``
 or ``unpaired_shapes``). Optimiser groups: ``generator`` (both generators, one
@@ -83,6 +84,7 @@ class CycleGANObjective(Objective):
         temporal_shift: float = 8.0,
         temporal_noise: float = 0.02,
         temporal_samples: int = 0,
+        temporal_start: int = 0,
     ) -> None:
         for g in (g_ab, g_ba):
             require_image_generator(g, "cyclegan", "resnet_9blocks, resnet_6blocks, unet_256, ...")
@@ -107,7 +109,12 @@ class CycleGANObjective(Objective):
         self.pool_a = ImagePool(pool_size, seed)
         self.pool_b = ImagePool(pool_size, seed + 1)
         self.temporal = TemporalTerm.checked(
-            "cyclegan", temporal_weight, temporal_shift, temporal_noise, temporal_samples
+            "cyclegan",
+            temporal_weight,
+            temporal_shift,
+            temporal_noise,
+            temporal_samples,
+            start=temporal_start,
         )
         self.temporal_rng = torch.Generator().manual_seed(seed + 2)  # its flows and noise
         self._preview: tuple[Tensor, Tensor] | None = None
@@ -156,16 +163,7 @@ class CycleGANObjective(Objective):
             "pool_size": self.pool_a.size,
             "gan_weight": self.gan_weight,
             **({"augment": self.augment.policy} if self.augment else {}),
-            **(
-                {
-                    "temporal_weight": self.temporal.weight,
-                    "temporal_shift": self.temporal.shift,
-                    "temporal_noise": self.temporal.noise,
-                    **({"temporal_samples": n} if (n := self.temporal.samples) else {}),
-                }
-                if self.temporal
-                else {}
-            ),
+            **self.temporal.options(),
         }
 
     def state_dict(self) -> dict[str, Any]:
@@ -217,13 +215,15 @@ class CycleGANObjective(Objective):
                 ).abs().mean()
                 g_loss = g_loss + self.identity_weight * self.cycle_weight * identity
                 metrics["identity"] = identity.detach()
-            if self.temporal:  # compound regularisation (Wang et al. 2020), both directions
+            if self.temporal.active(ctx.step):  # compound regularisation, both directions
                 rng = self.temporal_rng
                 temporal = self.temporal.loss(g_ab, real_a, fake_b, rng) + self.temporal.loss(
                     g_ba, real_b, fake_a, rng
                 )
                 g_loss = g_loss + self.temporal.weight * temporal
                 metrics["temporal"] = temporal.detach()
+            elif self.temporal:  # before temporal_start: logged as 0, the log keeps its columns
+                metrics["temporal"] = gan.new_zeros(()).detach()
         ctx.optimize("generator", g_loss)
 
         d_a.requires_grad_(True)

@@ -19,7 +19,8 @@ default in the CLI: the built-in ``content_photos``) and ``[objective]``:
   AAAI 2020): ``weight · mean((G(W(x) + Δ) − W(G(x)))²)`` on [-1, 1] images for a random
   smooth flow ``W`` of up to ``temporal_shift`` pixels (8) and noise ``Δ`` of std
   ``temporal_noise`` (0.02), on the first ``temporal_samples`` items of each batch (0:
-  all); see ``gst_plugins/_shared/temporal.py``. The flows and
+  all), from step ``temporal_start`` (0: the first; pixels moved in from outside the
+  frame are left out); see ``gst_plugins/_shared/temporal.py``. The flows and
   noise come from the objective's generator seeded by ``seed`` (0), checkpointed.
 
 Weights. The reference uses content 1e5 and style 1e10 with Gram
@@ -143,6 +144,7 @@ class FastStyleObjective(Objective):
         temporal_shift: float = 8.0,
         temporal_noise: float = 0.02,
         temporal_samples: int = 0,
+        temporal_start: int = 0,
         seed: int = 0,
     ) -> None:
         require_image_generator(generator, "fast_style", "transformer_net")
@@ -160,7 +162,12 @@ class FastStyleObjective(Objective):
         self.preview_count = preview_count
         self.preview_images: Tensor | None = None
         self.temporal = TemporalTerm.checked(
-            "fast_style", temporal_weight, temporal_shift, temporal_noise, temporal_samples
+            "fast_style",
+            temporal_weight,
+            temporal_shift,
+            temporal_noise,
+            temporal_samples,
+            start=temporal_start,
         )
         self.rng = torch.Generator().manual_seed(seed)  # the temporal term's flows and noise
         self._options: dict[str, Any] = {}
@@ -231,11 +238,13 @@ class FastStyleObjective(Objective):
         with ctx.autocast():
             stylised = nets["generator"](images)
         terms = self.loss(to_unit(stylised), targets, self.style_grams)
-        if self.temporal:  # compound regularisation (Wang et al. 2020): stable on video
+        if self.temporal.active(ctx.step):  # compound regularisation (Wang et al. 2020)
             with ctx.autocast():
                 temporal = self.temporal.loss(nets["generator"], images, stylised, self.rng)
             terms["temporal"] = temporal
             terms["total"] = terms["total"] + self.temporal.weight * temporal
+        elif self.temporal:  # before temporal_start: logged as 0, so the log keeps its columns
+            terms["temporal"] = stylised.new_zeros(())
         ctx.optimize("generator", terms["total"])
         return {f"loss_{k}": v.detach() for k, v in terms.items()}
 

@@ -29,7 +29,8 @@ the content, see :mod:`gst_plugins.datasets.with_style`), ``style_cache``
 (``"auto"``, true or false, as ``[data] cache``),
 ``adversarial_weight``, ``content_weight``, ``style_weight``, ``color_weight``,
 ``tv_weight``, ``warmup_steps``, ``edge_smooth``, ``grayscale``, ``seed``,
-``preview_count`` and ``temporal_weight`` / ``temporal_shift`` / ``temporal_noise``
+``preview_count`` and ``temporal_weight`` / ``temporal_shift`` / ``temporal_noise`` /
+``temporal_samples`` / ``temporal_start``
 (default off: the compound temporal regularisation of ``fast_style``, for video; its
 flows drawn from (``seed``, step)).
 """
@@ -133,6 +134,7 @@ class GANStyleObjective(Objective):
         temporal_shift: float = 8.0,
         temporal_noise: float = 0.02,
         temporal_samples: int = 0,
+        temporal_start: int = 0,
     ) -> None:
         require_image_generator(generator, "gan_style", "transformer_net")
         if not isinstance(loss, AdversarialLoss):
@@ -170,7 +172,12 @@ class GANStyleObjective(Objective):
         self._options: dict[str, Any] = {}
         self.augment = DiffAugment(augment)  # DiffAugment before every D call
         self.temporal = TemporalTerm.checked(
-            "gan_style", temporal_weight, temporal_shift, temporal_noise, temporal_samples
+            "gan_style",
+            temporal_weight,
+            temporal_shift,
+            temporal_noise,
+            temporal_samples,
+            start=temporal_start,
         )
 
     @classmethod
@@ -315,13 +322,15 @@ class GANStyleObjective(Objective):
                 color = F.l1_loss(F.avg_pool2d(fake01, 4), F.avg_pool2d(content, 4))
                 g_loss = g_loss + self.color_weight * color
                 metrics["loss_color"] = color.detach()
-        if self.temporal:  # compound regularisation (Wang et al. 2020): stable on video
+        if self.temporal.active(ctx.step):  # compound regularisation (Wang et al. 2020)
             with ctx.autocast():
                 # flows and noise from (seed, step), as the style crops: a resume draws the same
                 rng = sample_generator(SampleKey(0, ctx.step, self.seed), "temporal")
                 temporal = self.temporal.loss(g, images, fake, rng)
             g_loss = g_loss + self.temporal.weight * temporal
             metrics["loss_temporal"] = temporal.detach()
+        elif self.temporal:  # before temporal_start: logged as 0, the log keeps its columns
+            metrics["loss_temporal"] = g_loss.new_zeros(()).detach()
         ctx.optimize("generator", g_loss)
         metrics["loss_g"] = g_loss.detach()
         return metrics

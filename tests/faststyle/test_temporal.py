@@ -12,6 +12,7 @@ from torch import nn
 
 from gst_plugins._shared.temporal import (
     compound_temporal_loss,
+    inside_frame,
     random_smooth_flow,
     warp_images,
 )
@@ -85,6 +86,30 @@ def test_the_loss_is_zero_for_a_network_that_commutes_with_motion_only():
     assert pattern.pattern.grad.abs().sum() > 0
 
 
+def test_pixels_moved_in_from_outside_the_frame_are_left_out(monkeypatch):
+    """A 2-pixel shift left: the last two columns have no source. The loss is the mean over
+    the other columns only, written out with slicing (no flow, no mask)."""
+    import gst_plugins._shared.temporal as temporal
+
+    torch.manual_seed(0)
+    images = torch.rand(2, 3, 8, 9, dtype=torch.float64) * 2 - 1
+    net = nn.Conv2d(3, 3, 3, padding=1, dtype=torch.float64)  # zero padding: edges differ
+    shift = torch.zeros(2, 8, 9, 2, dtype=torch.float64)
+    shift[..., 0] = 2
+    assert inside_frame(shift)[:, 0, :, :7].eq(1).all() and inside_frame(shift)[..., 7:].eq(0).all()
+    with torch.no_grad():
+        # later(p) = earlier(p + 2): the moved frame's first 7 columns are columns 2..8.
+        moved = torch.cat([images[..., 2:], images[..., -1:].expand(-1, -1, -1, 2)], dim=-1)
+        expected = ((net(moved)[..., :7] - net(images)[..., 2:]) ** 2).mean()
+        monkeypatch.setattr(temporal, "random_smooth_flow", lambda *a, **k: shift)
+        got = compound_temporal_loss(net, images, net(images), noise=0.0)
+    assert got.item() == pytest.approx(expected.item(), rel=1e-6)  # the term is float32
+    # All pixels counted would include the border columns, which only repeat the edge.
+    with torch.no_grad():
+        everything = ((net(moved) - warp_images(net(images), shift)) ** 2).mean()
+    assert not np.isclose(everything.item(), expected.item())
+
+
 def test_fast_style_trains_with_the_temporal_term(tmp_path):
     from gst_core.cli import main
 
@@ -146,8 +171,14 @@ def test_part_of_the_batch_is_the_reference_formula_on_those_items():
                                        zip(x.numpy(), flow.numpy(), strict=True)]))  # fmt: skip
     warped_out = np.stack([_bilinear_reference(o, f) for o, f in
                            zip(outputs[:2].detach().numpy(), flow.numpy(), strict=True)])  # fmt: skip
+    # Pixels whose source p + flow(p) is outside the 12 x 10 frame are left out.
+    ys, xs = np.mgrid[0:12, 0:10]
+    sx, sy = xs + flow[..., 0].numpy(), ys + flow[..., 1].numpy()
+    inside = ((sx >= 0) & (sx <= 9) & (sy >= 0) & (sy <= 11))[:, None]
+    assert 0 < inside.mean() < 1  # the test's flows do move pixels in from outside
     with torch.no_grad():
-        expected = ((net(moved + 0.1 * delta).numpy() - warped_out) ** 2).mean()
+        squared = (net(moved + 0.1 * delta).numpy() - warped_out) ** 2
+    expected = (squared * inside).sum() / (inside.sum() * 3)
     assert got.item() == pytest.approx(expected, rel=1e-5)
     # As many samples as the batch, or more, is the whole batch: the same as 0 (the default).
     whole = TemporalTerm(weight=1.0, shift=3.0, noise=0.1)
@@ -160,11 +191,16 @@ def test_part_of_the_batch_is_the_reference_formula_on_those_items():
     assert not torch.isclose(got, b)  # part of the batch is not the whole batch's mean
 
 
-def test_temporal_samples_must_be_a_whole_number():
+def test_temporal_samples_and_start_must_be_whole_numbers():
     from gst_core.errors import TrainingSetupError
     from gst_plugins._shared.temporal import TemporalTerm
 
     for bad in (-1, 1.5, True, "2"):
         with pytest.raises(TrainingSetupError, match="temporal_samples must be an integer >= 0"):
             TemporalTerm.checked("fast_style", 1.0, samples=bad)
+        with pytest.raises(TrainingSetupError, match="temporal_start must be an integer >= 0"):
+            TemporalTerm.checked("fast_style", 1.0, start=bad)
     assert TemporalTerm.checked("fast_style", 1.0, samples=2).samples == 2
+    term = TemporalTerm.checked("fast_style", 1.0, start=3)
+    assert [term.active(s) for s in range(5)] == [False, False, False, True, True]
+    assert not TemporalTerm.checked("fast_style", 0.0).active(10)

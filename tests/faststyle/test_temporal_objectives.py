@@ -79,9 +79,10 @@ class _Gradients:
         )
 
 
-def _one_step(objective: str, **temporal):
+def _one_step(objective: str, step: int = 0, **temporal):
     trainer = build_trainer(tiny_config(objective, **temporal), objective)
     ctx = _Gradients(trainer)
+    ctx.step = step
     metrics = trainer.objective.train_step(trainer.step_networks, ctx.next_batch(), ctx)
     return metrics, ctx.grads[GENERATOR_GROUP[objective]]
 
@@ -112,6 +113,21 @@ def test_weight_zero_never_computes_the_term(objective, monkeypatch):
     assert default.keys() == zero.keys()
     assert torch.equal(g_default, g_zero)
     assert all(torch.equal(default[k], zero[k]) for k in default)
+
+
+@pytest.mark.parametrize("objective", OBJECTIVES)
+def test_temporal_start_delays_the_term_to_that_step(objective):
+    on = {"temporal_weight": WEIGHT[objective]}
+    plain, g_plain = _one_step(objective)
+    before, g_before = _one_step(objective, step=0, temporal_start=1, **on)
+    assert before[LOGGED[objective]] == 0  # logged, as 0, before it starts
+    assert torch.equal(g_before, g_plain)  # and not in the gradient
+    # From the start step on, the same as a term that was never delayed.
+    at, g_at = _one_step(objective, step=1, temporal_start=1, **on)
+    always, g_always = _one_step(objective, step=1, **on)
+    assert at[LOGGED[objective]] > 0
+    assert at[LOGGED[objective]] == always[LOGGED[objective]]
+    assert torch.equal(g_at, g_always)
 
 
 class _StopAt(Callback):
