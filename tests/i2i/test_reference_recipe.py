@@ -174,6 +174,8 @@ def test_epochs_decide_steps_and_the_bar_shows_the_epoch(tmp_path):
 class _NoOptimise:
     """A step context that records the losses and changes nothing."""
 
+    step = 0  # the trainer's count: a real StepContext always carries it
+
     def __init__(self):
         self.losses = {}
 
