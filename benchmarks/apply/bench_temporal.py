@@ -125,7 +125,9 @@ class Context:
         self.optimizers[group].step()
 
 
-def build_objective(kind: str, size: int, weight: float, samples: int = 0, start: int = 0):
+def build_objective(
+    kind: str, size: int, weight: float, samples: int = 0, start: int = 0, noise: float = 0.02
+):
     from gst_core.kinds import feature_extractors, generators
 
     style = style_image(2 * size)
@@ -140,6 +142,7 @@ def build_objective(kind: str, size: int, weight: float, samples: int = 0, start
             temporal_weight=weight,
             temporal_samples=samples,
             temporal_start=start,
+            temporal_noise=noise,
         )
     from gst_plugins.objectives.adain import OFFLINE_ENCODER, AdaINObjective, build_encoder
 
@@ -147,7 +150,7 @@ def build_objective(kind: str, size: int, weight: float, samples: int = 0, start
     decoder = generators.build("adain_decoder", width_multiplier=0.25, in_channels=128)
     return AdaINObjective(
         decoder, encoder, [style], temporal_weight=weight, temporal_samples=samples,
-        temporal_start=start,
+        temporal_start=start, temporal_noise=noise,
     )  # fmt: skip
 
 
@@ -156,7 +159,12 @@ def train_one(args) -> None:
     torch.set_num_threads(1)
     torch.manual_seed(args.seed)  # the initial weights
     objective = build_objective(
-        args.objective, args.size, args.train_one, args.temporal_samples, args.temporal_start
+        args.objective,
+        args.size,
+        args.train_one,
+        args.temporal_samples,
+        args.temporal_start,
+        args.temporal_noise,
     )
     data = training_crops(args.crops, args.size)
     nets = objective.networks()
@@ -272,6 +280,12 @@ def main() -> None:
         help="temporal_start for the runs with the term (the step it begins at)",
     )
     parser.add_argument(
+        "--temporal-noise",
+        type=float,
+        default=0.02,
+        help="temporal_noise for the runs with the term (the noise's std on [-1, 1] images)",
+    )
+    parser.add_argument(
         "--models",
         type=Path,
         help="keep the trained models here; ones already there are not retrained",
@@ -304,6 +318,7 @@ def main() -> None:
                     "--lr", str(args.lr), "--crops", str(args.crops),
                     "--temporal-samples", str(args.temporal_samples),
                     "--temporal-start", str(args.temporal_start),
+                    "--temporal-noise", str(args.temporal_noise),
                     "--seed", str(args.seed)]  # fmt: skip
             env = {**os.environ, "OMP_NUM_THREADS": "1"}
             children.append((w, save, subprocess.Popen(argv, env=env)))
@@ -378,6 +393,7 @@ def main() -> None:
         "cpu_minutes_each": args.cpu_minutes,
         "temporal_samples": args.temporal_samples,
         "temporal_start": args.temporal_start,
+        "temporal_noise": args.temporal_noise,
         "seed": args.seed,
         "batch_size": args.batch_size,
         "input_warping_error": {
