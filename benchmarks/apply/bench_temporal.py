@@ -126,7 +126,13 @@ class Context:
 
 
 def build_objective(
-    kind: str, size: int, weight: float, samples: int = 0, start: int = 0, noise: float = 0.02
+    kind: str,
+    size: int,
+    weight: float,
+    samples: int = 0,
+    start: int = 0,
+    noise: float = 0.02,
+    warp: str = "bilinear",
 ):
     from gst_core.kinds import feature_extractors, generators
 
@@ -143,6 +149,7 @@ def build_objective(
             temporal_samples=samples,
             temporal_start=start,
             temporal_noise=noise,
+            temporal_warp=warp,
         )
     from gst_plugins.objectives.adain import OFFLINE_ENCODER, AdaINObjective, build_encoder
 
@@ -150,7 +157,7 @@ def build_objective(
     decoder = generators.build("adain_decoder", width_multiplier=0.25, in_channels=128)
     return AdaINObjective(
         decoder, encoder, [style], temporal_weight=weight, temporal_samples=samples,
-        temporal_start=start, temporal_noise=noise,
+        temporal_start=start, temporal_noise=noise, temporal_warp=warp,
     )  # fmt: skip
 
 
@@ -165,6 +172,7 @@ def train_one(args) -> None:
         args.temporal_samples,
         args.temporal_start,
         args.temporal_noise,
+        args.temporal_warp,
     )
     data = training_crops(args.crops, args.size)
     nets = objective.networks()
@@ -286,6 +294,12 @@ def main() -> None:
         help="temporal_noise for the runs with the term (the noise's std on [-1, 1] images)",
     )
     parser.add_argument(
+        "--temporal-warp",
+        choices=("bilinear", "nearest"),
+        default="bilinear",
+        help="temporal_warp for the runs with the term",
+    )
+    parser.add_argument(
         "--models",
         type=Path,
         help="keep the trained models here; ones already there are not retrained",
@@ -319,6 +333,7 @@ def main() -> None:
                     "--temporal-samples", str(args.temporal_samples),
                     "--temporal-start", str(args.temporal_start),
                     "--temporal-noise", str(args.temporal_noise),
+                    "--temporal-warp", args.temporal_warp,
                     "--seed", str(args.seed)]  # fmt: skip
             env = {**os.environ, "OMP_NUM_THREADS": "1"}
             children.append((w, save, subprocess.Popen(argv, env=env)))
@@ -394,6 +409,7 @@ def main() -> None:
         "temporal_samples": args.temporal_samples,
         "temporal_start": args.temporal_start,
         "temporal_noise": args.temporal_noise,
+        "temporal_warp": args.temporal_warp,
         "seed": args.seed,
         "batch_size": args.batch_size,
         "input_warping_error": {

@@ -31,6 +31,7 @@ __all__ = [
     "TemporalTerm",
     "compound_temporal_loss",
     "inside_frame",
+    "WARP_MODES",
     "random_smooth_flow",
     "warp_images",
 ]
@@ -64,8 +65,13 @@ def random_smooth_flow(
     return (shift + smooth).permute(0, 2, 3, 1)
 
 
-def warp_images(images: Tensor, flow: Tensor) -> Tensor:
-    """``images`` ``(B, C, H, W)`` sampled at ``p + flow(p)`` (bilinear, edges repeated)."""
+#: How the term samples a warped image: "bilinear" or "nearest" (each pixel moved whole).
+WARP_MODES = ("bilinear", "nearest")
+
+
+def warp_images(images: Tensor, flow: Tensor, mode: str = "bilinear") -> Tensor:
+    """``images`` ``(B, C, H, W)`` sampled at ``p + flow(p)`` (``mode``: bilinear, or the
+    nearest pixel; edges repeated)."""
     _, _, h, w = images.shape
     ys, xs = torch.meshgrid(
         torch.arange(h, device=images.device, dtype=flow.dtype),
@@ -75,7 +81,7 @@ def warp_images(images: Tensor, flow: Tensor) -> Tensor:
     x = (xs + flow[..., 0]) * (2 / max(w - 1, 1)) - 1
     y = (ys + flow[..., 1]) * (2 / max(h - 1, 1)) - 1
     grid = torch.stack([x, y], dim=-1).to(images.dtype)
-    return F.grid_sample(images, grid, mode="bilinear", padding_mode="border", align_corners=True)
+    return F.grid_sample(images, grid, mode=mode, padding_mode="border", align_corners=True)
 
 
 def inside_frame(flow: Tensor) -> Tensor:
@@ -100,15 +106,21 @@ def compound_temporal_loss(
     max_shift: float = 8.0,
     noise: float = 0.02,
     rng: torch.Generator | None = None,
+    warp: str = "bilinear",
 ) -> Tensor:
     """``mean((G(W(x) + Δ) − W(G(x)))²)`` over the pixels whose source is inside the frame,
     for a fresh random smooth flow ``W`` and Gaussian noise ``Δ`` of std ``noise`` (images
-    in [-1, 1]; ``stylised`` is ``G(images)``), both drawn from ``rng``."""
+    in [-1, 1]; ``stylised`` is ``G(images)``), both drawn from ``rng``.
+
+    ``warp="nearest"`` moves whole pixels, as the reference code does: a bilinear ``W``
+    blurs the target ``W(G(x))`` wherever the flow is fractional, so matching it asks the
+    network for a softer texture as well as a stable one."""
     b, _, h, w = images.shape
     flow = random_smooth_flow(b, h, w, max_shift=max_shift, device=images.device, rng=rng)
     delta = _rand(tuple(images.shape), rng, images.device, normal=True).to(images.dtype)
-    moved = warp_images(images, flow) + noise * delta
-    squared = (network(moved).float() - warp_images(stylised.float(), flow.float())) ** 2
+    moved = warp_images(images, flow, warp) + noise * delta
+    target = warp_images(stylised.float(), flow.float(), warp)
+    squared = (network(moved).float() - target) ** 2
     inside = inside_frame(flow.float())
     # Every channel of every inside pixel counts once; a flow wholly outside gives 0.
     return (squared * inside).sum() / (inside.sum() * squared.shape[1]).clamp_min(1)
@@ -118,14 +130,16 @@ def compound_temporal_loss(
 class TemporalTerm:
     """The ``[objective]`` options ``temporal_weight`` (0: off), ``temporal_shift`` (the
     flows' size in pixels), ``temporal_noise`` (the noise's std on [-1, 1] images),
-    ``temporal_samples`` (how many of each batch's samples the term covers; 0: all) and
-    ``temporal_start`` (the step from which it applies; 0: from the first)."""
+    ``temporal_samples`` (how many of each batch's samples the term covers; 0: all),
+    ``temporal_start`` (the step from which it applies; 0: from the first) and
+    ``temporal_warp`` (how the flow samples: "bilinear" or "nearest")."""
 
     weight: float = 0.0
     shift: float = 8.0
     noise: float = 0.02
     samples: int = 0
     start: int = 0
+    warp: str = "bilinear"
 
     @classmethod
     def checked(
@@ -137,6 +151,7 @@ class TemporalTerm:
         samples: int = 0,
         *,
         start: int = 0,
+        warp: str = "bilinear",
     ) -> TemporalTerm:
         for name, value, zero in (
             ("temporal_samples", samples, "the whole batch"),
@@ -156,7 +171,12 @@ class TemporalTerm:
                 raise TrainingSetupError(
                     f"{owner}: [objective] {name} must be a number >= 0, got {value!r}"
                 )
-        return cls(float(weight), float(shift), float(noise), samples, start)
+        if warp not in WARP_MODES:
+            raise TrainingSetupError(
+                f"{owner}: [objective] temporal_warp must be one of {', '.join(WARP_MODES)}, "
+                f"got {warp!r}"
+            )
+        return cls(float(weight), float(shift), float(noise), samples, start, warp)
 
     def __bool__(self) -> bool:
         return self.weight > 0
@@ -165,17 +185,19 @@ class TemporalTerm:
         """Whether the term applies at ``step`` (the trainer's count, from 0)."""
         return self.weight > 0 and step >= self.start
 
-    def options(self) -> dict[str, float | int]:
+    def options(self) -> dict[str, float | int | str]:
         """The ``[objective]`` options that are set, for the objective's config."""
         if not self:
             return {}
-        out: dict[str, float | int] = {"temporal_weight": self.weight,
+        out: dict[str, float | int | str] = {"temporal_weight": self.weight,
                                        "temporal_shift": self.shift,
                                        "temporal_noise": self.noise}  # fmt: skip
         if self.samples:
             out["temporal_samples"] = self.samples
         if self.start:
             out["temporal_start"] = self.start
+        if self.warp != "bilinear":
+            out["temporal_warp"] = self.warp
         return out
 
     def loss(
@@ -194,5 +216,11 @@ class TemporalTerm:
         if 0 < self.samples < len(images):
             images, outputs = images[: self.samples], outputs[: self.samples]
         return compound_temporal_loss(
-            network, images, outputs, max_shift=self.shift, noise=self.noise, rng=rng
+            network,
+            images,
+            outputs,
+            max_shift=self.shift,
+            noise=self.noise,
+            rng=rng,
+            warp=self.warp,
         )

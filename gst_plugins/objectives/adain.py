@@ -23,7 +23,7 @@ loaded at, 160), ``style_cache`` (as ``[data] cache``), ``layers``,
 ``content_weight``, ``style_weight``,
 ``seed`` (of the style crops of data that is not paired with them), ``preview_count``,
 and ``temporal_weight`` / ``temporal_shift`` / ``temporal_noise`` /
-``temporal_samples`` / ``temporal_start`` (default off: the compound
+``temporal_samples`` / ``temporal_start`` / ``temporal_warp`` (default off: the compound
 temporal regularisation of ``fast_style``, for video, on the whole stylisation
 ``decoder(AdaIN(encoder(x), style))`` with each sample's style held fixed; images on
 [-1, 1] as for the other objectives; flows drawn from (seed, step)).
@@ -149,6 +149,7 @@ class AdaINObjective(Objective):
         temporal_noise: float = 0.02,
         temporal_samples: int = 0,
         temporal_start: int = 0,
+        temporal_warp: str = "bilinear",
     ) -> None:
         if not isinstance(style_images, StyleImages):
             style_images = StyleImages(images=list(style_images))
@@ -171,6 +172,7 @@ class AdaINObjective(Objective):
             temporal_noise,
             temporal_samples,
             start=temporal_start,
+            warp=temporal_warp,
         )
 
     @classmethod

@@ -13,7 +13,8 @@ Config: ``[generator]`` (default ``resnet_9blocks``; both directions are built
 from it), ``[discriminator]`` (default ``patchgan``; both), ``[loss]``
 (default ``lsgan``, as the reference), ``[objective]`` (``cycle_weight``,
 ``identity_weight``, ``pool_size``, ``gan_weight``; ``temporal_weight`` /
-``temporal_shift`` / ``temporal_noise`` / ``temporal_samples`` / ``temporal_start``,
+``temporal_shift`` / ``temporal_noise`` / ``temporal_samples`` / ``temporal_start`` /
+``temporal_warp``,
 default off: the compound temporal
 regularisation of ``fast_style`` for video, on both generators, its flows from a
 checkpointed generator seeded like the pools), ``[data]`` (``unpaired``
@@ -85,6 +86,7 @@ class CycleGANObjective(Objective):
         temporal_noise: float = 0.02,
         temporal_samples: int = 0,
         temporal_start: int = 0,
+        temporal_warp: str = "bilinear",
     ) -> None:
         for g in (g_ab, g_ba):
             require_image_generator(g, "cyclegan", "resnet_9blocks, resnet_6blocks, unet_256, ...")
@@ -115,6 +117,7 @@ class CycleGANObjective(Objective):
             temporal_noise,
             temporal_samples,
             start=temporal_start,
+            warp=temporal_warp,
         )
         self.temporal_rng = torch.Generator().manual_seed(seed + 2)  # its flows and noise
         self._preview: tuple[Tensor, Tensor] | None = None

@@ -20,7 +20,8 @@ default in the CLI: the built-in ``content_photos``) and ``[objective]``:
   smooth flow ``W`` of up to ``temporal_shift`` pixels (8) and noise ``Δ`` of std
   ``temporal_noise`` (0.02), on the first ``temporal_samples`` items of each batch (0:
   all), from step ``temporal_start`` (0: the first; pixels moved in from outside the
-  frame are left out); see ``gst_plugins/_shared/temporal.py``. The flows and
+  frame are left out), warped ``temporal_warp`` = "bilinear" or "nearest" (whole
+  pixels, as the reference code); see ``gst_plugins/_shared/temporal.py``. The flows and
   noise come from the objective's generator seeded by ``seed`` (0), checkpointed.
 
 Weights. The reference uses content 1e5 and style 1e10 with Gram
@@ -145,6 +146,7 @@ class FastStyleObjective(Objective):
         temporal_noise: float = 0.02,
         temporal_samples: int = 0,
         temporal_start: int = 0,
+        temporal_warp: str = "bilinear",
         seed: int = 0,
     ) -> None:
         require_image_generator(generator, "fast_style", "transformer_net")
@@ -168,6 +170,7 @@ class FastStyleObjective(Objective):
             temporal_noise,
             temporal_samples,
             start=temporal_start,
+            warp=temporal_warp,
         )
         self.rng = torch.Generator().manual_seed(seed)  # the temporal term's flows and noise
         self._options: dict[str, Any] = {}

@@ -30,7 +30,7 @@ the content, see :mod:`gst_plugins.datasets.with_style`), ``style_cache``
 ``adversarial_weight``, ``content_weight``, ``style_weight``, ``color_weight``,
 ``tv_weight``, ``warmup_steps``, ``edge_smooth``, ``grayscale``, ``seed``,
 ``preview_count`` and ``temporal_weight`` / ``temporal_shift`` / ``temporal_noise`` /
-``temporal_samples`` / ``temporal_start``
+``temporal_samples`` / ``temporal_start`` / ``temporal_warp``
 (default off: the compound temporal regularisation of ``fast_style``, for video; its
 flows drawn from (``seed``, step)).
 """
@@ -135,6 +135,7 @@ class GANStyleObjective(Objective):
         temporal_noise: float = 0.02,
         temporal_samples: int = 0,
         temporal_start: int = 0,
+        temporal_warp: str = "bilinear",
     ) -> None:
         require_image_generator(generator, "gan_style", "transformer_net")
         if not isinstance(loss, AdversarialLoss):
@@ -178,6 +179,7 @@ class GANStyleObjective(Objective):
             temporal_noise,
             temporal_samples,
             start=temporal_start,
+            warp=temporal_warp,
         )
 
     @classmethod

@@ -204,3 +204,55 @@ def test_temporal_samples_and_start_must_be_whole_numbers():
     term = TemporalTerm.checked("fast_style", 1.0, start=3)
     assert [term.active(s) for s in range(5)] == [False, False, False, True, True]
     assert not TemporalTerm.checked("fast_style", 0.0).active(10)
+
+
+def _nearest_reference(image: np.ndarray, flow: np.ndarray) -> np.ndarray:
+    """Per pixel: ``image`` at the pixel nearest ``p + flow(p)``, clamped to the frame."""
+    c, h, w = image.shape
+    out = np.zeros_like(image)
+    for y in range(h):
+        for x in range(w):
+            sx = min(max(x + flow[y, x, 0], 0), w - 1)
+            sy = min(max(y + flow[y, x, 1], 0), h - 1)
+            out[:, y, x] = image[:, round(sy), round(sx)]
+    return out
+
+
+def test_nearest_warp_moves_whole_pixels_as_a_hand_written_sampler_does():
+    torch.manual_seed(0)
+    image = torch.rand(1, 3, 7, 9, dtype=torch.float64)
+    flow = random_smooth_flow(1, 7, 9, max_shift=3.0).double()
+    assert (flow.frac().abs() - 0.5).abs().min() > 1e-6  # no ties for the rounding to split
+    expected = _nearest_reference(image[0].numpy(), flow[0].numpy())
+    np.testing.assert_array_equal(warp_images(image, flow, "nearest")[0].numpy(), expected)
+
+
+def test_a_pointwise_network_commutes_with_a_nearest_warp_but_not_a_bilinear_one():
+    # tanh(2x) per pixel commutes with any permutation of pixels, so with a nearest warp;
+    # a bilinear warp averages before or after the tanh, and the two differ: the term would
+    # pull such a network towards a softer (more linear) output.
+    torch.manual_seed(0)
+    images = torch.rand(2, 3, 16, 16, dtype=torch.float64) * 2 - 1
+
+    def pointwise(x):
+        return torch.tanh(2 * x)
+
+    def term(warp):
+        rng = torch.Generator().manual_seed(3)
+        return compound_temporal_loss(
+            pointwise, images, pointwise(images), max_shift=4.0, noise=0.0, rng=rng, warp=warp
+        )
+
+    assert term("nearest").item() == 0.0
+    assert term("bilinear").item() > 1e-4
+
+
+def test_temporal_warp_must_be_a_known_mode():
+    from gst_core.errors import TrainingSetupError
+    from gst_plugins._shared.temporal import TemporalTerm
+
+    with pytest.raises(TrainingSetupError, match="temporal_warp must be one of bilinear, nearest"):
+        TemporalTerm.checked("fast_style", 1.0, warp="bicubic")
+    term = TemporalTerm.checked("fast_style", 1.0, warp="nearest")
+    assert term.options()["temporal_warp"] == "nearest"
+    assert "temporal_warp" not in TemporalTerm.checked("fast_style", 1.0).options()

@@ -192,3 +192,22 @@ def test_temporal_samples_covers_that_many_items_per_batch(objective, monkeypatc
     term = on[LOGGED[objective]]
     assert torch.isfinite(term) and term > 0
     assert (g1 - g0).norm() > 0.01 * g0.norm()  # it still trains the generator
+
+
+@pytest.mark.parametrize("objective", OBJECTIVES)
+def test_temporal_warp_reaches_the_term_from_the_config(objective, monkeypatch):
+    import gst_plugins._shared.temporal as temporal
+    from gst_core.errors import TrainingSetupError
+
+    seen, original = [], temporal.compound_temporal_loss
+
+    def spy(network, images, stylised, **kwargs):
+        seen.append(kwargs["warp"])
+        return original(network, images, stylised, **kwargs)
+
+    monkeypatch.setattr(temporal, "compound_temporal_loss", spy)
+    metrics, _ = _one_step(objective, temporal_weight=WEIGHT[objective], temporal_warp="nearest")
+    assert seen and set(seen) == {"nearest"}
+    assert torch.isfinite(metrics[LOGGED[objective]])
+    with pytest.raises(TrainingSetupError, match=f"{objective}: .*temporal_warp must be one of"):
+        build_trainer(tiny_config(objective, temporal_warp="cubic"), objective)
