@@ -20,23 +20,29 @@ from gst_plugins._shared.temporal import (
 from .conftest import TINY_ARGS
 
 
+def _sources(flow: np.ndarray):
+    """Each pixel ``(y, x)`` with its source ``p + flow(p)``, clamped to the frame."""
+    h, w, _ = flow.shape
+    for y in range(h):
+        for x in range(w):
+            sx = min(max(x + flow[y, x, 0], 0), w - 1)
+            yield y, x, sx, min(max(y + flow[y, x, 1], 0), h - 1)
+
+
 def _bilinear_reference(image: np.ndarray, flow: np.ndarray) -> np.ndarray:
     """Per pixel, in float64: ``image`` at ``p + flow(p)``, coordinates clamped to the frame."""
     c, h, w = image.shape
     out = np.zeros_like(image)
-    for y in range(h):
-        for x in range(w):
-            sx = min(max(x + flow[y, x, 0], 0), w - 1)
-            sy = min(max(y + flow[y, x, 1], 0), h - 1)
-            x0, y0 = math.floor(sx), math.floor(sy)
-            x1, y1 = min(x0 + 1, w - 1), min(y0 + 1, h - 1)
-            fx, fy = sx - x0, sy - y0
-            out[:, y, x] = (
-                image[:, y0, x0] * (1 - fx) * (1 - fy)
-                + image[:, y0, x1] * fx * (1 - fy)
-                + image[:, y1, x0] * (1 - fx) * fy
-                + image[:, y1, x1] * fx * fy
-            )
+    for y, x, sx, sy in _sources(flow):
+        x0, y0 = math.floor(sx), math.floor(sy)
+        x1, y1 = min(x0 + 1, w - 1), min(y0 + 1, h - 1)
+        fx, fy = sx - x0, sy - y0
+        out[:, y, x] = (
+            image[:, y0, x0] * (1 - fx) * (1 - fy)
+            + image[:, y0, x1] * fx * (1 - fy)
+            + image[:, y1, x0] * (1 - fx) * fy
+            + image[:, y1, x1] * fx * fy
+        )
     return out
 
 
@@ -208,13 +214,9 @@ def test_temporal_samples_and_start_must_be_whole_numbers():
 
 def _nearest_reference(image: np.ndarray, flow: np.ndarray) -> np.ndarray:
     """Per pixel: ``image`` at the pixel nearest ``p + flow(p)``, clamped to the frame."""
-    c, h, w = image.shape
     out = np.zeros_like(image)
-    for y in range(h):
-        for x in range(w):
-            sx = min(max(x + flow[y, x, 0], 0), w - 1)
-            sy = min(max(y + flow[y, x, 1], 0), h - 1)
-            out[:, y, x] = image[:, round(sy), round(sx)]
+    for y, x, sx, sy in _sources(flow):
+        out[:, y, x] = image[:, round(sy), round(sx)]
     return out
 
 
