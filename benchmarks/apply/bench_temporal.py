@@ -43,6 +43,8 @@ import numpy as np
 import torch
 from PIL import Image
 
+from gst_plugins._shared.temporal import WARP_MODES
+
 ROOT = Path(__file__).resolve().parents[2]
 TRAIN_PHOTOS = ("china", "flower", "astronaut", "coffee")
 TEST_PHOTOS = ("rocket", "stereo_motorcycle")
@@ -125,15 +127,18 @@ class Context:
         self.optimizers[group].step()
 
 
-def build_objective(
-    kind: str,
-    size: int,
-    weight: float,
-    samples: int = 0,
-    start: int = 0,
-    noise: float = 0.02,
-    warp: str = "bilinear",
-):
+#: The ``[objective] temporal_*`` options besides the weight that the command line sets
+#: (``--temporal-samples`` ...) for the runs with the term, passed on to the objective.
+TEMPORAL_OPTIONS = ("samples", "start", "noise", "warp")
+
+
+def temporal_options(args: argparse.Namespace) -> dict:
+    """``{"temporal_samples": ..., ...}`` from the parsed command line."""
+    return {f"temporal_{name}": getattr(args, f"temporal_{name}") for name in TEMPORAL_OPTIONS}
+
+
+def build_objective(kind: str, size: int, weight: float, **temporal):
+    """The objective for ``temporal_weight = weight``; ``temporal``: its other options."""
     from gst_core.kinds import feature_extractors, generators
 
     style = style_image(2 * size)
@@ -146,34 +151,20 @@ def build_objective(
             extractor,
             style,
             temporal_weight=weight,
-            temporal_samples=samples,
-            temporal_start=start,
-            temporal_noise=noise,
-            temporal_warp=warp,
+            **temporal,
         )
     from gst_plugins.objectives.adain import OFFLINE_ENCODER, AdaINObjective, build_encoder
 
     encoder = build_encoder(OFFLINE_ENCODER, ("relu1_1", "relu2_1", "relu3_1", "relu4_1"))
     decoder = generators.build("adain_decoder", width_multiplier=0.25, in_channels=128)
-    return AdaINObjective(
-        decoder, encoder, [style], temporal_weight=weight, temporal_samples=samples,
-        temporal_start=start, temporal_noise=noise, temporal_warp=warp,
-    )  # fmt: skip
+    return AdaINObjective(decoder, encoder, [style], temporal_weight=weight, **temporal)
 
 
 def train_one(args) -> None:
     """Child process: train one model for the CPU budget, save its weights and log."""
     torch.set_num_threads(1)
     torch.manual_seed(args.seed)  # the initial weights
-    objective = build_objective(
-        args.objective,
-        args.size,
-        args.train_one,
-        args.temporal_samples,
-        args.temporal_start,
-        args.temporal_noise,
-        args.temporal_warp,
-    )
+    objective = build_objective(args.objective, args.size, args.train_one, **temporal_options(args))
     data = training_crops(args.crops, args.size)
     nets = objective.networks()
     ctx = Context(nets, objective.optimizer_groups(), args.lr)
@@ -258,7 +249,7 @@ def evaluate(kind: str, objective, videos: dict[str, np.ndarray]) -> tuple[dict,
 def evaluate_state(kind: str, size: int, samples: int, w: float, state: dict, videos: dict):
     """A pool worker: :func:`evaluate` of the weights ``state`` (one thread)."""
     torch.set_num_threads(1)
-    objective = build_objective(kind, size, w, samples)
+    objective = build_objective(kind, size, w, temporal_samples=samples)
     for name, net in objective.networks().items():
         net.load_state_dict(state[name])
     return evaluate(kind, objective, videos)
@@ -295,7 +286,7 @@ def main() -> None:
     )
     parser.add_argument(
         "--temporal-warp",
-        choices=("bilinear", "nearest"),
+        choices=WARP_MODES,
         default="bilinear",
         help="temporal_warp for the runs with the term",
     )
@@ -330,11 +321,9 @@ def main() -> None:
                     "--objective", args.objective, "--cpu-minutes", str(args.cpu_minutes),
                     "--size", str(args.size), "--batch-size", str(args.batch_size),
                     "--lr", str(args.lr), "--crops", str(args.crops),
-                    "--temporal-samples", str(args.temporal_samples),
-                    "--temporal-start", str(args.temporal_start),
-                    "--temporal-noise", str(args.temporal_noise),
-                    "--temporal-warp", args.temporal_warp,
                     "--seed", str(args.seed)]  # fmt: skip
+            for option, value in temporal_options(args).items():
+                argv += ["--" + option.replace("_", "-"), str(value)]
             env = {**os.environ, "OMP_NUM_THREADS": "1"}
             children.append((w, save, subprocess.Popen(argv, env=env)))
         trained = {}
@@ -406,10 +395,7 @@ def main() -> None:
         "clip_size": args.clip_size,
         "frames_per_clip": args.frames,
         "cpu_minutes_each": args.cpu_minutes,
-        "temporal_samples": args.temporal_samples,
-        "temporal_start": args.temporal_start,
-        "temporal_noise": args.temporal_noise,
-        "temporal_warp": args.temporal_warp,
+        **temporal_options(args),
         "seed": args.seed,
         "batch_size": args.batch_size,
         "input_warping_error": {
